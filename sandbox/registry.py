@@ -1,0 +1,44 @@
+"""Choosing an execution backend by name, fail-closed.
+
+`get_executor("vm")` returns the VM backend or raises `SandboxUnavailable` naming the fix; it
+never substitutes a weaker backend. The process and host backends are returned only when
+asked for by name.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sandbox.executor import Executor, SandboxUnavailable
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("vm", "process", "host")
+DEFAULT_BACKEND = "vm"
+
+
+def get_executor(name: str = DEFAULT_BACKEND, **options: Any) -> Executor:
+    """Build the backend called `name` ("vm", "process" or "host")."""
+    if name == "vm":
+        try:
+            from sandbox.vm.backend import VMExecutor
+        except ImportError as exc:  # paramiko missing, or the VM backend not installed
+            raise SandboxUnavailable(
+                f"the VM sandbox cannot load ({exc}); install it with "
+                "`pip install 'worldmodel[vm]'`, or choose `--sandbox process` explicitly"
+            ) from exc
+        return VMExecutor(**options)
+    if name == "process":
+        from sandbox.process import ProcessExecutor
+
+        log.warning("using the process sandbox: weaker isolation than a VM")
+        return ProcessExecutor(**options)
+    if name == "host":
+        from sandbox.host import HostExecutor
+
+        log.warning("running model-written code directly on the host (--no-sandbox)")
+        return HostExecutor(**options)
+    raise SandboxUnavailable(
+        f"unknown sandbox backend {name!r}; choose one of {', '.join(BACKENDS)}"
+    )

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Set up WorldModel on a fresh Debian/Ubuntu machine: system packages, a virtualenv, the package.
+#
+#   bash ops/setup.sh            # everything a user needs to answer questions
+#   bash ops/setup.sh --dev      # ... plus the test tools and the test-only services
+#
+# Idempotent: rerunning it skips what is already there. Environment:
+#   WM_VENV         virtualenv location (default: .venv in the repo)
+#   WM_TORCH_SPEC   torch requirement used only when torch is not installed yet
+#                   (default: torch==2.13.0). ROCm users: install your ROCm torch build into
+#                   the venv first (see README); this script then keeps it.
+#   WM_SKIP_APT=1   do not install Debian packages (you installed them yourself)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+VENV="${WM_VENV:-.venv}"
+TORCH_SPEC="${WM_TORCH_SPEC:-torch==2.13.0}"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# --- Debian packages ---------------------------------------------------------------------
+APT_PACKAGES=(python3-venv qemu-system-x86 qemu-utils cpio zstd openssh-client)
+if [ "$DEV" = 1 ]; then
+  APT_PACKAGES+=(redis-server chromium iproute2 procps)
+fi
+if [ "${WM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    say "installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# --- Python ------------------------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating virtualenv $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+fi
+PIP=("$VENV/bin/pip" install -q)
+if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+  say "installing $TORCH_SPEC"
+  "${PIP[@]}" "$TORCH_SPEC"
+fi
+EXTRAS="model,vm,workers"
+[ "$DEV" = 1 ] && EXTRAS="$EXTRAS,dev"
+say "installing worldmodel[$EXTRAS]"
+"${PIP[@]}" -e ".[$EXTRAS]"
+say "ready: $VENV/bin/wm --help"

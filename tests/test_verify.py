@@ -1,0 +1,68 @@
+"""The verdict on a model's claim versus what its code printed."""
+
+from __future__ import annotations
+
+import pytest
+
+from worldmodel.verify import extract_numbers, numbers_match, verify_claim
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("15% of 200 is 30.", [15, 200, 30]),
+        ("She earned $1,234.50 in total", [1234.5]),
+        ("The result is -3.5e2", [-350.0]),
+        ("Three quarters is 3/4", [0.75]),
+        ("values 1,2,3", [1, 2, 3]),
+        ("version3 x2 are words", []),
+        ("It is 2024-03-15", [2024, 3, 15]),  # a date has no negative parts
+    ],
+)
+def test_extract_numbers(text: str, values: list[float]) -> None:
+    assert [n.value for n in extract_numbers(text)] == pytest.approx(values)
+
+
+def test_written_precision_is_respected() -> None:
+    (claim,) = extract_numbers("about 3.14")
+    assert numbers_match(claim, 3.14159)
+    assert not numbers_match(claim, 3.15)
+    (whole,) = extract_numbers("30")
+    assert numbers_match(whole, 30.0)
+    assert numbers_match(whole, 30.4)  # "30" as written covers 29.5..30.5
+    assert not numbers_match(whole, 31.0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "stdout", "status"),
+    [
+        ("15% of 200 is 30.", "30.0\n", "verified"),
+        ("15% of 200 is 35.", "30.0\n", "mismatch"),
+        ("The total is $1,234.50.", "1234.5\n", "verified"),
+        ("The area is about 78.54 square units.", "78.53981633974483\n", "verified"),
+        ("The reversed word is 'olleh'.", "olleh\n", "verified"),
+        ("The reversed word is 'hello'.", "olleh\n", "mismatch"),
+        ("Yes, 17 is prime.", "True\n", "verified"),
+        ("No, 17 is not prime.", "True\n", "mismatch"),
+        ("It is done.", "42\n", "unverifiable"),
+        ("The answer is 42.", "", "unverifiable"),
+        ("The mean is 2.5 and the median is 3.", "2.5 3\n", "verified"),
+        ("The mean is 2.5 and the median is 4.", "2.5 3\n", "mismatch"),
+        ("There are 3 vowels.", "working...\n3\n", "verified"),
+    ],
+)
+def test_verify_claim(answer: str, stdout: str, status: str) -> None:
+    verdict = verify_claim(answer, stdout)
+    assert verdict.status == status, verdict.reason
+
+
+def test_failed_execution_is_unverifiable_not_verified() -> None:
+    verdict = verify_claim("The answer is 30.", "30\n", execution_ok=False)
+    assert verdict.status == "unverifiable"
+    assert "did not run" in verdict.reason
+
+
+def test_mismatch_names_both_values() -> None:
+    verdict = verify_claim("The answer is 35.", "30\n")
+    assert "30" in verdict.reason and "35" in verdict.reason
+    assert verdict.to_dict()["executed"] == "30"

@@ -1,0 +1,232 @@
+"""The child side of the process and host sandboxes: set up isolation, then exec the code.
+
+This file runs as a script (`python -I -S _launch.py CONFIG_JSON`) in a fresh process that
+the parent (`sandbox._capture`) started in its own session. It imports only the standard
+library and nothing from this project, so it starts fast and sees none of the parent's state.
+
+Process tree in "process" mode (root, or a user allowed to create user namespaces):
+
+    A  this script: unshare(mount, net, pid[, user]); hide the host's writable dirs; fork
+    └─ B  PID 1 of the new PID namespace: mount a fresh /proc, fork, reap, report, exit
+       └─ C  set rlimits, drop to a throw-away uid, exec `python -I main.py`
+
+When B exits the kernel SIGKILLs every process left in its PID namespace, so nothing the
+code started (background children, double-forked daemons) outlives the execution. B reports
+C's exit status and resource use as one JSON line on the status fd; A reports which isolation
+it actually applied. "host" mode only sets rlimits and execs (no namespaces, no uid change).
+
+What it does not do: limit total disk use in the work dir (only each file's size), filter
+syscalls (no seccomp), or cap memory with cgroups (RLIMIT_AS caps address space instead).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+PR_SET_PDEATHSIG = 1
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    rc = _libc.mount(
+        source.encode() if source is not None else None,
+        target.encode(),
+        fstype.encode() if fstype is not None else None,
+        ctypes.c_ulong(flags),
+        data.encode() if data else None,
+    )
+    _check(rc, f"mount {target}")
+
+
+def _die_with_parent() -> None:
+    # Why: if the process above us is killed (deadline), we must not live on unobserved.
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _write_status(fd: int, record: dict) -> None:
+    os.write(fd, (json.dumps(record) + "\n").encode())
+
+
+def _enter_namespaces(applied: dict) -> set[str]:
+    """Unshare as many of mount/net/pid as the kernel allows; record what held and why not."""
+    wanted = {"mount": CLONE_NEWNS, "network": CLONE_NEWNET, "pid": CLONE_NEWPID}
+    euid, egid = os.geteuid(), os.getegid()
+    if euid != 0:
+        # An unprivileged user gets the other namespaces only inside its own user namespace.
+        try:
+            _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+            with open("/proc/self/setgroups", "w") as f:
+                f.write("deny")
+            with open("/proc/self/uid_map", "w") as f:
+                f.write(f"{euid} {euid} 1")
+            with open("/proc/self/gid_map", "w") as f:
+                f.write(f"{egid} {egid} 1")
+            applied["user_namespace"] = True
+            return set(wanted)
+        except OSError as exc:
+            applied["why"] = f"user namespace refused: {exc}"
+            return set()
+    try:
+        _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+        return set(wanted)
+    except OSError as exc:
+        reasons = [f"unshare(mount|net|pid) failed: {exc}"]
+    got = set()
+    for name, flag in wanted.items():
+        try:
+            _unshare(flag)
+            got.add(name)
+        except OSError as exc:
+            reasons.append(f"unshare({name}) failed: {exc}")
+    applied["why"] = "; ".join(reasons)
+    return got
+
+
+def _make_host_dirs_private(cfg: dict, applied: dict) -> None:
+    """In the new mount namespace: world-writable dirs become the work dir; expose python."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # Keep handles on the paths to expose before a tmpfs covers their parent.
+    exposed = []
+    for cover, paths in cfg["expose"]:
+        fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in paths]
+        _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+        for path, fd in fds:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+            os.close(fd)
+            exposed.append(path)
+        applied.setdefault("hidden", []).append(cover)
+    applied["exposed"] = exposed
+    # A handle, because once /tmp is covered the work dir's own path no longer resolves.
+    workdir_fd = os.open(cfg["workdir"], os.O_PATH | os.O_DIRECTORY)
+    for target in cfg["private_dirs"]:
+        if os.path.isdir(target) and not os.path.islink(target):
+            _mount(f"/proc/self/fd/{workdir_fd}", target, None, MS_BIND)
+            applied.setdefault("private_dirs", []).append(target)
+    os.close(workdir_fd)
+
+
+def _set_limits(limits: dict, *, nproc: bool) -> None:
+    cpu = max(1, int(-(-limits["cpu_time_s"] // 1)))
+    mem = int(limits["memory_mb"]) * 1024 * 1024
+    fsize = int(limits["max_file_size_mb"]) * 1024 * 1024
+    nofile = int(limits["max_open_files"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if nproc and limits["max_processes"] is not None:
+        n = int(limits["max_processes"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+
+
+def _exec_code(cfg: dict, status_fd: int | None) -> None:
+    """Become the user's code. Only returns by raising; reports exec failures on status_fd."""
+    try:
+        os.chdir(cfg["cwd"])
+        os.umask(0o077)
+        _set_limits(cfg["limits"], nproc=cfg["uid"] is not None or os.geteuid() != 0)
+        if cfg["uid"] is not None:
+            os.setgroups([])
+            os.setgid(cfg["gid"])
+            os.setuid(cfg["uid"])
+        argv = [cfg["python"], *cfg["python_args"], cfg["code_path"]]
+        os.execve(cfg["python"], argv, cfg["env"])
+    except OSError as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        if status_fd is not None:
+            _write_status(status_fd, {"exec_error": message})
+        else:
+            os.write(2, f"sandbox launcher: cannot start the code: {message}\n".encode())
+        os._exit(127)
+
+
+def _pid_one(cfg: dict, status_fd: int, pid_ns: bool, mount_ns: bool) -> None:
+    """B: PID 1 of the namespace. Runs C, reaps orphans until C ends, reports, exits."""
+    _die_with_parent()
+    if pid_ns and mount_ns:
+        try:
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            _write_status(status_fd, {"proc": "private"})
+        except OSError as exc:
+            _write_status(status_fd, {"proc": f"host ({exc})"})
+    child = os.fork()
+    if child == 0:
+        _exec_code(cfg, status_fd)
+    while True:
+        pid, status, usage = os.wait4(-1, 0)
+        if pid == child:
+            break
+    record = {
+        "exit_code": os.waitstatus_to_exitcode(status),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+        "max_rss_kb": usage.ru_maxrss,
+    }
+    _write_status(status_fd, record)
+    # Leaving now makes the kernel SIGKILL everything still running in this PID namespace.
+    os._exit(0)
+
+
+def main() -> None:
+    cfg = json.loads(sys.argv[1])
+    _die_with_parent()
+    if cfg["mode"] == "host":
+        _exec_code(cfg, None)
+        return
+    status_fd = cfg["status_fd"]
+    os.set_inheritable(status_fd, False)
+    applied: dict = {}
+    got = _enter_namespaces(applied)
+    applied["network"] = "isolated" if "network" in got else "host"
+    applied["pid_namespace"] = "pid" in got
+    applied["mount_namespace"] = "mount" in got
+    if "mount" in got:
+        try:
+            _make_host_dirs_private(cfg, applied)
+        except OSError as exc:
+            applied["mount_error"] = str(exc)
+    if "/tmp" in applied.get("private_dirs", []):
+        cfg["cwd"] = "/tmp"
+        cfg["code_path"] = "/tmp/" + os.path.basename(cfg["code_path"])
+        for var in ("HOME", "TMPDIR"):
+            cfg["env"][var] = "/tmp"
+    _write_status(status_fd, {"setup": applied})
+    child = os.fork()
+    if child == 0:
+        _pid_one(cfg, status_fd, "pid" in got, "mount" in got)
+    _, status = os.waitpid(child, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""The process sandbox, attacked one property at a time with real processes (no fakes).
+
+Every test uses short limits (wall clock of a few seconds) so the file runs in well under a
+minute. Tests that need a kernel feature (namespaces) or root skip with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sandbox.executor import Limits
+from sandbox.process import ProcessExecutor
+from sandbox.registry import get_executor
+
+PROJECT = Path(__file__).resolve().parents[2]
+WALL = 2.0
+MARGIN = 1.5
+IS_ROOT = os.geteuid() == 0
+
+
+def _kernel_allows(flags: int) -> bool:
+    """Can this user create namespaces of `flags` here? Asked independently of the sandbox."""
+    if not IS_ROOT:
+        flags |= 0x10000000  # CLONE_NEWUSER
+    probe = (
+        f"import ctypes, sys\nsys.exit(ctypes.CDLL(None, use_errno=True).unshare({flags}) != 0)\n"
+    )
+    return subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
+
+
+CLONE_NEWNET, CLONE_NEWPID = 0x40000000, 0x20000000
+
+
+@pytest.fixture(scope="module")
+def executor() -> ProcessExecutor:
+    return ProcessExecutor(limits=Limits(wall_time_s=WALL, cpu_time_s=5, max_processes=32))
+
+
+def _processes_with(token: str) -> list[int]:
+    """Host pids whose command line contains `token`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if token.encode() in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def test_output_and_exit_code(executor: ProcessExecutor) -> None:
+    result = executor.run("import sys\nprint('hello', 6 * 7)\nsys.exit(3)")
+    assert result.stdout == "hello 42\n"
+    assert result.exit_code == 3
+    assert not result.timed_out and not result.ok
+    assert result.backend == "process"
+    assert result.details["isolation"] == "process (weaker than vm)"
+    assert result.duration_s > 0
+
+
+def test_exception_gives_traceback(executor: ProcessExecutor) -> None:
+    result = executor.run("def f():\n    return 1 / 0\nf()\n")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr
+    assert "ZeroDivisionError" in result.stderr
+    assert not result.memory_exceeded
+
+
+def test_infinite_loop_times_out(executor: ProcessExecutor) -> None:
+    start = time.monotonic()
+    result = executor.run("while True:\n    pass\n")
+    elapsed = time.monotonic() - start
+    assert result.timed_out
+    assert WALL <= elapsed < WALL + MARGIN
+    assert result.exit_code is not None and result.exit_code < 0
+
+
+def test_sleep_past_deadline_times_out(executor: ProcessExecutor) -> None:
+    start = time.monotonic()
+    result = executor.run("import time\nprint('started', flush=True)\ntime.sleep(30)\n")
+    assert result.timed_out
+    assert time.monotonic() - start < WALL + MARGIN
+    assert result.stdout == "started\n"  # output before the kill is kept
+
+
+def test_cpu_limit_stops_busy_code() -> None:
+    ex = ProcessExecutor(limits=Limits(wall_time_s=10, cpu_time_s=1))
+    start = time.monotonic()
+    result = ex.run("while True:\n    pass\n")
+    assert result.timed_out
+    assert result.details["killed_for"] == "cpu_time"
+    assert time.monotonic() - start < 5
+
+
+def test_memory_bomb_is_reported(executor: ProcessExecutor) -> None:
+    code = "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 1024 * 1024))\n"
+    result = executor.run(code, limits=Limits(wall_time_s=5, memory_mb=256))
+    assert result.memory_exceeded
+    assert not result.timed_out
+    assert not result.ok
+
+
+def test_fork_bomb_is_contained(executor: ProcessExecutor) -> None:
+    code = (
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    )
+    start = time.monotonic()
+    result = executor.run(code, limits=Limits(wall_time_s=WALL, max_processes=16))
+    assert time.monotonic() - start < WALL + MARGIN
+    assert not result.ok
+    # The host can still start processes, and the next run is clean.
+    assert executor.run("print('fine')").stdout == "fine\n"
+    if IS_ROOT:
+        uid = result.details["uid"]
+        owned = [p for p in os.listdir("/proc") if p.isdigit() and _owner(p) == uid]
+        assert owned == [], f"processes of the fork bomb's uid {uid} survived: {owned}"
+
+
+def _owner(pid: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def test_infinite_output_is_truncated_and_returns(executor: ProcessExecutor) -> None:
+    cap = 100_000
+    start = time.monotonic()
+    result = executor.run(
+        "while True:\n    print('spam' * 100)\n",
+        limits=Limits(wall_time_s=10, max_output_bytes=cap),
+    )
+    # It stops at the cap, long before the 10 s deadline, holding only `cap` bytes.
+    assert time.monotonic() - start < 5
+    assert result.output_truncated
+    assert len(result.stdout.encode()) == cap
+    assert not result.timed_out
+
+
+def test_huge_single_line_is_truncated(executor: ProcessExecutor) -> None:
+    cap = 50_000
+    result = executor.run(
+        "import sys\nsys.stdout.write('x' * 20_000_000)\n",
+        limits=Limits(wall_time_s=WALL, max_output_bytes=cap),
+    )
+    assert result.output_truncated
+    assert result.stdout == "x" * cap
+
+
+def test_stderr_has_its_own_cap(executor: ProcessExecutor) -> None:
+    cap = 10_000
+    result = executor.run(
+        "import sys\nprint('ok')\nsys.stderr.write('e' * 1_000_000)\n",
+        limits=Limits(wall_time_s=WALL, max_output_bytes=cap),
+    )
+    assert result.output_truncated
+    assert result.stdout == "ok\n"
+    assert len(result.stderr) == cap
+
+
+def test_file_size_limit(executor: ProcessExecutor) -> None:
+    code = (
+        "with open('big.bin', 'wb') as f:\n    f.write(b'0' * (3 * 1024 * 1024))\nprint('wrote')\n"
+    )
+    result = executor.run(code, limits=Limits(wall_time_s=WALL, max_file_size_mb=1))
+    assert result.exit_code != 0
+    assert "File too large" in result.stderr
+    assert "wrote" not in result.stdout
+    ok = executor.run(code, limits=Limits(wall_time_s=WALL, max_file_size_mb=8))
+    assert ok.stdout == "wrote\n"
+
+
+@pytest.mark.skipif(
+    not IS_ROOT, reason="writing to /root is only meaningful when the host runs as root"
+)
+def test_cannot_write_outside_workdir(executor: ProcessExecutor) -> None:
+    name = f"wm-leak-{uuid.uuid4().hex}"
+    targets = [Path("/root") / name, PROJECT / name, Path("/etc") / name]
+    code = f"for t in {[str(t) for t in targets]!r}:\n"
+    code += (
+        "    try:\n"
+        "        open(t, 'w').write('x')\n"
+        "        print('WROTE', t)\n"
+        "    except OSError as e:\n"
+        "        print('DENIED', t, e.errno)\n"
+    )
+    result = executor.run(code)
+    assert "WROTE" not in result.stdout
+    assert result.stdout.count("DENIED") == len(targets)
+    for target in targets:
+        assert not target.exists()
+
+
+def test_tmp_writes_stay_private(executor: ProcessExecutor) -> None:
+    name = f"wm-leak-{uuid.uuid4().hex}"
+    first = executor.run(f"open('/tmp/{name}', 'w').write('x')\nopen('{name}', 'w').write('y')\n")
+    assert first.exit_code == 0, first.stderr
+    assert not (Path("/tmp") / name).exists(), "the code wrote into the host's /tmp"
+    second = executor.run(
+        f"import os\nprint(os.path.exists('/tmp/{name}'), os.path.exists('{name}'))\n"
+    )
+    assert second.stdout == "False False\n"
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="privileges are only dropped when running as root")
+def test_cannot_read_shadow(executor: ProcessExecutor) -> None:
+    assert Path("/etc/shadow").exists()
+    result = executor.run("print(open('/etc/shadow').read())")
+    assert result.exit_code != 0
+    assert "PermissionError" in result.stderr
+    assert result.details["uid"] != 0
+
+
+def test_network_egress_fails(executor: ProcessExecutor) -> None:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    try:
+        code = (
+            "import socket\n"
+            f"s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
+            "print('CONNECTED')\n"
+        )
+        result = executor.run(code)
+        if not _kernel_allows(CLONE_NEWNET):
+            pytest.skip(f"kernel refuses network namespaces: {result.details.get('why')}")
+        assert result.details["network"] == "isolated"
+        assert "CONNECTED" not in result.stdout
+        assert result.exit_code != 0
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def test_environment_is_scrubbed(
+    executor: ProcessExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WM_SECRET", "hunter2")
+    monkeypatch.setenv("REDIS_URL", "redis://secret@host:6379/0")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "abc")
+    result = executor.run("import os, json\nprint(json.dumps(dict(os.environ)))\n")
+    env = json.loads(result.stdout)
+    assert "WM_SECRET" not in env and "REDIS_URL" not in env
+    assert "hunter2" not in result.stdout and "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["HOME"] == env["TMPDIR"]
+    assert env["LC_ALL"] == "C.UTF-8"
+
+
+def test_workdir_removed_even_on_timeout(tmp_path: Path) -> None:
+    base = tmp_path / "runs"
+    base.mkdir()
+    ex = ProcessExecutor(limits=Limits(wall_time_s=1), workdir_base=str(base))
+    done = ex.run("open('left.txt', 'w').write('x')\nprint('done')")
+    assert done.stdout == "done\n"
+    killed = ex.run("open('left.txt', 'w').write('x')\nwhile True: pass")
+    assert killed.timed_out
+    assert list(base.iterdir()) == []
+
+
+def test_left_behind_children_are_killed(executor: ProcessExecutor) -> None:
+    token = f"wm-orphan-{uuid.uuid4().hex}"
+    code = (
+        "import os, sys, subprocess\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)', '{token}-bg'])\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv('/bin/sleep', ['/bin/sleep', '30', '{token}-daemon'])\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "print('parent exits')\n"
+    )
+    start = time.monotonic()
+    result = executor.run(code)
+    assert result.stdout == "parent exits\n", result.stderr
+    assert time.monotonic() - start < WALL  # did not wait for the children
+    if not _kernel_allows(CLONE_NEWPID):
+        pytest.skip("kernel refuses PID namespaces; setsid'd daemons can escape")
+    assert result.details["pid_namespace"]
+    time.sleep(0.1)
+    assert _processes_with(token) == []
+
+
+def test_binary_output_does_not_crash(executor: ProcessExecutor) -> None:
+    result = executor.run("import sys\nsys.stdout.buffer.write(b'ok\\xff\\xfe\\x00end')\n")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("ok")
+    assert result.stdout.endswith("end")
+    assert "\ufffd" in result.stdout
+
+
+def test_unicode_output_round_trips(executor: ProcessExecutor) -> None:
+    result = executor.run("print('π ≈ 3.14159, 日本')")
+    assert result.stdout == "π ≈ 3.14159, 日本\n"
+
+
+def test_concurrent_runs_are_independent(executor: ProcessExecutor) -> None:
+    results: dict[int, str] = {}
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            r = executor.run(
+                f"import os\nopen('mine', 'w').write('{i}')\nprint(open('mine').read())"
+            )
+            results[i] = r.stdout.strip()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results == {i: str(i) for i in range(8)}
+
+
+def test_isolation_is_reported_honestly(executor: ProcessExecutor) -> None:
+    details = executor.run("pass").details
+    assert details["network"] in ("isolated", "host")
+    if details["network"] == "host":
+        assert details["why"]
+    assert isinstance(details["pid_namespace"], bool)
+    if IS_ROOT:
+        assert details["uid"] != 0
+
+
+def test_registry_returns_process_backend() -> None:
+    ex = get_executor("process", limits=Limits(wall_time_s=WALL))
+    assert isinstance(ex, ProcessExecutor)
+    assert ex.run("print(sum(range(10)))").stdout == "45\n"
+
+
+def test_interpreter_packages_are_importable(executor: ProcessExecutor) -> None:
+    pytest.importorskip("numpy")
+    result = executor.run("import numpy as np\nprint(int(np.arange(5).sum()))")
+    assert result.stdout == "10\n", result.stderr
+
+
+def test_executable_is_this_python(executor: ProcessExecutor) -> None:
+    result = executor.run("import sys\nprint(sys.version_info[:2])")
+    assert result.stdout.strip() == str(tuple(sys.version_info[:2]))

@@ -1,0 +1,100 @@
+"""Generating candidate examples from the templates for a seed, before verification.
+
+Each template gets its own RNG seeded from (seed, template name), so adding a template never
+changes another's examples, and the same seed always yields the same candidates. Questions
+are deduplicated across the whole dataset by `record.normalize_question`; when a template
+cannot produce enough distinct questions (a template with no values has only its phrasings),
+the shortfall is reported, never hidden. This module does not run code or write files.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from worldmodel.data.record import Example, normalize_question, stable_id
+from worldmodel.data.splits import plan
+from worldmodel.data.templates import all_templates
+from worldmodel.data.templates.base import NoHoldoutValue, Template, Values
+
+ATTEMPTS_PER_EXAMPLE = 25
+"""Draws tried per wanted example before a slot is declared exhausted."""
+
+
+@dataclass
+class Generated:
+    """Candidates plus what could not be generated, with reasons."""
+
+    examples: list[Example] = field(default_factory=list)
+    shortfalls: list[str] = field(default_factory=list)
+
+
+def _example(tmpl: Template, v: Values, phrasing: int, split: str, holdout: str | None) -> Example:
+    draft = tmpl.build(v)
+    if holdout == "values" and v.key is None:
+        raise NoHoldoutValue(f"template {tmpl.name} draws no key value")
+    question = tmpl.phrasings[phrasing].format(**draft.slots)
+    return Example(
+        id=stable_id(tmpl.name, question),
+        family=tmpl.family,
+        template=tmpl.name,
+        phrasing=phrasing,
+        source="generated",
+        question=question,
+        reasoning=draft.reasoning,
+        code=draft.code,
+        requires=tuple(draft.requires),
+        answer=draft.answer,
+        expected=draft.expected,
+        check=draft.check,
+        split=split,
+        holdout=holdout,
+        answer_from_output=draft.answer_from_output,
+        meta={"values": list(v.drawn), "key": v.key},
+    )
+
+
+def generate_template(tmpl: Template, seed: int, per_template: int, seen: set[str]) -> Generated:
+    """Candidates for one template, filling each slot of `splits.plan` in order."""
+    rng = random.Random(f"{seed}:{tmpl.name}")
+    out = Generated()
+    last = len(tmpl.phrasings) - 1
+    for slot in plan(per_template):
+        made = 0
+        for _ in range(slot.count * ATTEMPTS_PER_EXAMPLE):
+            if made == slot.count:
+                break
+            phrasing = last if slot.holdout == "phrasing" else rng.randrange(last)
+            values = Values(rng, holdout=slot.holdout == "values")
+            try:
+                example = _example(tmpl, values, phrasing, slot.split, slot.holdout)
+            except NoHoldoutValue as exc:
+                out.shortfalls.append(f"{tmpl.name}: no value-holdout examples ({exc})")
+                break
+            key = normalize_question(example.question)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.examples.append(example)
+            made += 1
+        if made < slot.count and not (
+            slot.holdout == "values"
+            and out.shortfalls
+            and out.shortfalls[-1].startswith(f"{tmpl.name}: no value")
+        ):
+            out.shortfalls.append(
+                f"{tmpl.name}: {made} of {slot.count} {slot.split}"
+                f"{'/' + slot.holdout if slot.holdout else ''} examples (questions exhausted)"
+            )
+    return out
+
+
+def generate(seed: int, per_template: int, seen: set[str] | None = None) -> Generated:
+    """Candidates from every template for `seed`, deduplicated by normalized question."""
+    seen = set() if seen is None else seen
+    result = Generated()
+    for tmpl in all_templates():
+        part = generate_template(tmpl, seed, per_template, seen)
+        result.examples.extend(part.examples)
+        result.shortfalls.extend(part.shortfalls)
+    return result

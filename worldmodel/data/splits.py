@@ -1,0 +1,92 @@
+"""How examples are divided into train, validation and test, and how hold-out is kept honest.
+
+Per template, the test split holds three kinds of example:
+
+- `holdout="phrasing"`: the template's last phrasing, which no train or validation example
+  uses;
+- `holdout="values"`: a key value from the reserved set (`templates.base.is_reserved`), which
+  no train or validation example draws at all;
+- `holdout=None`: ordinary in-distribution test examples.
+
+GSM8K examples are split by a hash of their id (no hold-out kinds). `leaks` re-checks both
+hold-out promises on finished records; the tests and `wm data check` use it. This module does
+not generate or verify examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from worldmodel.data.templates.base import is_reserved
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A kind of example a template is asked for, and how many."""
+
+    split: str
+    holdout: str | None
+    count: int
+
+
+def plan(per_template: int) -> list[Slot]:
+    """The slots for one template, in fill order (hold-outs first, then train)."""
+    phrasing = max(1, round(per_template * 0.06))
+    values = max(1, round(per_template * 0.06))
+    test = max(1, round(per_template * 0.05))
+    validation = max(1, round(per_template * 0.08))
+    train = max(1, per_template - phrasing - values - test - validation)
+    return [
+        Slot("test", "phrasing", phrasing),
+        Slot("test", "values", values),
+        Slot("train", None, train),
+        Slot("validation", None, validation),
+        Slot("test", None, test),
+    ]
+
+
+def gsm8k_split(example_id: str) -> str:
+    """Train / validation / test (90 / 5 / 5) by a stable hash of the id."""
+    bucket = int(hashlib.sha1(example_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    if bucket < 90:
+        return "train"
+    return "validation" if bucket < 95 else "test"
+
+
+def leaks(records: Iterable[dict[str, Any]]) -> list[str]:
+    """Hold-out promises broken by these records; [] when both hold.
+
+    - no train/validation record of a template uses a phrasing that a phrasing-holdout record
+      of the same template uses;
+    - no train/validation record drew a reserved value (`meta.values`), and every
+      value-holdout record's key value is reserved.
+    """
+    problems: list[str] = []
+    seen: dict[tuple[str, int], list[str]] = {}
+    held: set[tuple[str, int]] = set()
+    for record in records:
+        if record.get("source") != "generated":
+            continue
+        key = (record["template"], record["phrasing"])
+        meta = record.get("meta") or {}
+        if record["holdout"] == "phrasing":
+            held.add(key)
+        if record["split"] in ("train", "validation"):
+            seen.setdefault(key, []).append(record["id"])
+            reserved = [v for v in meta.get("values", []) if is_reserved(v)]
+            if reserved:
+                problems.append(
+                    f"{record['id']}: {record['split']} uses reserved values {reserved}"
+                )
+        if record["holdout"] == "values" and not is_reserved(meta.get("key")):
+            problems.append(
+                f"{record['id']}: value-holdout key {meta.get('key')!r} is not reserved"
+            )
+    for key in sorted(held & set(seen)):
+        problems.append(
+            f"template {key[0]} phrasing {key[1]} is held out but appears in {seen[key][0]}"
+        )
+    return problems

@@ -1,0 +1,610 @@
+"""Family "advanced_math": trigonometry, linear algebra and number theory.
+
+Programs use `math`, `fractions` and plain lists; the generator computes the expected answer
+by another route where one exists (trial division for primes against the program's loop,
+Euclid by hand against `math.gcd`, exact fractions for linear systems). No numpy: the
+sandbox's allowed modules are the standard library's.
+Not covered: calculus and symbolic algebra.
+"""
+
+from __future__ import annotations
+
+import math
+
+from worldmodel.data.templates.base import Draft, Values, code, human, num, template
+
+FAMILY = "advanced_math"
+
+
+def _euclid(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
+
+
+def _factor(n: int) -> list[int]:
+    factors, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        factors.append(n)
+    return factors
+
+
+@template(
+    "gcd",
+    FAMILY,
+    (
+        "What is the greatest common divisor of {a} and {b}?",
+        "Find gcd({a}, {b}).",
+        "What is the largest number that divides both {a} and {b}?",
+    ),
+)
+def gcd(v: Values) -> Draft:
+    common = v.int(1, 60)
+    a = common * v.int(2, 90, key=True)
+    b = common * v.int(2, 90)
+    result = _euclid(a, b)
+    return Draft(
+        slots={"a": a, "b": b},
+        reasoning="math.gcd applies Euclid's algorithm.",
+        code=code("import math", "", f"a = {a}", f"b = {b}", "print(math.gcd(a, b))"),
+        requires=("math",),
+        answer=f"The greatest common divisor of {a} and {b} is {result}.",
+        expected=str(result),
+    )
+
+
+@template(
+    "lcm",
+    FAMILY,
+    (
+        "What is the least common multiple of {a} and {b}?",
+        "Find lcm({a}, {b}).",
+        "What is the smallest positive number divisible by both {a} and {b}?",
+    ),
+)
+def lcm(v: Values) -> Draft:
+    a = v.int(2, 150, key=True)
+    b = v.int(2, 150)
+    result = a * b // _euclid(a, b)
+    return Draft(
+        slots={"a": a, "b": b},
+        reasoning="lcm(a, b) = a × b / gcd(a, b).",
+        code=code("import math", "", f"a = {a}", f"b = {b}", "print(a * b // math.gcd(a, b))"),
+        requires=("math",),
+        answer=f"The least common multiple of {a} and {b} is {result}.",
+        expected=str(result),
+    )
+
+
+@template(
+    "is_prime",
+    FAMILY,
+    (
+        "Is {n} a prime number?",
+        "Determine whether {n} is prime (True or False).",
+        "Check if {n} has no divisors other than 1 and itself.",
+    ),
+)
+def is_prime(v: Values) -> Draft:
+    n = v.int(2, 20000, key=True)
+    prime = _factor(n) == [n]
+    return Draft(
+        slots={"n": n},
+        reasoning=f"Try every divisor from 2 up to √{n}; if none divides it, it is prime.",
+        code=code(
+            "import math",
+            "",
+            f"n = {n}",
+            "is_prime = n > 1 and all(n % d != 0 for d in range(2, math.isqrt(n) + 1))",
+            "print(is_prime)",
+        ),
+        requires=("math",),
+        answer=f"{n} {'is' if prime else 'is not'} prime.",
+        expected=str(prime),
+        check="exact",
+    )
+
+
+@template(
+    "prime_factors",
+    FAMILY,
+    (
+        "What is the prime factorization of {n}?",
+        "List the prime factors of {n} with repetition, smallest first.",
+        "Factor {n} into primes.",
+    ),
+)
+def prime_factors(v: Values) -> Draft:
+    n = v.int(4, 50000, key=True)
+    factors = _factor(n)
+    return Draft(
+        slots={"n": n},
+        reasoning="Divide out each factor starting from 2 while it divides the number.",
+        code=code(
+            f"n = {n}",
+            "factors = []",
+            "divisor = 2",
+            "while divisor * divisor <= n:",
+            "    while n % divisor == 0:",
+            "        factors.append(divisor)",
+            "        n //= divisor",
+            "    divisor += 1",
+            "if n > 1:",
+            "    factors.append(n)",
+            "print(factors)",
+        ),
+        requires=(),
+        answer=f"{n} = {' × '.join(str(f) for f in factors)}.",
+        expected=str(factors),
+        check="exact",
+    )
+
+
+@template(
+    "fibonacci",
+    FAMILY,
+    (
+        "What is the {n}th Fibonacci number (F(1) = F(2) = 1)?",
+        "Compute Fibonacci number F({n}), with F(1) = 1 and F(2) = 1.",
+        "Starting 1, 1, 2, 3, 5, ..., what is term number {n}?",
+    ),
+)
+def fibonacci(v: Values) -> Draft:
+    n = v.int(3, 90, key=True)
+    a, b = 1, 1
+    for _ in range(n - 2):
+        a, b = b, a + b
+    return Draft(
+        slots={"n": n},
+        reasoning="Iterate: keep the last two terms and add them to get the next.",
+        code=code(
+            f"n = {n}",
+            "previous, current = 1, 1",
+            "for _ in range(n - 2):",
+            "    previous, current = current, previous + current",
+            "print(current)",
+        ),
+        requires=(),
+        answer=f"F({n}) is {b:,}.",
+        expected=str(b),
+    )
+
+
+@template(
+    "modular_power",
+    FAMILY,
+    (
+        "What is {a}^{b} mod {m}?",
+        "Compute {a} to the power {b}, modulo {m}.",
+        "Find the remainder when {a}^{b} is divided by {m}.",
+    ),
+)
+def modular_power(v: Values) -> Draft:
+    a = v.int(2, 99, key=True)
+    b = v.int(10, 500)
+    m = v.int(7, 997)
+    result = 1
+    for _ in range(b):
+        result = result * a % m
+    return Draft(
+        slots={"a": a, "b": b, "m": m},
+        reasoning="Python's three-argument pow does modular exponentiation efficiently.",
+        code=code(
+            f"base = {a}",
+            f"exponent = {b}",
+            f"modulus = {m}",
+            "print(pow(base, exponent, modulus))",
+        ),
+        requires=(),
+        answer=f"{a}^{b} mod {m} is {result}.",
+        expected=str(result),
+    )
+
+
+@template(
+    "sine_degrees",
+    FAMILY,
+    (
+        "What is sin({deg}°)? Round to 4 decimals.",
+        "Compute the sine of {deg} degrees to four decimal places.",
+        "Evaluate sin of an angle of {deg} degrees (4 decimals).",
+    ),
+)
+def sine_degrees(v: Values) -> Draft:
+    deg = v.int(1, 359, key=True)
+    result = round(math.sin(deg * math.pi / 180), 4)
+    return Draft(
+        slots={"deg": deg},
+        reasoning="Convert degrees to radians, then take math.sin.",
+        code=code(
+            "import math",
+            "",
+            f"angle_degrees = {deg}",
+            "print(round(math.sin(math.radians(angle_degrees)), 4))",
+        ),
+        requires=("math",),
+        answer=f"sin({deg}°) is about {result}.",
+        expected=num(result + 0.0, 4),
+    )
+
+
+@template(
+    "cosine_degrees",
+    FAMILY,
+    (
+        "What is cos({deg}°), rounded to 4 decimals?",
+        "Compute the cosine of {deg} degrees.",
+        "Evaluate cos of {deg} degrees to four decimal places.",
+    ),
+)
+def cosine_degrees(v: Values) -> Draft:
+    deg = v.int(1, 359, key=True)
+    result = round(math.cos(deg * math.pi / 180), 4)
+    return Draft(
+        slots={"deg": deg},
+        reasoning="Convert the angle to radians and take math.cos.",
+        code=code(
+            "import math",
+            "",
+            f"angle_degrees = {deg}",
+            "print(round(math.cos(math.radians(angle_degrees)), 4))",
+        ),
+        requires=("math",),
+        answer=f"cos({deg}°) is about {result}.",
+        expected=num(result + 0.0, 4),
+    )
+
+
+@template(
+    "angle_from_sides",
+    FAMILY,
+    (
+        "A right triangle has opposite side {o} and adjacent side {a}. What is the angle in "
+        "degrees?",
+        "Find the angle (degrees, 2 decimals) whose tangent is {o}/{a}.",
+        "A ramp rises {o} m over a horizontal run of {a} m. What is its angle of incline in "
+        "degrees?",
+    ),
+)
+def angle_from_sides(v: Values) -> Draft:
+    o = v.int(1, 50, key=True)
+    a = v.int(1, 50)
+    result = round(math.degrees(math.atan(o / a)), 2)
+    return Draft(
+        slots={"o": o, "a": a},
+        reasoning="The angle is atan(opposite / adjacent), converted to degrees.",
+        code=code(
+            "import math",
+            "",
+            f"opposite = {o}",
+            f"adjacent = {a}",
+            "angle = math.degrees(math.atan2(opposite, adjacent))",
+            "print(round(angle, 2))",
+        ),
+        requires=("math",),
+        answer=f"The angle is about {result} degrees.",
+        expected=num(result),
+    )
+
+
+@template(
+    "law_of_cosines",
+    FAMILY,
+    (
+        "A triangle has sides {a} and {b} with an angle of {deg}° between them. How long is the "
+        "third side?",
+        "Use the law of cosines: sides {a} and {b}, included angle {deg} degrees. Find the third "
+        "side.",
+        "Two roads of length {a} km and {b} km leave a point at {deg}°. How far apart are their "
+        "ends?",
+    ),
+)
+def law_of_cosines(v: Values) -> Draft:
+    a = v.int(2, 80, key=True)
+    b = v.int(2, 80)
+    deg = v.int(10, 170)
+    c = round((a * a + b * b - 2 * a * b * math.cos(math.radians(deg))) ** 0.5, 2)
+    return Draft(
+        slots={"a": a, "b": b, "deg": deg},
+        reasoning="c² = a² + b² − 2ab·cos(C).",
+        code=code(
+            "import math",
+            "",
+            f"side_a = {a}",
+            f"side_b = {b}",
+            f"angle = math.radians({deg})",
+            "side_c = math.sqrt(side_a**2 + side_b**2 - 2 * side_a * side_b * math.cos(angle))",
+            "print(round(side_c, 2))",
+        ),
+        requires=("math",),
+        answer=f"The third side is about {human(c)}.",
+        expected=num(c),
+    )
+
+
+def _matrix(v: Values, n: int, lo: int = -9, hi: int = 9) -> list[list[int]]:
+    return [v.ints(lo, hi, n) for _ in range(n)]
+
+
+def _det(m: list[list[int]]) -> int:
+    if len(m) == 1:
+        return m[0][0]
+    return sum(
+        (-1) ** j * m[0][j] * _det([row[:j] + row[j + 1 :] for row in m[1:]]) for j in range(len(m))
+    )
+
+
+@template(
+    "determinant",
+    FAMILY,
+    (
+        "What is the determinant of the matrix {matrix}?",
+        "Compute det({matrix}).",
+        "Find the determinant of the {n}x{n} matrix {matrix}.",
+    ),
+)
+def determinant(v: Values) -> Draft:
+    n = v.int(2, 3)
+    m = _matrix(v, n)
+    m[0][0] = v.int(-9, 9, key=True)
+    result = _det(m)
+    program = (
+        [f"matrix = {m!r}", "(a, b), (c, d) = matrix", "print(a * d - b * c)"]
+        if n == 2
+        else [
+            f"matrix = {m!r}",
+            "(a, b, c), (d, e, f), (g, h, i) = matrix",
+            "det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)",
+            "print(det)",
+        ]
+    )
+    return Draft(
+        slots={"matrix": str(m), "n": n},
+        reasoning="Expand the determinant along the first row.",
+        code=code(*program),
+        requires=(),
+        answer=f"The determinant is {result}.",
+        expected=str(result),
+    )
+
+
+@template(
+    "dot_product",
+    FAMILY,
+    (
+        "What is the dot product of {u} and {w}?",
+        "Compute u · w for u = {u} and w = {w}.",
+        "Find the scalar product of the vectors {u} and {w}.",
+    ),
+)
+def dot_product(v: Values) -> Draft:
+    n = v.int(2, 5)
+    u, w = v.ints(-20, 20, n), v.ints(-20, 20, n)
+    u[0] = v.int(-20, 20, key=True)
+    result = 0
+    for i in range(n):
+        result += u[i] * w[i]
+    return Draft(
+        slots={"u": str(u), "w": str(w)},
+        reasoning="Multiply matching components and add the products.",
+        code=code(
+            f"u = {u!r}", f"w = {w!r}", "dot = sum(x * y for x, y in zip(u, w))", "print(dot)"
+        ),
+        requires=(),
+        answer=f"The dot product is {result}.",
+        expected=str(result),
+    )
+
+
+@template(
+    "matrix_product",
+    FAMILY,
+    (
+        "Multiply the 2x2 matrices {a} and {b}.",
+        "What is the matrix product A·B for A = {a} and B = {b}?",
+        "Compute {a} times {b} (matrix multiplication).",
+    ),
+)
+def matrix_product(v: Values) -> Draft:
+    a, b = _matrix(v, 2), _matrix(v, 2)
+    a[0][0] = v.int(-9, 9, key=True)
+    product = [[sum(a[i][k] * b[k][j] for k in range(2)) for j in range(2)] for i in range(2)]
+    return Draft(
+        slots={"a": str(a), "b": str(b)},
+        reasoning="Entry (i, j) of the product is row i of A dotted with column j of B.",
+        code=code(
+            f"a = {a!r}",
+            f"b = {b!r}",
+            "product = [[sum(a[i][k] * b[k][j] for k in range(2)) for j in range(2)]",
+            "           for i in range(2)]",
+            "print(product)",
+        ),
+        requires=(),
+        answer=f"The product is {product}.",
+        expected=str(product),
+        check="exact",
+    )
+
+
+@template(
+    "linear_system",
+    FAMILY,
+    (
+        "Solve for x and y: {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}.",
+        "Find x and y such that {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}.",
+        "What are x and y if {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}?",
+    ),
+)
+def linear_system(v: Values) -> Draft:
+    x, y = v.int(-12, 12, key=True), v.int(-12, 12)
+    while True:
+        a1, b1, a2, b2 = v.ints(1, 9, 4)
+        if a1 * b2 - a2 * b1 != 0:
+            break
+    c1, c2 = a1 * x + b1 * y, a2 * x + b2 * y
+    return Draft(
+        slots={"a1": a1, "b1": b1, "c1": c1, "a2": a2, "b2": b2, "c2": c2},
+        reasoning="Use Cramer's rule with exact fractions: x = (c1·b2 − b1·c2) / det, "
+        "y = (a1·c2 − c1·a2) / det.",
+        code=code(
+            "from fractions import Fraction",
+            "",
+            f"a1, b1, c1 = {a1}, {b1}, {c1}",
+            f"a2, b2, c2 = {a2}, {b2}, {c2}",
+            "det = a1 * b2 - a2 * b1",
+            "x = Fraction(c1 * b2 - b1 * c2, det)",
+            "y = Fraction(a1 * c2 - c1 * a2, det)",
+            'print(f"x={x}, y={y}")',
+        ),
+        requires=("fractions",),
+        answer=f"The solution is x = {x}, y = {y}.",
+        expected=f"x={x}, y={y}",
+        check="exact",
+    )
+
+
+@template(
+    "vector_magnitude",
+    FAMILY,
+    (
+        "What is the length of the vector {u}?",
+        "Compute the Euclidean norm of {u}, to 2 decimals.",
+        "How long is the vector {u} (2 decimal places)?",
+    ),
+)
+def vector_magnitude(v: Values) -> Draft:
+    u = v.ints(-30, 30, v.int(2, 4))
+    u[0] = v.int(-30, 30, key=True)
+    result = round(sum(x * x for x in u) ** 0.5, 2)
+    return Draft(
+        slots={"u": str(u)},
+        reasoning="The norm is the square root of the sum of squared components.",
+        code=code(
+            "import math",
+            "",
+            f"vector = {u!r}",
+            "length = math.sqrt(sum(x ** 2 for x in vector))",
+            "print(round(length, 2))",
+        ),
+        requires=("math",),
+        answer=f"The vector's length is about {result}.",
+        expected=num(result),
+    )
+
+
+@template(
+    "divisor_count",
+    FAMILY,
+    (
+        "How many positive divisors does {n} have?",
+        "Count the divisors of {n}.",
+        "What is the number of positive integers that divide {n}?",
+    ),
+)
+def divisor_count(v: Values) -> Draft:
+    n = v.int(2, 20000, key=True)
+    count = 1
+    factors = _factor(n)
+    for p in set(factors):
+        count *= factors.count(p) + 1
+    return Draft(
+        slots={"n": n},
+        reasoning="Test each candidate up to √n; each divisor d below √n pairs with n / d.",
+        code=code(
+            f"n = {n}",
+            "count = 0",
+            "d = 1",
+            "while d * d <= n:",
+            "    if n % d == 0:",
+            "        count += 1 if d * d == n else 2",
+            "    d += 1",
+            "print(count)",
+        ),
+        requires=(),
+        answer=f"{n} has {count} positive divisors.",
+        expected=str(count),
+    )
+
+
+@template(
+    "binomial",
+    FAMILY,
+    (
+        "How many ways can you choose {k} items from {n}?",
+        "Compute the binomial coefficient C({n}, {k}).",
+        "A committee of {k} is picked from {n} people. How many different committees are there?",
+    ),
+)
+def binomial(v: Values) -> Draft:
+    n = v.int(4, 40, key=True)
+    k = v.int(1, n - 1)
+    result = 1
+    for i in range(k):
+        result = result * (n - i) // (i + 1)
+    return Draft(
+        slots={"n": n, "k": k},
+        reasoning=f"C(n, k) = n! / (k!(n − k)!); math.comb computes it for n = {n}, k = {k}.",
+        code=code("import math", "", f"n = {n}", f"k = {k}", "print(math.comb(n, k))"),
+        requires=("math",),
+        answer=f"There are {human(result)} ways.",
+        expected=str(result),
+    )
+
+
+@template(
+    "modular_inverse",
+    FAMILY,
+    (
+        "What is the inverse of {a} modulo {m}?",
+        "Find x with {a}·x ≡ 1 (mod {m}).",
+        "Compute the modular multiplicative inverse of {a} mod {m}.",
+    ),
+)
+def modular_inverse(v: Values) -> Draft:
+    m = v.choice(
+        (
+            7,
+            11,
+            13,
+            17,
+            19,
+            23,
+            29,
+            31,
+            37,
+            41,
+            43,
+            47,
+            53,
+            59,
+            61,
+            67,
+            71,
+            73,
+            79,
+            83,
+            89,
+            97,
+            101,
+            103,
+            107,
+            109,
+            113,
+            127,
+        )
+    )
+    a = v.int(2, m - 1, key=True)
+    inverse = next(x for x in range(1, m) if a * x % m == 1)
+    return Draft(
+        slots={"a": a, "m": m},
+        reasoning="pow(a, -1, m) returns the modular inverse when gcd(a, m) = 1.",
+        code=code(f"a = {a}", f"modulus = {m}", "print(pow(a, -1, modulus))"),
+        requires=(),
+        answer=f"The inverse of {a} modulo {m} is {inverse}.",
+        expected=str(inverse),
+    )

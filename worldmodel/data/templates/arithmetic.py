@@ -1,0 +1,540 @@
+"""Family "arithmetic": everyday arithmetic, percentages and plane/solid geometry.
+
+Each template draws its numbers, writes a short program with named variables that prints the
+answer, and computes the expected answer itself (often by a different route, e.g. exact
+fractions instead of floats) so verification compares two independent computations.
+Not covered here: trigonometry, algebra and number theory (see `advanced_math`).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from worldmodel.data.templates.base import Draft, Values, code, human, num, template
+
+FAMILY = "arithmetic"
+
+ITEMS = (
+    "jacket",
+    "lamp",
+    "bicycle",
+    "backpack",
+    "chair",
+    "kettle",
+    "printer",
+    "guitar",
+    "monitor",
+    "tent",
+    "blender",
+    "desk",
+    "camera",
+    "scooter",
+    "sofa",
+    "watch",
+)
+
+
+def _round2(value: Fraction) -> float:
+    return round(float(value), 2)
+
+
+@template(
+    "percent_of",
+    FAMILY,
+    (
+        "What is {pct}% of {amount}?",
+        "Calculate {pct} percent of {amount}.",
+        "How much is {pct}% of {amount}?",
+        "Find {pct}% of the number {amount}.",
+    ),
+)
+def percent_of(v: Values) -> Draft:
+    pct = v.int(1, 99, key=True)
+    amount = v.int(20, 5000)
+    result = _round2(Fraction(pct * amount, 100))
+    return Draft(
+        slots={"pct": pct, "amount": amount},
+        reasoning=f"{pct}% means {pct}/100, so I multiply {amount} by {pct} and divide by 100.",
+        code=code(
+            f"amount = {amount}",
+            f"percent = {pct}",
+            "part = amount * percent / 100",
+            "print(round(part, 2))",
+        ),
+        requires=(),
+        answer=f"{pct}% of {amount} is {human(result)}.",
+        expected=num(result),
+    )
+
+
+@template(
+    "percent_change",
+    FAMILY,
+    (
+        "A price went from {old} to {new}. What is the percentage change?",
+        "By what percent did a value change if it moved from {old} to {new}?",
+        "Compute the percent change from {old} to {new}.",
+    ),
+)
+def percent_change(v: Values) -> Draft:
+    old = v.int(20, 900, key=True)
+    new = v.int(20, 900)
+    if new == old:
+        new += 7
+    change = _round2(Fraction(new - old, old) * 100)
+    word = "an increase" if new > old else "a decrease"
+    return Draft(
+        slots={"old": old, "new": new},
+        reasoning=f"Percent change is (new - old) / old * 100; here ({new} - {old}) / {old} * 100.",
+        code=code(
+            f"old_value = {old}",
+            f"new_value = {new}",
+            "change_percent = (new_value - old_value) / old_value * 100",
+            "print(round(change_percent, 2))",
+        ),
+        requires=(),
+        answer=f"The change from {old} to {new} is {human(change)}%, {word}.",
+        expected=num(change),
+    )
+
+
+@template(
+    "discount_price",
+    FAMILY,
+    (
+        "A {item} costs ${price}. It is on sale for {pct}% off. What is the sale price?",
+        "What do you pay for a ${price} {item} with a {pct}% discount?",
+        "A store takes {pct}% off a {item} priced at ${price}. How much does it cost now?",
+    ),
+)
+def discount_price(v: Values) -> Draft:
+    item = v.choice(ITEMS)
+    price = v.int(15, 2000, key=True)
+    pct = v.choice((5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70))
+    sale = _round2(Fraction(price) * (100 - pct) / 100)
+    return Draft(
+        slots={"item": item, "price": price, "pct": pct},
+        reasoning=f"A {pct}% discount leaves {100 - pct}% of ${price} to pay.",
+        code=code(
+            f"price = {price}",
+            f"discount_percent = {pct}",
+            "sale_price = price * (1 - discount_percent / 100)",
+            "print(round(sale_price, 2))",
+        ),
+        requires=(),
+        answer=f"The {item} costs ${human(sale)} after the {pct}% discount.",
+        expected=num(sale),
+    )
+
+
+@template(
+    "tip_total",
+    FAMILY,
+    (
+        "A dinner bill is ${bill}. With a {pct}% tip, what is the total?",
+        "How much do you pay in total for a ${bill} meal if you add a {pct}% tip?",
+        "Add a {pct}% tip to a restaurant bill of ${bill}. What is the total amount?",
+    ),
+)
+def tip_total(v: Values) -> Draft:
+    bill = v.float(10, 300, 2, key=True)
+    pct = v.choice((10, 12, 15, 18, 20, 22, 25))
+    total = _round2(Fraction(str(bill)) * (100 + pct) / 100)
+    return Draft(
+        slots={"bill": f"{bill:.2f}", "pct": pct},
+        reasoning=f"The tip is {pct}% of the bill, so the total is the bill times {1 + pct / 100}.",
+        code=code(
+            f"bill = {bill}",
+            f"tip_percent = {pct}",
+            "tip = bill * tip_percent / 100",
+            "total = bill + tip",
+            "print(round(total, 2))",
+        ),
+        requires=(),
+        answer=f"The total with a {pct}% tip is ${total:.2f}.",
+        expected=num(total),
+    )
+
+
+@template(
+    "rectangle_area",
+    FAMILY,
+    (
+        "What is the area of a rectangle that is {w} {unit} wide and {h} {unit} long?",
+        "A rectangle measures {w} {unit} by {h} {unit}. Find its area.",
+        "Compute the area of a {w} by {h} rectangle (in {unit}).",
+    ),
+)
+def rectangle_area(v: Values) -> Draft:
+    w = v.int(2, 250, key=True)
+    h = v.int(2, 250)
+    unit = v.choice(("m", "cm", "ft", "in", "km"))
+    area = w * h
+    return Draft(
+        slots={"w": w, "h": h, "unit": unit},
+        reasoning=f"Area of a rectangle is width times length: {w} × {h}.",
+        code=code(f"width = {w}", f"length = {h}", "area = width * length", "print(area)"),
+        requires=(),
+        answer=f"The rectangle's area is {human(area)} square {unit}.",
+        expected=num(area),
+    )
+
+
+@template(
+    "rectangle_perimeter",
+    FAMILY,
+    (
+        "What is the perimeter of a rectangle with sides {w} and {h}?",
+        "A rectangular garden is {w} m by {h} m. How much fencing goes around it?",
+        "Find the perimeter of a {w} by {h} rectangle.",
+    ),
+)
+def rectangle_perimeter(v: Values) -> Draft:
+    w = v.int(2, 400, key=True)
+    h = v.int(2, 400)
+    perimeter = w + w + h + h
+    return Draft(
+        slots={"w": w, "h": h},
+        reasoning=f"The perimeter adds all four sides: 2 × ({w} + {h}).",
+        code=code(
+            f"width = {w}", f"height = {h}", "perimeter = 2 * (width + height)", "print(perimeter)"
+        ),
+        requires=(),
+        answer=f"The perimeter is {human(perimeter)}.",
+        expected=num(perimeter),
+    )
+
+
+@template(
+    "circle_area",
+    FAMILY,
+    (
+        "What is the area of a circle with radius {r}?",
+        "A circular pond has a radius of {r} meters. What is its area in square meters?",
+        "Compute the area of a circle whose radius is {r}, to two decimals.",
+    ),
+)
+def circle_area(v: Values) -> Draft:
+    r = v.float(0.5, 60, 1, key=True)
+    area = round(math.pi * r**2, 2)
+    return Draft(
+        slots={"r": r},
+        reasoning=f"Area is π r², with r = {r}.",
+        code=code(
+            "import math",
+            "",
+            f"radius = {r}",
+            "area = math.pi * radius ** 2",
+            "print(round(area, 2))",
+        ),
+        requires=("math",),
+        answer=f"The circle's area is about {human(area)}.",
+        expected=num(area),
+    )
+
+
+@template(
+    "circle_circumference",
+    FAMILY,
+    (
+        "What is the circumference of a circle with diameter {d}?",
+        "A wheel has a diameter of {d} cm. How far does it roll in one full turn?",
+        "Find the circumference of a circle of diameter {d}, rounded to two decimals.",
+    ),
+)
+def circle_circumference(v: Values) -> Draft:
+    d = v.int(1, 300, key=True)
+    circumference = round(2 * math.pi * (d / 2), 2)
+    return Draft(
+        slots={"d": d},
+        reasoning=f"Circumference is π times the diameter, π × {d}.",
+        code=code(
+            "import math",
+            "",
+            f"diameter = {d}",
+            "circumference = math.pi * diameter",
+            "print(round(circumference, 2))",
+        ),
+        requires=("math",),
+        answer=f"The circumference is about {human(circumference)}.",
+        expected=num(circumference),
+    )
+
+
+@template(
+    "triangle_area",
+    FAMILY,
+    (
+        "A triangle has a base of {b} and a height of {h}. What is its area?",
+        "Find the area of a triangle with base {b} cm and height {h} cm.",
+        "What area does a triangle with height {h} and base {b} enclose?",
+    ),
+)
+def triangle_area(v: Values) -> Draft:
+    b = v.int(2, 200, key=True)
+    h = v.int(2, 200)
+    area = float(Fraction(b * h, 2))
+    return Draft(
+        slots={"b": b, "h": h},
+        reasoning=f"Triangle area is half of base times height: {b} × {h} / 2.",
+        code=code(f"base = {b}", f"height = {h}", "area = base * height / 2", "print(area)"),
+        requires=(),
+        answer=f"The triangle's area is {human(area)}.",
+        expected=num(area, 1),
+    )
+
+
+@template(
+    "hypotenuse",
+    FAMILY,
+    (
+        "A right triangle has legs {a} and {b}. How long is the hypotenuse?",
+        "Find the hypotenuse of a right triangle with sides {a} and {b} around the right angle.",
+        "A ladder reaches {b} m up a wall with its foot {a} m from the wall. How long is it?",
+    ),
+)
+def hypotenuse(v: Values) -> Draft:
+    a = v.int(1, 90, key=True)
+    b = v.int(1, 90)
+    c = round((a * a + b * b) ** 0.5, 2)
+    return Draft(
+        slots={"a": a, "b": b},
+        reasoning=f"By Pythagoras, c = √({a}² + {b}²).",
+        code=code(
+            "import math",
+            "",
+            f"leg_a = {a}",
+            f"leg_b = {b}",
+            "hypotenuse = math.sqrt(leg_a ** 2 + leg_b ** 2)",
+            "print(round(hypotenuse, 2))",
+        ),
+        requires=("math",),
+        answer=f"The hypotenuse is about {human(c)}.",
+        expected=num(c),
+    )
+
+
+@template(
+    "average_speed",
+    FAMILY,
+    (
+        "A car travels {dist} km in {hours} hours. What is its average speed in km/h?",
+        "What is the average speed of a train covering {dist} km in {hours} hours?",
+        "If a cyclist rides {dist} km over {hours} hours, what is the average speed (km/h)?",
+    ),
+)
+def average_speed(v: Values) -> Draft:
+    dist = v.int(10, 900, key=True)
+    hours = v.choice((2, 3, 4, 5, 6, 8, 1.5, 2.5, 3.5, 4.5))
+    speed = _round2(Fraction(dist) / Fraction(str(hours)))
+    return Draft(
+        slots={"dist": dist, "hours": hours},
+        reasoning=f"Average speed is distance divided by time: {dist} / {hours}.",
+        code=code(
+            f"distance_km = {dist}",
+            f"time_hours = {hours}",
+            "speed = distance_km / time_hours",
+            "print(round(speed, 2))",
+        ),
+        requires=(),
+        answer=f"The average speed is {human(speed)} km/h.",
+        expected=num(speed),
+    )
+
+
+@template(
+    "simple_interest",
+    FAMILY,
+    (
+        "How much simple interest does ${principal} earn at {rate}% per year over {years} years?",
+        "Compute the simple interest on a ${principal} loan at {rate}% annually for {years} years.",
+        "A deposit of ${principal} earns {rate}% simple interest a year. What interest does it "
+        "earn in {years} years?",
+    ),
+)
+def simple_interest(v: Values) -> Draft:
+    principal = v.int(100, 20000, key=True)
+    rate = v.choice((1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8))
+    years = v.int(1, 15)
+    interest = _round2(Fraction(principal) * Fraction(str(rate)) / 100 * years)
+    return Draft(
+        slots={"principal": principal, "rate": rate, "years": years},
+        reasoning=f"Simple interest is principal × rate × years: {principal} × {rate}% × {years}.",
+        code=code(
+            f"principal = {principal}",
+            f"rate_percent = {rate}",
+            f"years = {years}",
+            "interest = principal * rate_percent / 100 * years",
+            "print(round(interest, 2))",
+        ),
+        requires=(),
+        answer=f"The simple interest is ${human(interest)}.",
+        expected=num(interest),
+    )
+
+
+@template(
+    "compound_interest",
+    FAMILY,
+    (
+        "If you invest ${principal} at {rate}% interest compounded yearly, how much do you have "
+        "after {years} years?",
+        "What is ${principal} worth after {years} years at {rate}% compounded annually?",
+        "Compute the balance of ${principal} growing at {rate}% per year, compounded, for "
+        "{years} years.",
+    ),
+)
+def compound_interest(v: Values) -> Draft:
+    principal = v.int(100, 20000, key=True)
+    rate = v.choice((2, 3, 4, 5, 6, 7, 8, 10))
+    years = v.int(2, 20)
+    balance = Fraction(principal)
+    for _ in range(years):
+        balance += balance * rate / 100
+    balance_r = _round2(balance)
+    return Draft(
+        slots={"principal": principal, "rate": rate, "years": years},
+        reasoning=f"Each year the balance grows by {rate}%, so it is "
+        f"{principal} × (1 + {rate}/100)^{years}.",
+        code=code(
+            f"principal = {principal}",
+            f"rate = {rate} / 100",
+            f"years = {years}",
+            "balance = principal * (1 + rate) ** years",
+            "print(round(balance, 2))",
+        ),
+        requires=(),
+        answer=f"After {years} years the balance is ${human(balance_r)}.",
+        expected=num(balance_r),
+    )
+
+
+@template(
+    "cylinder_volume",
+    FAMILY,
+    (
+        "What is the volume of a cylinder with radius {r} and height {h}?",
+        "A cylindrical tank has a radius of {r} m and a height of {h} m. What is its volume?",
+        "Find the volume of a can that is {h} cm tall with a {r} cm radius.",
+    ),
+)
+def cylinder_volume(v: Values) -> Draft:
+    r = v.int(1, 40, key=True)
+    h = v.int(1, 80)
+    volume = round(math.pi * r * r * h, 2)
+    return Draft(
+        slots={"r": r, "h": h},
+        reasoning=f"Cylinder volume is π r² h = π × {r}² × {h}.",
+        code=code(
+            "import math",
+            "",
+            f"radius = {r}",
+            f"height = {h}",
+            "volume = math.pi * radius ** 2 * height",
+            "print(round(volume, 2))",
+        ),
+        requires=("math",),
+        answer=f"The cylinder's volume is about {human(volume)}.",
+        expected=num(volume),
+    )
+
+
+@template(
+    "ratio_split",
+    FAMILY,
+    (
+        "Split {total} in the ratio {a}:{b}. How large is the first part?",
+        "{total} coins are shared between two friends in the ratio {a}:{b}. How many does the "
+        "first friend get?",
+        "Divide {total} into two parts in the ratio {a} to {b}; what is the first part?",
+    ),
+)
+def ratio_split(v: Values) -> Draft:
+    a = v.int(1, 9)
+    b = v.int(1, 9)
+    unit = v.int(2, 120, key=True)
+    total = unit * (a + b)
+    first = unit * a
+    return Draft(
+        slots={"total": total, "a": a, "b": b},
+        reasoning=f"There are {a} + {b} = {a + b} shares; the first part is {a} of them.",
+        code=code(
+            f"total = {total}",
+            f"share_a = {a}",
+            f"share_b = {b}",
+            "first_part = total * share_a // (share_a + share_b)",
+            "print(first_part)",
+        ),
+        requires=(),
+        answer=f"The first part is {human(first)}.",
+        expected=num(first),
+    )
+
+
+@template(
+    "boxes_needed",
+    FAMILY,
+    (
+        "Each box holds {size} items. How many boxes are needed for {count} items?",
+        "You must pack {count} books into crates of {size}. How many crates do you need?",
+        "How many buses with {size} seats are needed to carry {count} people?",
+    ),
+)
+def boxes_needed(v: Values) -> Draft:
+    size = v.int(3, 60)
+    count = v.int(10, 3000, key=True)
+    boxes = -(-count // size)
+    return Draft(
+        slots={"size": size, "count": count},
+        reasoning=f"Divide {count} by {size} and round up, since a partly filled box still counts.",
+        code=code(
+            "import math",
+            "",
+            f"items = {count}",
+            f"per_box = {size}",
+            "boxes = math.ceil(items / per_box)",
+            "print(boxes)",
+        ),
+        requires=("math",),
+        answer=f"{human(boxes)} containers of {size} are needed for {count} items.",
+        expected=num(boxes),
+    )
+
+
+@template(
+    "unit_conversion",
+    FAMILY,
+    (
+        "Convert {value} {src} to {dst}.",
+        "How many {dst} are in {value} {src}?",
+        "Express {value} {src} in {dst}.",
+    ),
+)
+def unit_conversion(v: Values) -> Draft:
+    src, dst, factor = v.choice(
+        (
+            ("kilometers", "miles", Fraction(1000, 1609344) * 1000),
+            ("miles", "kilometers", Fraction(1609344, 1000000)),
+            ("pounds", "kilograms", Fraction(45359237, 100000000)),
+            ("kilograms", "pounds", Fraction(100000000, 45359237)),
+            ("inches", "centimeters", Fraction(254, 100)),
+            ("feet", "meters", Fraction(3048, 10000)),
+            ("gallons", "liters", Fraction(3785411784, 1000000000)),
+        )
+    )
+    value = v.int(1, 500, key=True)
+    result = _round2(value * factor)
+    return Draft(
+        slots={"value": value, "src": src, "dst": dst},
+        reasoning=f"Multiply {value} {src} by the conversion factor from {src} to {dst}.",
+        code=code(
+            f"{src} = {value}",
+            f"{dst}_per_{src[:-1]} = {float(factor)!r}",
+            f"{dst} = {src} * {dst}_per_{src[:-1]}",
+            f"print(round({dst}, 2))",
+        ),
+        requires=(),
+        answer=f"{value} {src} is about {human(result)} {dst}.",
+        expected=num(result),
+    )

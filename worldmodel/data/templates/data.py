@@ -1,0 +1,480 @@
+"""Family "data": statistics over number lists, and JSON and CSV embedded in the question.
+
+The program uses the `statistics`, `json` and `csv` modules; the generator computes the same
+answers from the Python values it drew (sums, sorted lists, dictionaries), never by parsing
+the text it embedded. Not covered: files on disk (see `system`) or plotting.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+from worldmodel.data.templates.base import Draft, Values, code, human, num, template
+from worldmodel.data.templates.words import CATEGORIES, CITIES, FRUITS, NAMES
+
+FAMILY = "data"
+
+
+def _numbers(v: Values, lo: int = 1, hi: int = 200) -> list[int]:
+    return v.ints(lo, hi, v.int(5, 12))
+
+
+def _listing(values: list[int]) -> str:
+    return ", ".join(str(x) for x in values)
+
+
+@template(
+    "mean",
+    FAMILY,
+    (
+        "What is the mean of {listing}?",
+        "Compute the average of these numbers: {listing}.",
+        "Find the arithmetic mean of the data set {listing}, rounded to two decimals.",
+    ),
+)
+def mean(v: Values) -> Draft:
+    values = _numbers(v)
+    values[0] = v.int(1, 200, key=True)
+    result = round(float(Fraction(sum(values), len(values))), 2)
+    return Draft(
+        slots={"listing": _listing(values)},
+        reasoning="Add the values and divide by how many there are; statistics.mean does it.",
+        code=code(
+            "import statistics",
+            "",
+            f"values = {values!r}",
+            "print(round(statistics.mean(values), 2))",
+        ),
+        requires=("statistics",),
+        answer=f"The mean is {human(result)}.",
+        expected=num(result) if isinstance(result, float) else str(result),
+    )
+
+
+@template(
+    "median",
+    FAMILY,
+    (
+        "What is the median of {listing}?",
+        "Find the median value of the numbers {listing}.",
+        "Given the data {listing}, what is the middle value (median)?",
+    ),
+)
+def median(v: Values) -> Draft:
+    values = _numbers(v)
+    values[-1] = v.int(1, 200, key=True)
+    ordered = sorted(values)
+    n = len(ordered)
+    if n % 2:
+        result: float | int = ordered[n // 2]
+        expected = str(result)
+    else:
+        result = (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+        expected = num(result, 1)
+    return Draft(
+        slots={"listing": _listing(values)},
+        reasoning="Sort the values; the median is the middle one, or the mean of the two middle "
+        "ones.",
+        code=code(
+            "import statistics", "", f"values = {values!r}", "print(statistics.median(values))"
+        ),
+        requires=("statistics",),
+        answer=f"The median is {human(result)}.",
+        expected=expected,
+    )
+
+
+@template(
+    "mode",
+    FAMILY,
+    (
+        "What is the most common value in {listing}?",
+        "Find the mode of {listing}.",
+        "Which number appears most often in the list {listing}?",
+    ),
+)
+def mode(v: Values) -> Draft:
+    values = v.ints(1, 20, v.int(4, 9))
+    winner = v.int(1, 20, key=True)
+    values += [winner] * (max(values.count(x) for x in values) + 1)
+    v.rng.shuffle(values)
+    return Draft(
+        slots={"listing": _listing(values)},
+        reasoning="Count each value; the mode is the one with the highest count.",
+        code=code(
+            "import statistics", "", f"values = {values!r}", "print(statistics.mode(values))"
+        ),
+        requires=("statistics",),
+        answer=f"The mode is {winner}.",
+        expected=str(winner),
+    )
+
+
+@template(
+    "population_stdev",
+    FAMILY,
+    (
+        "What is the population standard deviation of {listing}? Round to 2 decimals.",
+        "Compute the standard deviation (population) of {listing}.",
+        "How spread out are {listing}? Give the population standard deviation to 2 decimals.",
+    ),
+)
+def population_stdev(v: Values) -> Draft:
+    values = _numbers(v, 1, 100)
+    values[0] = v.int(1, 100, key=True)
+    n = len(values)
+    avg = Fraction(sum(values), n)
+    variance = sum((Fraction(x) - avg) ** 2 for x in values) / n
+    result = round(float(variance) ** 0.5, 2)
+    return Draft(
+        slots={"listing": _listing(values)},
+        reasoning="Population standard deviation is the square root of the mean squared "
+        "deviation from the mean: statistics.pstdev.",
+        code=code(
+            "import statistics",
+            "",
+            f"values = {values!r}",
+            "print(round(statistics.pstdev(values), 2))",
+        ),
+        requires=("statistics",),
+        answer=f"The population standard deviation is about {human(result)}.",
+        expected=num(result),
+    )
+
+
+@template(
+    "value_range",
+    FAMILY,
+    (
+        "What is the range (max minus min) of {listing}?",
+        "Find the difference between the largest and smallest of {listing}.",
+        "How far apart are the highest and lowest values in {listing}?",
+    ),
+)
+def value_range(v: Values) -> Draft:
+    values = _numbers(v, 1, 999)
+    values[1] = v.int(1, 999, key=True)
+    low = high = values[0]
+    for x in values:
+        low, high = min(low, x), max(high, x)
+    return Draft(
+        slots={"listing": _listing(values)},
+        reasoning="Subtract the minimum from the maximum.",
+        code=code(f"values = {values!r}", "spread = max(values) - min(values)", "print(spread)"),
+        requires=(),
+        answer=f"The range is {high - low}.",
+        expected=str(high - low),
+    )
+
+
+@template(
+    "count_above",
+    FAMILY,
+    (
+        "How many of {listing} are greater than {limit}?",
+        "Count the values above {limit} in {listing}.",
+        "In the list {listing}, how many numbers exceed {limit}?",
+    ),
+)
+def count_above(v: Values) -> Draft:
+    values = _numbers(v)
+    limit = v.int(10, 190, key=True)
+    count = len([x for x in values if x > limit])
+    return Draft(
+        slots={"listing": _listing(values), "limit": limit},
+        reasoning=f"Keep the values strictly greater than {limit} and count them.",
+        code=code(
+            f"values = {values!r}",
+            f"limit = {limit}",
+            "count = sum(1 for value in values if value > limit)",
+            "print(count)",
+        ),
+        requires=(),
+        answer=f"{count} of the values are greater than {limit}.",
+        expected=str(count),
+    )
+
+
+@template(
+    "weighted_average",
+    FAMILY,
+    (
+        "A student scored {listing}. What is the weighted average grade?",
+        "Compute the weighted mean of these (score, weight) pairs: {listing}.",
+        "With scores and weights {listing}, what is the weighted average to 2 decimals?",
+    ),
+)
+def weighted_average(v: Values) -> Draft:
+    n = v.int(2, 5)
+    scores = v.ints(40, 100, n)
+    scores[0] = v.int(40, 100, key=True)
+    weights = v.ints(1, 5, n)
+    pairs = list(zip(scores, weights, strict=True))
+    result = round(float(Fraction(sum(s * w for s, w in pairs), sum(weights))), 2)
+    listing = ", ".join(f"{s} (weight {w})" for s, w in pairs)
+    return Draft(
+        slots={"listing": listing},
+        reasoning="Multiply each score by its weight, add them up and divide by the total weight.",
+        code=code(
+            f"scores = {scores!r}",
+            f"weights = {weights!r}",
+            "total = sum(score * weight for score, weight in zip(scores, weights))",
+            "average = total / sum(weights)",
+            "print(round(average, 2))",
+        ),
+        requires=(),
+        answer=f"The weighted average is {human(result)}.",
+        expected=num(result),
+    )
+
+
+def _records(v: Values, n: int) -> list[dict]:
+    names = v.sample(NAMES, n)
+    return [{"name": name, "age": v.int(18, 80), "city": v.choice(CITIES)} for name in names]
+
+
+@template(
+    "json_sum_field",
+    FAMILY,
+    (
+        'Given the JSON {doc}, what is the total of the "age" fields?',
+        "Parse this JSON and add up every person's age: {doc}",
+        "Sum the ages in the JSON array {doc}.",
+    ),
+)
+def json_sum_field(v: Values) -> Draft:
+    people = _records(v, v.int(2, 6))
+    people[0]["age"] = v.int(18, 80, key=True)
+    doc = json.dumps(people)
+    total = sum(p["age"] for p in people)
+    return Draft(
+        slots={"doc": doc},
+        reasoning="Load the JSON into a list of dicts and sum the age of each entry.",
+        code=code(
+            "import json",
+            "",
+            f"document = {doc!r}",
+            "people = json.loads(document)",
+            'total_age = sum(person["age"] for person in people)',
+            "print(total_age)",
+        ),
+        requires=("json",),
+        answer=f"The ages add up to {total}.",
+        expected=str(total),
+    )
+
+
+@template(
+    "json_count_matching",
+    FAMILY,
+    (
+        "In the JSON {doc}, how many people live in {city}?",
+        'Count the entries whose city is "{city}" in this JSON: {doc}',
+        "Parse {doc} and report how many records have city {city}.",
+    ),
+)
+def json_count_matching(v: Values) -> Draft:
+    people = _records(v, v.int(3, 7))
+    city = v.choice(CITIES, key=True)
+    for person in people:
+        if v.rng.random() < 0.4:
+            person["city"] = city
+    doc = json.dumps(people)
+    count = [p["city"] for p in people].count(city)
+    return Draft(
+        slots={"doc": doc, "city": city},
+        reasoning=f"Load the JSON and count the records whose city equals {city}.",
+        code=code(
+            "import json",
+            "",
+            f"document = {doc!r}",
+            "people = json.loads(document)",
+            f'count = sum(1 for person in people if person["city"] == {city!r})',
+            "print(count)",
+        ),
+        requires=("json",),
+        answer=f"{count} {'person lives' if count == 1 else 'people live'} in {city}.",
+        expected=str(count),
+    )
+
+
+@template(
+    "json_nested_lookup",
+    FAMILY,
+    (
+        "From the JSON {doc}, what is the price of the {fruit}?",
+        "Look up store.items.{fruit}.price in this JSON: {doc}",
+        "Parse {doc}. How much does the {fruit} cost?",
+    ),
+)
+def json_nested_lookup(v: Values) -> Draft:
+    fruits = v.sample(FRUITS, v.int(2, 5))
+    items = {f: {"price": v.float(0.2, 9.9, 2), "stock": v.int(0, 90)} for f in fruits}
+    fruit = fruits[v.int(0, len(fruits) - 1)]
+    items[fruit]["price"] = v.float(0.2, 9.9, 2, key=True)
+    doc = json.dumps({"store": {"name": v.choice(CITIES) + " Market", "items": items}})
+    price = items[fruit]["price"]
+    return Draft(
+        slots={"doc": doc, "fruit": fruit},
+        reasoning=f"Load the JSON and walk store → items → {fruit} → price.",
+        code=code(
+            "import json",
+            "",
+            f"document = {doc!r}",
+            "data = json.loads(document)",
+            f'price = data["store"]["items"][{fruit!r}]["price"]',
+            "print(price)",
+        ),
+        requires=("json",),
+        answer=f"The {fruit} costs {price}.",
+        expected=repr(price),
+    )
+
+
+def _sales(v: Values, n: int) -> list[tuple[str, str, int]]:
+    products = v.sample(FRUITS, n)
+    return [(p, v.choice(CATEGORIES[:4]), v.int(1, 500)) for p in products]
+
+
+def _csv(rows: list[tuple[str, str, int]]) -> str:
+    return "product,category,amount\\n" + "\\n".join(f"{p},{c},{a}" for p, c, a in rows)
+
+
+def _csv_question(rows: list[tuple[str, str, int]]) -> str:
+    return "product,category,amount\n" + "\n".join(f"{p},{c},{a}" for p, c, a in rows)
+
+
+CSV_READ = ("rows = list(csv.DictReader(io.StringIO(table)))",)
+
+
+@template(
+    "csv_column_sum",
+    FAMILY,
+    (
+        "What is the total of the amount column?\n{table}",
+        "Here is a CSV table:\n{table}\nAdd up the amount column.",
+        'Sum the "amount" values in this CSV data:\n{table}',
+    ),
+)
+def csv_column_sum(v: Values) -> Draft:
+    rows = _sales(v, v.int(3, 8))
+    rows[0] = (rows[0][0], rows[0][1], v.int(1, 500, key=True))
+    total = sum(a for _, _, a in rows)
+    return Draft(
+        slots={"table": _csv_question(rows)},
+        reasoning="Read the CSV with csv.DictReader and add the amount of each row as an int.",
+        code=code(
+            "import csv",
+            "import io",
+            "",
+            f'table = "{_csv(rows)}"',
+            *CSV_READ,
+            'total = sum(int(row["amount"]) for row in rows)',
+            "print(total)",
+        ),
+        requires=("csv", "io"),
+        answer=f"The amounts add up to {total}.",
+        expected=str(total),
+    )
+
+
+@template(
+    "csv_category_mean",
+    FAMILY,
+    (
+        "What is the average amount for category {category}?\n{table}",
+        "Using this CSV, compute the mean amount of the {category} rows (2 decimals):\n{table}",
+        "Here is sales data:\n{table}\nWhat is the average amount in the {category} category?",
+    ),
+)
+def csv_category_mean(v: Values) -> Draft:
+    rows = _sales(v, v.int(3, 9))
+    category = rows[0][1]
+    rows[0] = (rows[0][0], category, v.int(1, 500, key=True))
+    matching = [a for _, c, a in rows if c == category]
+    result = round(float(Fraction(sum(matching), len(matching))), 2)
+    return Draft(
+        slots={"table": _csv_question(rows), "category": category},
+        reasoning=f"Read the rows, keep those in {category} and average their amounts.",
+        code=code(
+            "import csv",
+            "import io",
+            "",
+            f'table = "{_csv(rows)}"',
+            *CSV_READ,
+            f'amounts = [int(row["amount"]) for row in rows if row["category"] == {category!r}]',
+            "print(round(sum(amounts) / len(amounts), 2))",
+        ),
+        requires=("csv", "io"),
+        answer=f"The average {category} amount is {human(result)}.",
+        expected=num(result),
+    )
+
+
+@template(
+    "csv_max_row",
+    FAMILY,
+    (
+        "Which product has the largest amount?\n{table}",
+        "In this CSV, name the product with the highest amount:\n{table}",
+        "Here is a table:\n{table}\nWhich product's amount is the biggest?",
+    ),
+)
+def csv_max_row(v: Values) -> Draft:
+    rows = _sales(v, v.int(3, 8))
+    amounts = [a for _, _, a in rows]
+    top = max(amounts)
+    if amounts.count(top) > 1:  # a tie would make the answer ambiguous
+        rows[0] = (rows[0][0], rows[0][1], top + 1)
+    unused = [f for f in FRUITS if f not in {r[0] for r in rows}]
+    rows[-1] = (v.choice(unused, key=True), rows[-1][1], rows[-1][2])
+    best = max(rows, key=lambda r: r[2])
+    return Draft(
+        slots={"table": _csv_question(rows)},
+        reasoning="Read the rows and take the one with the maximum amount.",
+        code=code(
+            "import csv",
+            "import io",
+            "",
+            f'table = "{_csv(rows)}"',
+            *CSV_READ,
+            'best = max(rows, key=lambda row: int(row["amount"]))',
+            'print(best["product"])',
+        ),
+        requires=("csv", "io"),
+        answer=f"{best[0]} has the largest amount, {best[2]}.",
+        expected=best[0],
+        check="exact",
+    )
+
+
+@template(
+    "top_k",
+    FAMILY,
+    (
+        "What are the {k} largest numbers in {listing}, from largest down?",
+        "List the top {k} values of {listing} in descending order.",
+        "From {listing}, pick the {k} biggest numbers, largest first.",
+    ),
+)
+def top_k(v: Values) -> Draft:
+    values = _numbers(v, 1, 500)
+    values[0] = v.int(1, 500, key=True)
+    k = v.int(2, 4)
+    remaining, top = list(values), []
+    for _ in range(k):
+        biggest = max(remaining)
+        remaining.remove(biggest)
+        top.append(biggest)
+    return Draft(
+        slots={"listing": _listing(values), "k": k},
+        reasoning=f"Sort the numbers in descending order and keep the first {k}.",
+        code=code(
+            f"values = {values!r}", f"top = sorted(values, reverse=True)[:{k}]", "print(top)"
+        ),
+        requires=(),
+        answer=f"The {k} largest values are {', '.join(str(x) for x in top)}.",
+        expected=str(top),
+        check="exact",
+    )

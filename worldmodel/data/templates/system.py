@@ -1,0 +1,575 @@
+"""Family "system": dates and times, files in the sandbox's working folder, and environment facts.
+
+Date questions are deterministic and checked exactly; the generator computes them with
+ordinal-day arithmetic rather than the `datetime` calls the program uses. File programs create
+and read files in their current directory (the sandbox's temp dir) and the generator knows
+the answer from the content it chose. Environment facts (Python version, platform, CPU count,
+the current year) differ between machines, so their records are checked with a named
+predicate (see `verify.PREDICATES`) and their prose answer is filled from the observed output.
+Not covered: network access and anything outside the working folder.
+"""
+
+from __future__ import annotations
+
+from worldmodel.data.templates.base import Draft, Values, code, template
+from worldmodel.data.templates.words import CITIES, FRUITS, NOUNS
+
+FAMILY = "system"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if _leap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _day_number(year: int, month: int, day: int) -> int:
+    """Days since 0001-01-01 counted by hand (independent of datetime)."""
+    y = year - 1
+    days = y * 365 + y // 4 - y // 100 + y // 400
+    days += sum(_month_days(year, m) for m in range(1, month))
+    return days + day - 1
+
+
+def _draw_date(v: Values, *, key: bool = False) -> tuple[int, int, int]:
+    year = v.int(1950, 2060, key=key)
+    month = v.int(1, 12)
+    day = v.int(1, _month_days(year, month))
+    return year, month, day
+
+
+def _iso(year: int, month: int, day: int) -> str:
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+@template(
+    "weekday_of_date",
+    FAMILY,
+    (
+        "What day of the week was {date}?",
+        "On which weekday does {date} fall?",
+        "Which day of the week is the date {date}?",
+    ),
+)
+def weekday_of_date(v: Values) -> Draft:
+    y, m, d = _draw_date(v, key=True)
+    weekday = WEEKDAYS[_day_number(y, m, d) % 7]  # 0001-01-01 was a Monday
+    date = _iso(y, m, d)
+    return Draft(
+        slots={"date": date},
+        reasoning="Parse the date with datetime and format its weekday name.",
+        code=code(
+            "from datetime import date",
+            "",
+            f"day = date({y}, {m}, {d})",
+            'print(day.strftime("%A"))',
+        ),
+        requires=("datetime",),
+        answer=f"{date} is a {weekday}.",
+        expected=weekday,
+        check="exact",
+    )
+
+
+@template(
+    "days_between",
+    FAMILY,
+    (
+        "How many days are there between {start} and {end}?",
+        "Count the days from {start} to {end}.",
+        "What is the number of days separating {start} and {end}?",
+    ),
+)
+def days_between(v: Values) -> Draft:
+    a = _draw_date(v, key=True)
+    b = _draw_date(v)
+    if b < a:
+        a, b = b, a
+    days = _day_number(*b) - _day_number(*a)
+    return Draft(
+        slots={"start": _iso(*a), "end": _iso(*b)},
+        reasoning="Subtract the two dates; the difference's .days is the answer.",
+        code=code(
+            "from datetime import date",
+            "",
+            f"start = date({a[0]}, {a[1]}, {a[2]})",
+            f"end = date({b[0]}, {b[1]}, {b[2]})",
+            "print((end - start).days)",
+        ),
+        requires=("datetime",),
+        answer=f"There are {days:,} days between {_iso(*a)} and {_iso(*b)}.",
+        expected=str(days),
+    )
+
+
+@template(
+    "add_days",
+    FAMILY,
+    (
+        "What date is {n} days after {date}?",
+        "Add {n} days to {date}. What is the resulting date?",
+        "If today is {date}, what will the date be in {n} days?",
+    ),
+)
+def add_days(v: Values) -> Draft:
+    y, m, d = _draw_date(v)
+    n = v.int(1, 2000, key=True)
+    target = _day_number(y, m, d) + n
+    year = y
+    while _day_number(year + 1, 1, 1) <= target:
+        year += 1
+    month = 1
+    while month < 12 and _day_number(year, month + 1, 1) <= target:
+        month += 1
+    day = target - _day_number(year, month, 1) + 1
+    result = _iso(year, month, day)
+    return Draft(
+        slots={"n": n, "date": _iso(y, m, d)},
+        reasoning=f"Add a timedelta of {n} days to the date.",
+        code=code(
+            "from datetime import date, timedelta",
+            "",
+            f"start = date({y}, {m}, {d})",
+            f"result = start + timedelta(days={n})",
+            "print(result.isoformat())",
+        ),
+        requires=("datetime",),
+        answer=f"{n} days after {_iso(y, m, d)} is {result}.",
+        expected=result,
+        check="exact",
+    )
+
+
+@template(
+    "leap_year",
+    FAMILY,
+    (
+        "Is {year} a leap year?",
+        "Was (or will) {year} be a leap year? Answer True or False.",
+        "Does the year {year} have a February 29?",
+    ),
+)
+def leap_year(v: Values) -> Draft:
+    year = v.int(1600, 2400, key=True)
+    leap = (year % 4 == 0) != (year % 100 == 0) or year % 400 == 0
+    return Draft(
+        slots={"year": year},
+        reasoning="A year is a leap year if divisible by 4, except centuries not divisible by "
+        "400; calendar.isleap applies that rule.",
+        code=code("import calendar", "", f"year = {year}", "print(calendar.isleap(year))"),
+        requires=("calendar",),
+        answer=f"{year} {'is' if leap else 'is not'} a leap year.",
+        expected=str(leap),
+        check="exact",
+    )
+
+
+@template(
+    "days_in_month",
+    FAMILY,
+    (
+        "How many days does {month} {year} have?",
+        "What is the number of days in {month} of {year}?",
+        "Count the days in the month of {month} {year}.",
+    ),
+)
+def days_in_month(v: Values) -> Draft:
+    year = v.int(1800, 2200, key=True)
+    month_index = v.int(1, 12)
+    days = _month_days(year, month_index)
+    month = MONTHS[month_index - 1]
+    return Draft(
+        slots={"month": month, "year": year},
+        reasoning="calendar.monthrange returns the weekday of the 1st and the number of days.",
+        code=code(
+            "import calendar",
+            "",
+            f"year = {year}",
+            f"month = {month_index}",
+            "first_weekday, days = calendar.monthrange(year, month)",
+            "print(days)",
+        ),
+        requires=("calendar",),
+        answer=f"{month} {year} has {days} days.",
+        expected=str(days),
+    )
+
+
+@template(
+    "seconds_to_hms",
+    FAMILY,
+    (
+        "Convert {seconds} seconds to hours, minutes and seconds (H:MM:SS).",
+        "How long is {seconds} seconds in H:MM:SS form?",
+        "Express a duration of {seconds} seconds as hours:minutes:seconds.",
+    ),
+)
+def seconds_to_hms(v: Values) -> Draft:
+    seconds = v.int(61, 200000, key=True)
+    hours, rest = seconds // 3600, seconds % 3600
+    result = f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    return Draft(
+        slots={"seconds": seconds},
+        reasoning="Divide by 3600 for hours, then by 60 for minutes; the rest are seconds.",
+        code=code(
+            f"total_seconds = {seconds}",
+            "hours, remainder = divmod(total_seconds, 3600)",
+            "minutes, seconds = divmod(remainder, 60)",
+            'print(f"{hours}:{minutes:02d}:{seconds:02d}")',
+        ),
+        requires=(),
+        answer=f"{seconds:,} seconds is {result}.",
+        expected=result,
+        check="exact",
+    )
+
+
+@template(
+    "minutes_between_times",
+    FAMILY,
+    (
+        "How many minutes pass between {start} and {end} on the same day?",
+        "A meeting runs from {start} to {end}. How many minutes long is it?",
+        "Compute the minutes from {start} until {end} (24-hour clock, same day).",
+    ),
+)
+def minutes_between_times(v: Values) -> Draft:
+    h1, h2 = sorted(v.sample(range(0, 24), 2))
+    m1, m2 = v.int(0, 59, key=True), v.int(0, 59)
+    start, end = f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
+    minutes = (h2 * 60 + m2) - (h1 * 60 + m1)
+    return Draft(
+        slots={"start": start, "end": end},
+        reasoning="Parse both times, subtract, and divide the seconds by 60.",
+        code=code(
+            "from datetime import datetime",
+            "",
+            f'start = datetime.strptime("{start}", "%H:%M")',
+            f'end = datetime.strptime("{end}", "%H:%M")',
+            "minutes = (end - start).seconds // 60",
+            "print(minutes)",
+        ),
+        requires=("datetime",),
+        answer=f"{minutes} minutes pass from {start} to {end}.",
+        expected=str(minutes),
+    )
+
+
+@template(
+    "iso_week",
+    FAMILY,
+    (
+        "What is the ISO week number of {date}?",
+        "In which ISO calendar week does {date} fall?",
+        "Give the ISO-8601 week number for the date {date}.",
+    ),
+)
+def iso_week(v: Values) -> Draft:
+    y, m, d = _draw_date(v, key=True)
+    # Independent route: ISO week 1 is the week holding the year's first Thursday.
+    ordinal = _day_number(y, m, d)
+    weekday = ordinal % 7  # Monday = 0
+    thursday = ordinal - weekday + 3
+    thursday_year = y
+    if thursday < _day_number(y, 1, 1):
+        thursday_year = y - 1
+    elif thursday >= _day_number(y + 1, 1, 1):
+        thursday_year = y + 1
+    week = (thursday - _day_number(thursday_year, 1, 1)) // 7 + 1
+    date = _iso(y, m, d)
+    return Draft(
+        slots={"date": date},
+        reasoning="date.isocalendar() returns (ISO year, week, weekday).",
+        code=code(
+            "from datetime import date",
+            "",
+            f"day = date({y}, {m}, {d})",
+            "print(day.isocalendar()[1])",
+        ),
+        requires=("datetime",),
+        answer=f"{date} is in ISO week {week}.",
+        expected=str(week),
+    )
+
+
+@template(
+    "file_line_count",
+    FAMILY,
+    (
+        "Write the words {listing} to a file, one per line, then read it back and count the lines.",
+        "Create a text file with the lines {listing} in the current folder. How many lines does "
+        "it have when read back?",
+        "Save {listing} as separate lines of notes.txt, reopen it and report the line count.",
+    ),
+)
+def file_line_count(v: Values) -> Draft:
+    first = v.choice(NOUNS, key=True)
+    words = [first, *v.sample([n for n in NOUNS if n != first], v.int(1, 11))]
+    count = len(words)
+    return Draft(
+        slots={"listing": ", ".join(words)},
+        reasoning="Write the lines with a newline after each, reopen the file and count lines.",
+        code=code(
+            f"lines = {words!r}",
+            'with open("notes.txt", "w") as handle:',
+            "    for line in lines:",
+            '        handle.write(line + "\\n")',
+            'with open("notes.txt") as handle:',
+            "    count = len(handle.readlines())",
+            "print(count)",
+        ),
+        requires=(),
+        answer=f"The file has {count} lines.",
+        expected=str(count),
+    )
+
+
+@template(
+    "file_size",
+    FAMILY,
+    (
+        'Write the text "{text}" to a file and report its size in bytes.',
+        'How many bytes does a file containing exactly "{text}" (UTF-8, no newline) take?',
+        'Save "{text}" into data.txt in the working directory and print the file size.',
+    ),
+)
+def file_size(v: Values) -> Draft:
+    first = v.choice(CITIES, key=True)
+    words = [first, *v.sample(NOUNS, v.int(0, 7))]
+    text = " ".join(words)
+    size = len(text.encode("utf-8"))
+    return Draft(
+        slots={"text": text},
+        reasoning="Write the string, then ask the file system for the size with os.path.getsize.",
+        code=code(
+            "import os",
+            "",
+            f"text = {text!r}",
+            'with open("data.txt", "w", encoding="utf-8") as handle:',
+            "    handle.write(text)",
+            'print(os.path.getsize("data.txt"))',
+        ),
+        requires=("os",),
+        answer=f"The file is {size} bytes long.",
+        expected=str(size),
+    )
+
+
+@template(
+    "file_count_by_extension",
+    FAMILY,
+    (
+        "Create the files {listing} in a new folder and count how many end in .{ext}.",
+        "In a fresh directory make files named {listing}. How many of them have the .{ext} "
+        "extension?",
+        "After creating {listing} inside a folder, how many .{ext} files does it contain?",
+    ),
+)
+def file_count_by_extension(v: Values) -> Draft:
+    ext = v.choice(("txt", "csv", "json", "log"))
+    first = v.choice(NOUNS, key=True)
+    stems = [first, *v.sample([n for n in NOUNS if n != first], v.int(2, 8))]
+    names = [f"{stem}.{v.choice(('txt', 'csv', 'json', 'log'))}" for stem in stems]
+    count = sum(1 for name in names if name.rsplit(".", 1)[1] == ext)
+    return Draft(
+        slots={"listing": ", ".join(names), "ext": ext},
+        reasoning=f"Create each file, then glob the folder for *.{ext} and count matches.",
+        code=code(
+            "from pathlib import Path",
+            "",
+            'folder = Path("workspace")',
+            "folder.mkdir(exist_ok=True)",
+            f"names = {names!r}",
+            "for name in names:",
+            "    (folder / name).touch()",
+            f'matches = list(folder.glob("*.{ext}"))',
+            "print(len(matches))",
+        ),
+        requires=("pathlib",),
+        answer=f"{count} of the files end in .{ext}.",
+        expected=str(count),
+    )
+
+
+@template(
+    "file_append_last_line",
+    FAMILY,
+    (
+        'Write "{first}" to log.txt, then append "{second}" on a new line. What is the last '
+        "line of the file?",
+        'A file starts with the line "{first}"; the program appends "{second}". Read the file '
+        "and print its final line.",
+        'Create log.txt containing "{first}", append the line "{second}", and report the '
+        "file's last line.",
+    ),
+)
+def file_append_last_line(v: Values) -> Draft:
+    first = f"{v.choice(CITIES)} {v.int(1, 99)}"
+    second = f"{v.choice(FRUITS, key=True)} {v.int(100, 999)}"
+    return Draft(
+        slots={"first": first, "second": second},
+        reasoning="Open once in write mode, once in append mode, then read the lines back.",
+        code=code(
+            'with open("log.txt", "w") as handle:',
+            f'    handle.write({first!r} + "\\n")',
+            'with open("log.txt", "a") as handle:',
+            f'    handle.write({second!r} + "\\n")',
+            'with open("log.txt") as handle:',
+            "    lines = handle.read().splitlines()",
+            "print(lines[-1])",
+        ),
+        requires=(),
+        answer=f'The last line is "{second}".',
+        expected=second,
+        check="exact",
+    )
+
+
+@template(
+    "cwd_writable",
+    FAMILY,
+    (
+        "Can a program write a file in its current working directory? Try it and print True or "
+        "False.",
+        "Check whether the current directory is writable by creating a file there.",
+        "Test if you can create and delete a file in the working folder; print the result.",
+    ),
+)
+def cwd_writable(v: Values) -> Draft:
+    name = f"probe_{v.int(100, 999, key=True)}.tmp"
+    return Draft(
+        slots={},
+        reasoning="Create a small file in the current directory, check it exists, then delete it.",
+        code=code(
+            "import os",
+            "",
+            f'probe = "{name}"',
+            'with open(probe, "w") as handle:',
+            '    handle.write("ok")',
+            "writable = os.path.exists(probe)",
+            "os.remove(probe)",
+            "print(writable)",
+        ),
+        requires=("os",),
+        answer="Yes: the current working directory is writable.",
+        expected="True",
+        check="exact",
+    )
+
+
+@template(
+    "python_version",
+    FAMILY,
+    (
+        "Which version of Python is running this code?",
+        "Print the Python interpreter's version as major.minor.micro.",
+        "What Python version does the sandbox use?",
+    ),
+)
+def python_version(v: Values) -> Draft:
+    return Draft(
+        slots={},
+        reasoning="sys.version_info holds the running interpreter's version numbers.",
+        code=code(
+            "import sys",
+            "",
+            "major, minor, micro = sys.version_info[:3]",
+            'print(f"{major}.{minor}.{micro}")',
+        ),
+        requires=("sys",),
+        answer="The code runs on Python {output}.",
+        expected="3.x.y",
+        check="predicate:python_version",
+        answer_from_output=True,
+    )
+
+
+@template(
+    "platform_system",
+    FAMILY,
+    (
+        "Which operating system is this code running on?",
+        "Print the name of the operating system (as platform.system() reports it).",
+        "What OS does the sandbox run?",
+    ),
+)
+def platform_system(v: Values) -> Draft:
+    return Draft(
+        slots={},
+        reasoning="platform.system() names the operating system, e.g. Linux.",
+        code=code("import platform", "", "print(platform.system())"),
+        requires=("platform",),
+        answer="The code is running on {output}.",
+        expected="Linux|Darwin|Windows",
+        check="predicate:os_name",
+        answer_from_output=True,
+    )
+
+
+@template(
+    "cpu_count",
+    FAMILY,
+    (
+        "How many CPU cores can this program see?",
+        "Print the number of CPUs reported by the operating system.",
+        "How many processors does the machine running this code have?",
+    ),
+)
+def cpu_count(v: Values) -> Draft:
+    return Draft(
+        slots={},
+        reasoning="os.cpu_count() reports the number of logical CPUs.",
+        code=code("import os", "", "print(os.cpu_count())"),
+        requires=("os",),
+        answer="The program sees {output} CPUs.",
+        expected=">= 1",
+        check="predicate:positive_int",
+        answer_from_output=True,
+    )
+
+
+@template(
+    "years_since",
+    FAMILY,
+    (
+        "How many years have passed since {year}, counting by calendar year?",
+        "Using today's date, how many calendar years ago was {year}?",
+        "What is the current year minus {year}?",
+    ),
+)
+def years_since(v: Values) -> Draft:
+    year = v.int(1900, 2020, key=True)
+    return Draft(
+        slots={"year": year},
+        reasoning=f"Take the current year from date.today() and subtract {year}.",
+        code=code(
+            "from datetime import date",
+            "",
+            f"start_year = {year}",
+            "print(date.today().year - start_year)",
+        ),
+        requires=("datetime",),
+        answer=f"{{output}} calendar years have passed since {year}.",
+        expected=str(year),
+        check="predicate:years_since",
+        answer_from_output=True,
+    )

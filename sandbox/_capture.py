@@ -12,8 +12,9 @@ isolation (that is `sandbox._launch`, in the child).
 
 from __future__ import annotations
 
+import ast
 import contextlib
-import json
+import marshal
 import os
 import selectors
 import signal
@@ -22,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sandbox.executor import SandboxUnavailable
 
 LAUNCHER = Path(__file__).with_name("_launch.py")
 _CHUNK = 65536
@@ -81,7 +84,8 @@ def run_launcher(
     if with_status:
         status_r, status_w = os.pipe()
         config = {**config, "status_fd": status_w}
-    argv = [python, "-I", "-S", str(LAUNCHER), json.dumps(config)]
+    # marshal format 2 reads the same in every Python 3, in case `python` is not this one.
+    argv = [python, "-I", "-S", str(LAUNCHER), marshal.dumps(config, 2).hex()]
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -95,6 +99,8 @@ def run_launcher(
             pass_fds=(status_w,) if with_status else (),
             start_new_session=True,
         )
+    except OSError as exc:  # no interpreter, or out of fds/processes on the host
+        raise SandboxUnavailable(f"cannot start the sandbox launcher {argv[0]!r}: {exc}") from exc
     finally:
         if with_status:
             os.close(status_w)
@@ -156,7 +162,8 @@ def run_launcher(
         if with_status:
             os.close(status_r)
     duration = time.monotonic() - start
-    status = [json.loads(line) for line in status_buf.decode().splitlines() if line.strip()]
+    lines = status_buf.decode(errors="replace").splitlines()
+    status = [ast.literal_eval(line) for line in lines if line.strip()]
     return Captured(
         stdout=bytes(out_stream.data),
         stderr=bytes(err_stream.data),

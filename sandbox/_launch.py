@@ -1,8 +1,9 @@
 """The child side of the process and host sandboxes: set up isolation, then exec the code.
 
-This file runs as a script (`python -I -S _launch.py CONFIG_JSON`) in a fresh process that
-the parent (`sandbox._capture`) started in its own session. It imports only the standard
-library and nothing from this project, so it starts fast and sees none of the parent's state.
+This file runs as a script (`python -I -S _launch.py CONFIG`, CONFIG being hex-encoded marshal
+of plain values) in a fresh process that the parent (`sandbox._capture`) started in its own
+session. It imports only the standard library and nothing from this project, so it starts fast
+and sees none of the parent's state.
 
 Process tree in "process" mode (root, or a user allowed to create user namespaces):
 
@@ -12,8 +13,9 @@ Process tree in "process" mode (root, or a user allowed to create user namespace
 
 When B exits the kernel SIGKILLs every process left in its PID namespace, so nothing the
 code started (background children, double-forked daemons) outlives the execution. B reports
-C's exit status and resource use as one JSON line on the status fd; A reports which isolation
-it actually applied. "host" mode only sets rlimits and execs (no namespaces, no uid change).
+C's exit status and resource use as one `repr`'d dict per line on the status fd; A reports
+which isolation it actually applied. "host" mode only sets rlimits and execs (no namespaces,
+no uid change).
 
 What it does not do: limit total disk use in the work dir (only each file's size), filter
 syscalls (no seccomp), or cap memory with cgroups (RLIMIT_AS caps address space instead).
@@ -22,7 +24,7 @@ syscalls (no seccomp), or cap memory with cgroups (RLIMIT_AS caps address space 
 from __future__ import annotations
 
 import ctypes
-import json
+import marshal
 import os
 import resource
 import signal
@@ -72,7 +74,8 @@ def _die_with_parent() -> None:
 
 
 def _write_status(fd: int, record: dict) -> None:
-    os.write(fd, (json.dumps(record) + "\n").encode())
+    # repr, not json: importing json costs more than the rest of this script's start-up.
+    os.write(fd, (repr(record) + "\n").encode())
 
 
 def _enter_namespaces(applied: dict) -> set[str]:
@@ -198,7 +201,7 @@ def _pid_one(cfg: dict, status_fd: int, pid_ns: bool, mount_ns: bool) -> None:
 
 
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
+    cfg = marshal.loads(bytes.fromhex(sys.argv[1]))
     _die_with_parent()
     if cfg["mode"] == "host":
         _exec_code(cfg, None)

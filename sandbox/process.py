@@ -18,9 +18,10 @@ launcher (`sandbox._launch`) that, where the kernel allows it:
 with the site module enabled, because `-S` would hide site-packages (numpy, sympy) that
 model-written code needs.
 
-What it does not do: filter syscalls (no seccomp), cap total disk use of the work dir (only
-each file's size), or cap memory with cgroups. It is weaker than the VM backend and must be
-chosen explicitly.
+What it does not do: hide world-readable host files (the code can read /etc/passwd or this
+project's source), filter syscalls (no seccomp), cap total disk use of the work dir (only each
+file's size), or cap memory across processes with cgroups (RLIMIT_AS is per process).
+It is weaker than the VM backend and must be chosen explicitly.
 """
 
 from __future__ import annotations

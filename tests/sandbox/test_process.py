@@ -357,3 +357,47 @@ def test_interpreter_packages_are_importable(executor: ProcessExecutor) -> None:
 def test_executable_is_this_python(executor: ProcessExecutor) -> None:
     result = executor.run("import sys\nprint(sys.version_info[:2])")
     assert result.stdout.strip() == str(tuple(sys.version_info[:2]))
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.mark.skipif(
+    not (IS_ROOT and os.path.exists("/usr/bin/setpriv") and os.path.exists(SYSTEM_PYTHON)),
+    reason="needs root, setpriv and a world-readable /usr/bin/python3 to act as a normal user",
+)
+def test_unprivileged_caller_still_isolates() -> None:
+    # The same backend started by a normal user (nobody) goes through user namespaces.
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(PROJECT)!r})\n"
+        "from sandbox.process import ProcessExecutor\n"
+        "from sandbox.executor import Limits\n"
+        "ex = ProcessExecutor(limits=Limits(wall_time_s=2), python=sys.executable)\n"
+        'r = ex.run("import socket, os\\nprint(os.getuid())\\n'
+        "socket.create_connection(('127.0.0.1', 1), timeout=1)\")\n"
+        "print(json.dumps(r.to_dict()))\n"
+    )
+    proc = subprocess.run(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            SYSTEM_PYTHON,
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd="/",
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    if result["details"]["network"] != "isolated":
+        pytest.skip(f"user namespaces refused here: {result['details'].get('why')}")
+    assert result["details"]["user_namespace"] is True
+    assert result["stdout"] == "65534\n"
+    assert "Network is unreachable" in result["stderr"]

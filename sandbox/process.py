@@ -10,6 +10,8 @@ launcher (`sandbox._launch`) that, where the kernel allows it:
   enforced and root-only files (/etc/shadow, /root) are unreadable; the interpreter, when it
   lives under a directory others cannot enter (pyenv in /root), is exposed read-only at the
   same path while the rest of that directory is hidden behind an empty tmpfs;
+- makes the work dir a size-capped tmpfs (`disk_mb`), so a run cannot fill the host's disk
+  and its files vanish with it;
 - sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0;
 - kills every process the code started when the code's main process ends (PID namespace).
 
@@ -19,9 +21,9 @@ with the site module enabled, because `-S` would hide site-packages (numpy, symp
 model-written code needs.
 
 What it does not do: hide world-readable host files (the code can read /etc/passwd or this
-project's source), filter syscalls (no seccomp), cap total disk use of the work dir (only each
-file's size), or cap memory across processes with cgroups (RLIMIT_AS is per process).
-It is weaker than the VM backend and must be chosen explicitly.
+project's source), filter syscalls (no seccomp), cap disk use without a mount namespace (then
+only each file's size is capped), or cap memory across processes with cgroups (RLIMIT_AS is
+per process). It is weaker than the VM backend and must be chosen explicitly.
 """
 
 from __future__ import annotations
@@ -218,8 +220,12 @@ class ProcessExecutor:
         limits: Limits | None = None,
         python: str = sys.executable,
         workdir_base: str | None = None,
+        disk_mb: int = 64,
     ) -> None:
+        """`disk_mb`: total size of the run's work dir (a tmpfs, in RAM), where the kernel lets
+        us mount one; 0 keeps a plain host directory capped only per file."""
         self.limits = limits or Limits()
+        self.disk_mb = disk_mb
         self.python = python
         self.workdir_base = workdir_base
         self._drop_privileges = os.geteuid() == 0
@@ -256,6 +262,7 @@ class ProcessExecutor:
                 "limits": limits.to_dict(),
                 "expose": self._expose,
                 "private_dirs": list(_PRIVATE_DIRS),
+                "disk_mb": self.disk_mb,
             }
             captured = run_launcher(
                 config,

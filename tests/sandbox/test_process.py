@@ -183,6 +183,22 @@ def test_file_size_limit(executor: ProcessExecutor) -> None:
     assert ok.stdout == "wrote\n"
 
 
+def test_total_disk_use_is_capped() -> None:
+    ex = ProcessExecutor(limits=Limits(wall_time_s=WALL, max_file_size_mb=8), disk_mb=16)
+    code = (
+        "for i in range(5):\n"
+        "    with open(f'part{i}.bin', 'wb') as f:\n"
+        "        f.write(b'0' * (6 * 1024 * 1024))\n"
+        "    print('wrote', i)\n"
+    )
+    result = ex.run(code)
+    if not result.details["mount_namespace"]:
+        pytest.skip(f"no mount namespace here, disk use is capped per file only: {result.details}")
+    assert result.details["workdir"] == "tmpfs, 16 MiB"
+    assert "No space left on device" in result.stderr
+    assert result.stdout == "wrote 0\nwrote 1\n"
+
+
 @pytest.mark.skipif(
     not IS_ROOT, reason="writing to /root is only meaningful when the host runs as root"
 )

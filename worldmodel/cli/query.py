@@ -1,3 +1,123 @@
-"""`wm query` commands (being written)."""
+"""`wm query`: answer a question end to end, in this process (no Redis needed).
 
-from worldmodel.cli import wm  # noqa: F401
+The command is thin: it builds a completer (the model, or a given response file), an executor
+(the sandbox backend the user chose, fail-closed) and a `Pipeline`, then prints the `Answer` as
+a readable panel or as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from worldmodel.cli import wm
+from worldmodel.cli.render import print_answer
+
+SANDBOX_CHOICES = ("vm", "process")
+
+
+@wm.command()
+@click.argument("question", required=False)
+@click.option(
+    "--response-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Use this file's text as the model's response instead of generating one.",
+)
+@click.option("--model", "model_dir", help="Base model directory (default: the bundled model).")
+@click.option("--adapter", "adapter_dir", help="LoRA adapter directory (default: bundled).")
+@click.option(
+    "--sandbox",
+    type=click.Choice(SANDBOX_CHOICES),
+    default="vm",
+    show_default=True,
+    help="Where code runs: a single-use VM, or a limited host process (weaker isolation).",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run the model's code directly on this host. Dangerous; only for trusted use.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["plain", "after-execution"]),
+    default=None,
+    help="plain: the model answers before its code runs; after-execution: it answers "
+    "after seeing the output. Default: the better one measured by `wm eval`.",
+)
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per block.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+def query(
+    question: str | None,
+    response_file: Path | None,
+    model_dir: str | None,
+    adapter_dir: str | None,
+    sandbox: str,
+    no_sandbox: bool,
+    mode: str | None,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION with verified, executed code.
+
+    Example: wm query "What is 15% of 200?"
+    """
+    from sandbox.executor import Limits, SandboxError
+    from worldmodel.errors import WorldModelError
+    from worldmodel.pipeline import FixedCompleter, Pipeline
+
+    if question is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give a QUESTION (or pipe one on stdin)")
+        question = sys.stdin.read().strip()
+    if not question:
+        raise click.UsageError("the question is empty")
+    backend = "host" if no_sandbox else sandbox
+    if no_sandbox:
+        click.secho(
+            "warning: --no-sandbox runs model-written code directly on this host.",
+            fg="yellow",
+            err=True,
+        )
+    try:
+        if response_file is not None:
+            if mode == "after-execution":
+                raise click.UsageError("--response-file works only with --mode plain")
+            completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
+            chosen_mode = "plain"
+        else:
+            completer, chosen_mode = _model_completer(model_dir, adapter_dir, mode)
+        executor = _executor(backend)
+        try:
+            pipeline = Pipeline(
+                completer,
+                executor,
+                mode=chosen_mode,  # type: ignore[arg-type]
+                limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
+            )
+            answer = pipeline.answer(question)
+        finally:
+            executor.close()
+    except (WorldModelError, SandboxError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_answer(answer)
+
+
+def _executor(backend: str):  # type: ignore[no-untyped-def]
+    from sandbox.registry import get_executor
+
+    return get_executor(backend)
+
+
+def _model_completer(model_dir: str | None, adapter_dir: str | None, mode: str | None):  # type: ignore[no-untyped-def]
+    from worldmodel.model.defaults import resolve_model
+
+    choice = resolve_model(model_dir, adapter_dir, mode)
+    from worldmodel.generate import Generator
+
+    return Generator(choice.model_dir, choice.adapter_dir), choice.mode

@@ -1,0 +1,71 @@
+"""Human output for the CLI: answers as rich panels on a terminal, plain text when piped.
+
+Only presentation lives here; what is printed comes from library values (`Answer`).
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from worldmodel.pipeline import Answer
+
+_STATUS_STYLE = {"verified": "bold green", "mismatch": "bold red", "unverifiable": "bold yellow"}
+
+
+def console() -> Console:
+    # Plain text when piped: no colours, no box-drawing wider than the content needs.
+    return Console(highlight=False, soft_wrap=False)
+
+
+def print_answer(answer: Answer, out: Console | None = None) -> None:
+    """Print one answer: reasoning, code, execution output, answer, verification, timings."""
+    out = out or console()
+    parts: list = []
+    response = answer.response
+    if response and response.reasoning:
+        parts.append(Text("Reasoning", style="bold"))
+        parts.append(Text(response.reasoning.strip()))
+    for index, code in enumerate(response.code if response else (), start=1):
+        parts.append(Text(f"\nCode block {index}", style="bold"))
+        parts.append(Syntax(code, "python", line_numbers=False, word_wrap=True))
+        if index <= len(answer.executions):
+            result = answer.executions[index - 1]
+            status = "ok" if result.ok else "failed"
+            accel = result.details.get("accelerator")
+            where = f"{result.backend}" + (f", {accel}" if accel else "")
+            parts.append(
+                Text(f"Output ({where}, {status}, {result.duration_s:.2f}s)", style="bold")
+            )
+            shown = result.stdout.rstrip() or "(no output)"
+            parts.append(Text(shown))
+            if result.stderr.strip() and not result.ok:
+                parts.append(Text(result.stderr.strip()[-2000:], style="red"))
+            if result.timed_out:
+                parts.append(Text("timed out", style="red"))
+    if response and response.requirements:
+        parts.append(Text("\nRequires: " + ", ".join(str(r) for r in response.requirements)))
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Answer", answer.final if answer.final is not None else "(no executed value)")
+    table.add_row("Model said", answer.claim or "(nothing)")
+    status = answer.verification.status
+    table.add_row(
+        "Verification",
+        Text(f"{status}: {answer.verification.reason}", style=_STATUS_STYLE.get(status, "")),
+    )
+    table.add_row("Backend", answer.backend or "(none)")
+    table.add_row("Mode", answer.mode)
+    timings = answer.timings.items()
+    table.add_row("Timings", ", ".join(f"{k.removesuffix('_s')} {v:.2f}s" for k, v in timings))
+    parts.append(Text(""))
+    parts.append(table)
+    if answer.problems:
+        parts.append(Text("\nProblems", style="bold yellow"))
+        for problem in answer.problems:
+            parts.append(Text(f"- {problem}", style="yellow"))
+    out.print(Panel(Group(*parts), title=answer.question, title_align="left", expand=False))

@@ -138,6 +138,81 @@ def output_block(executions: Sequence[ExecutionResult]) -> str:
     return "<output>\n" + "\n".join(parts) + "\n</output>\n"
 
 
+def parse_generated(
+    generated: str, allowed_modules: frozenset[str] = DEFAULT_ALLOWED_MODULES
+) -> tuple[Response | None, list[str]]:
+    """Parse generated text (never the prompt); return the response and the problems found."""
+    try:
+        response = parse(generated)
+    except FormatError as exc:
+        return None, [f"the model's response could not be parsed: {exc}"]
+    problems = list(response.warnings)
+    problems.extend(check_requirements(response, allowed_modules))
+    if not response.code:
+        problems.append("the response has no <model> code block to run")
+    return response, problems
+
+
+def run_blocks(
+    response: Response | None, executor: Executor, limits: Limits | None = None
+) -> tuple[list[ExecutionResult], list[str]]:
+    """Run each code block of `response` in its own execution; return results and problems."""
+    executions: list[ExecutionResult] = []
+    problems: list[str] = []
+    for index, code in enumerate(response.code if response else (), start=1):
+        result = executor.run(code, limits=limits)
+        executions.append(result)
+        if not result.ok:
+            problems.append(f"code block {index} failed: {_describe_failure(result)}")
+    return executions, problems
+
+
+def compose_answer(
+    question: str,
+    generated: str,
+    response: Response | None,
+    executions: list[ExecutionResult],
+    *,
+    mode: Mode,
+    problems: list[str],
+    timings: dict[str, float],
+    backend: str | None = None,
+) -> Answer:
+    """Verify the claim against the last execution and build the `Answer`."""
+    last = executions[-1] if executions else None
+    ran_ok = last is not None and last.ok
+    final = executed_value(last.stdout) if ran_ok and last is not None else None
+    claim = response.answer if response else ""
+    verification = verify_claim(claim, last.stdout if last else None, execution_ok=ran_ok)
+    timings = dict(timings)
+    timings["total_s"] = round(timings.get("generate_s", 0.0) + timings.get("execute_s", 0.0), 4)
+    return Answer(
+        question=question,
+        generated=generated,
+        response=response,
+        executions=executions,
+        verification=verification,
+        final=final,
+        claim=claim,
+        mode=mode,
+        backend=last.backend if last else backend,
+        problems=problems,
+        timings=timings,
+    )
+
+
+def after_execution_prefix(generated: str, executions: Sequence[ExecutionResult]) -> str:
+    """The assistant-side text the model continues from in after-execution mode.
+
+    It is the generated text up to ``</requires>`` plus the ``<output>`` block: generated text
+    and sandbox output only, never the prompt.
+    """
+    end = generated.find("</requires>")
+    if end >= 0:
+        generated = generated[: end + len("</requires>")]
+    return generated.rstrip() + "\n" + output_block(executions) + "\n"
+
+
 class Pipeline:
     """Answers questions with a completer and an executor (both owned by the caller)."""
 
@@ -167,84 +242,38 @@ class Pipeline:
         started = time.perf_counter()
         stop_at = "requires" if self.mode == "after-execution" else "end"
         first = self.completer.complete(questions, stop_at=stop_at)
-        generate_s = time.perf_counter() - started
-        answers = [
-            self._execute_and_verify(question, text, generate_s / max(len(questions), 1))
-            for question, text in zip(questions, first, strict=True)
-        ]
+        share = (time.perf_counter() - started) / max(len(questions), 1)
+        answers = []
+        for question, generated in zip(questions, first, strict=True):
+            response, problems = parse_generated(generated, self.allowed_modules)
+            executed = time.perf_counter()
+            executions, failures = run_blocks(response, self.executor, self.limits)
+            timings = {
+                "generate_s": round(share, 4),
+                "execute_s": round(time.perf_counter() - executed, 4),
+            }
+            answers.append(
+                compose_answer(
+                    question,
+                    generated,
+                    response,
+                    executions,
+                    mode=self.mode,
+                    problems=problems + failures,
+                    timings=timings,
+                    backend=getattr(self.executor, "name", None),
+                )
+            )
         if self.mode == "after-execution":
             answers = self._finish_after_execution(answers)
-        for item in answers:
-            item.timings["total_s"] = round(
-                item.timings.get("generate_s", 0.0) + item.timings.get("execute_s", 0.0), 4
-            )
         return answers
-
-    def _execute_and_verify(self, question: str, generated: str, generate_s: float) -> Answer:
-        problems: list[str] = []
-        response: Response | None
-        try:
-            response = parse(generated)
-        except FormatError as exc:
-            response = None
-            problems.append(f"the model's response could not be parsed: {exc}")
-        executions: list[ExecutionResult] = []
-        execute_started = time.perf_counter()
-        if response is not None:
-            problems.extend(response.warnings)
-            problems.extend(check_requirements(response, self.allowed_modules))
-            if not response.code:
-                problems.append("the response has no <model> code block to run")
-            for index, code in enumerate(response.code, start=1):
-                result = self.executor.run(code, limits=self.limits)
-                executions.append(result)
-                if not result.ok:
-                    problems.append(f"code block {index} failed: {_describe_failure(result)}")
-        execute_s = time.perf_counter() - execute_started
-        return self._compose(
-            question,
-            generated,
-            response,
-            executions,
-            problems,
-            {"generate_s": round(generate_s, 4), "execute_s": round(execute_s, 4)},
-        )
-
-    def _compose(
-        self,
-        question: str,
-        generated: str,
-        response: Response | None,
-        executions: list[ExecutionResult],
-        problems: list[str],
-        timings: dict[str, float],
-    ) -> Answer:
-        last = executions[-1] if executions else None
-        ran_ok = last is not None and last.ok
-        final = executed_value(last.stdout) if ran_ok and last is not None else None
-        claim = response.answer if response else ""
-        verification = verify_claim(claim, last.stdout if last else None, execution_ok=ran_ok)
-        backend = last.backend if last else getattr(self.executor, "name", None)
-        return Answer(
-            question=question,
-            generated=generated,
-            response=response,
-            executions=executions,
-            verification=verification,
-            final=final,
-            claim=claim,
-            mode=self.mode,
-            backend=backend,
-            problems=problems,
-            timings=timings,
-        )
 
     def _finish_after_execution(self, answers: list[Answer]) -> list[Answer]:
         """Second pass: insert each output block and let the model write its prose answer."""
         pending = [item for item in answers if item.response is not None and item.executions]
         if not pending:
             return answers
-        prefixes = [_prefix_for(item) for item in pending]
+        prefixes = [after_execution_prefix(item.generated, item.executions) for item in pending]
         started = time.perf_counter()
         tails = self.completer.complete(
             [item.question for item in pending], prefixes, stop_at="end"
@@ -252,27 +281,37 @@ class Pipeline:
         share = (time.perf_counter() - started) / len(pending)
         finished: dict[int, Answer] = {}
         for item, prefix, tail in zip(pending, prefixes, tails, strict=True):
-            generated = prefix + tail
-            problems = [p for p in item.problems if not p.startswith("the model's response")]
-            try:
-                response = parse(generated)
-            except FormatError as exc:
-                response = item.response
-                problems.append(f"the model's prose answer could not be parsed: {exc}")
-            timings = dict(item.timings)
-            timings["generate_s"] = round(timings.get("generate_s", 0.0) + share, 4)
-            finished[id(item)] = self._compose(
-                item.question, generated, response, item.executions, problems, timings
+            finished[id(item)] = finish_after_execution(
+                item, prefix + tail, share, self.allowed_modules
             )
         return [finished.get(id(item), item) for item in answers]
 
 
-def _prefix_for(item: Answer) -> str:
-    text = item.generated
-    end = text.find("</requires>")
-    if end >= 0:
-        text = text[: end + len("</requires>")]
-    return text.rstrip() + "\n" + output_block(item.executions) + "\n"
+def finish_after_execution(
+    first: Answer,
+    generated: str,
+    generate_s: float,
+    allowed_modules: frozenset[str] = DEFAULT_ALLOWED_MODULES,
+) -> Answer:
+    """Compose the final answer from the first pass and the text generated after the output."""
+    problems = [p for p in first.problems if not p.startswith("the response has no <model>")]
+    response, parse_problems = parse_generated(generated, allowed_modules)
+    if response is None:
+        response = first.response
+        problems.extend(parse_problems)
+    timings = dict(first.timings)
+    timings["generate_s"] = round(timings.get("generate_s", 0.0) + generate_s, 4)
+    timings.pop("total_s", None)
+    return compose_answer(
+        first.question,
+        generated,
+        response,
+        first.executions,
+        mode=first.mode,
+        problems=problems,
+        timings=timings,
+        backend=first.backend,
+    )
 
 
 def _describe_failure(result: ExecutionResult) -> str:

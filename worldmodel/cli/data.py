@@ -1,3 +1,251 @@
-"""`wm data` commands (being written)."""
+"""`wm data`: build, check and count the verified training dataset.
 
-from worldmodel.cli import wm  # noqa: F401
+Thin wrappers over `worldmodel.data`: `build` generates and verifies the dataset, `check`
+re-verifies files line by line, `stats` counts them. Human output uses rich tables (and a
+progress bar on a TTY); `--json` prints one JSON object for scripts.
+
+Exit codes: 0 success; 1 `check` found problems, or a command failed; 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from worldmodel.cli import wm
+
+
+@wm.group("data")
+def data() -> None:
+    """Build, check and count the verified training dataset.
+
+    Example: wm data build --out data/
+    """
+
+
+@contextmanager
+def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on a TTY; nothing when output is piped or --json is asked."""
+    if not enabled or not sys.stdout.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _executor():
+    from sandbox.executor import SandboxUnavailable
+    from worldmodel.data.verify import default_executor
+
+    try:
+        return default_executor()
+    except SandboxUnavailable as exc:
+        raise click.ClickException(f"cannot verify: {exc}") from exc
+
+
+@data.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="Folder for train/validation/test.jsonl and manifest.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Generator seed.")
+@click.option(
+    "--per-template",
+    type=click.IntRange(min=1),
+    default=80,
+    show_default=True,
+    help="Examples asked of each template (before dedup and verification).",
+)
+@click.option(
+    "--gsm8k/--no-gsm8k",
+    default=True,
+    show_default=True,
+    help="Import GSM8K examples from data/sources/gsm8k/.",
+)
+@click.option(
+    "--gsm8k-limit",
+    type=click.IntRange(min=0),
+    default=1500,
+    show_default=True,
+    help="GSM8K examples to sample after conversion (0 = all).",
+)
+@click.option(
+    "--gsm8k-source",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="GSM8K train.jsonl [default: data/sources/gsm8k/train.jsonl].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Examples verified in parallel in the process sandbox.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def build_command(
+    out: Path,
+    seed: int,
+    per_template: int,
+    gsm8k: bool,
+    gsm8k_limit: int,
+    gsm8k_source: Path | None,
+    workers: int,
+    as_json: bool,
+) -> None:
+    """Generate, verify in the sandbox, split and write the dataset.
+
+    Every example's code is run in the process sandbox and its output compared with an
+    answer computed independently; failures are counted with reasons, never written.
+
+    Example: wm data build --out data/ --seed 0 --per-template 80 --workers 2
+    """
+    from worldmodel.data import gsm8k as gsm8k_module
+    from worldmodel.data.build import build
+
+    source = gsm8k_source or gsm8k_module.SOURCE
+    if gsm8k and not source.exists():
+        raise click.ClickException(
+            f"{source} not found; run from the repository root, pass --gsm8k-source, "
+            "or use --no-gsm8k"
+        )
+    with _progress("verifying", not as_json) as progress:
+        report = build(
+            out,
+            seed=seed,
+            per_template=per_template,
+            use_gsm8k=gsm8k,
+            gsm8k_limit=gsm8k_limit,
+            gsm8k_path=source,
+            workers=workers,
+            executor=_executor(),
+            progress=progress,
+        )
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "seconds": round(report.seconds, 2)}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"wm data build → {out} ({report.seconds:.0f} s)")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for split, n in report.counts.items():
+        table.add_row(f"written: {split}", str(n))
+    for source_name, n in report.kept.items():
+        table.add_row(f"verified: {source_name}", str(n))
+    for reason, n in sorted(report.rejected.items()):
+        table.add_row(f"rejected: {reason}", str(n))
+    table.add_row("generator shortfalls", str(len(report.shortfalls)))
+    console.print(table)
+    for line in report.shortfalls:
+        console.print(f"  shortfall: {line}", highlight=False)
+
+
+@data.command("check")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Records run in parallel in the process sandbox.",
+)
+@click.option("--no-run", is_flag=True, help="Only static checks; do not execute the code.")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def check_command(files: tuple[Path, ...], workers: int, no_run: bool, as_json: bool) -> None:
+    """Re-verify dataset files; report each problem as file:line and exit 1 if any.
+
+    Checks JSON, required fields, the response tags, requirements against imports and the
+    sandbox's modules, that the code runs and prints the expected answer, and hold-out leaks.
+
+    Example: wm data check data/train.jsonl data/validation.jsonl data/test.jsonl
+    """
+    from worldmodel.data.check import check_files
+
+    executor = None if no_run else _executor()
+    try:
+        with _progress("checking", not as_json) as progress:
+            result = check_files(
+                list(files),
+                executor,
+                workers=workers,  # type: ignore[arg-type]
+                run_code=not no_run,
+                progress=progress,
+            )
+    finally:
+        if executor is not None:
+            executor.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "lines": result.lines,
+                    "ok": result.ok,
+                    "problems": [p.to_dict() for p in result.problems],
+                }
+            )
+        )
+    else:
+        for problem in result.problems:
+            click.echo(str(problem))
+        status = "ok" if result.ok else f"{len(result.problems)} problem(s)"
+        click.echo(f"checked {result.lines} line(s) in {len(files)} file(s): {status}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@data.command("stats")
+@click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def stats_command(targets: tuple[Path, ...], as_json: bool) -> None:
+    """Count records per family, template, split, hold-out and source.
+
+    Example: wm data stats data/
+    """
+    from worldmodel.data.stats import DIMENSIONS, count, dataset_files
+
+    files = dataset_files(list(targets))
+    if not files:
+        raise click.ClickException("no .jsonl files found in the given paths")
+    counts = count(files)
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"{counts['total']} records in {len(files)} file(s); {counts['bad_lines']} bad line(s)"
+    )
+    for dimension in DIMENSIONS:
+        table = Table(title=dimension)
+        table.add_column(dimension)
+        table.add_column("records", justify="right")
+        for value, n in counts[dimension].items():
+            table.add_row(value, str(n))
+        console.print(table)

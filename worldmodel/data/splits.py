@@ -56,15 +56,15 @@ def gsm8k_split(example_id: str) -> str:
     return "validation" if bucket < 95 else "test"
 
 
-def leaks(records: Iterable[dict[str, Any]]) -> list[str]:
-    """Hold-out promises broken by these records; [] when both hold.
+def leaks(records: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Hold-out promises broken by these records as (record id, problem); [] when both hold.
 
     - no train/validation record of a template uses a phrasing that a phrasing-holdout record
       of the same template uses;
     - no train/validation record drew a reserved value (`meta.values`), and every
       value-holdout record's key value is reserved.
     """
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     seen: dict[tuple[str, int], list[str]] = {}
     held: set[tuple[str, int]] = set()
     for record in records:
@@ -79,14 +79,14 @@ def leaks(records: Iterable[dict[str, Any]]) -> list[str]:
             reserved = [v for v in meta.get("values", []) if is_reserved(v)]
             if reserved:
                 problems.append(
-                    f"{record['id']}: {record['split']} uses reserved values {reserved}"
+                    (record["id"], f"{record['split']} record uses reserved values {reserved}")
                 )
         if record["holdout"] == "values" and not is_reserved(meta.get("key")):
             problems.append(
-                f"{record['id']}: value-holdout key {meta.get('key')!r} is not reserved"
+                (record["id"], f"value-holdout key {meta.get('key')!r} is not reserved")
             )
     for key in sorted(held & set(seen)):
         problems.append(
-            f"template {key[0]} phrasing {key[1]} is held out but appears in {seen[key][0]}"
+            (seen[key][0], f"uses phrasing {key[1]} of {key[0]}, which is held out for test")
         )
     return problems

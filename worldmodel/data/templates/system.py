@@ -516,7 +516,7 @@ def platform_system(v: Values) -> Draft:
     return Draft(
         slots={},
         reasoning="platform.system() names the operating system, e.g. Linux.",
-        code=code("import platform", "", "print(platform.system())"),
+        code=code("import platform", "", "system_name = platform.system()", "print(system_name)"),
         requires=("platform",),
         answer="The code is running on {output}.",
         expected="Linux|Darwin|Windows",
@@ -538,7 +538,7 @@ def cpu_count(v: Values) -> Draft:
     return Draft(
         slots={},
         reasoning="os.cpu_count() reports the number of logical CPUs.",
-        code=code("import os", "", "print(os.cpu_count())"),
+        code=code("import os", "", "cpu_count = os.cpu_count()", "print(cpu_count)"),
         requires=("os",),
         answer="The program sees {output} CPUs.",
         expected=">= 1",

@@ -24,8 +24,9 @@ names line and column; `structure_score` counts a block as well-formed only with
   tag, or at the end of the text (a completion cut off by the token limit).
 - `<think>`, `<requires>`, `<output>` end at their closing tag; tags between are their text.
   Without a closing tag (before the next tag of the same name) they end at the next opening tag.
-- Code is dedented; a markdown fence (```python ... ```) around it is removed; an empty
-  `<model>` gives no code. Several `<model>` blocks are all kept, in order.
+- Code is dedented (whitespace-only lines are left alone); a markdown fence (```python ... ```)
+  around it is removed; an empty `<model>` gives no code. Several `<model>` blocks are all
+  kept, in order.
 - Repeated `<think>` or `<output>` blocks are joined; repeated `<requires>` are merged.
 - Blocks may come in any order. The answer is the prose after the last block; if that is empty,
   the last prose before it. Other prose outside the blocks is dropped with a warning.
@@ -50,8 +51,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import os
 import re
-import textwrap
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
@@ -377,7 +378,23 @@ def _clean_code(scan: _Scan, block: _Block) -> str:
         lines[filled[0]] = ""
         if len(filled) > 1 and _FENCE_RE.fullmatch(lines[filled[-1]]):
             lines[filled[-1]] = ""
-    return textwrap.dedent("\n".join(lines)).lstrip("\n").rstrip()
+    return _dedent("\n".join(lines))
+
+
+def _dedent(code: str) -> str:
+    """Remove the common indentation, trim blank lines at the ends and trailing whitespace.
+
+    Unlike textwrap.dedent, whitespace-only lines keep their spaces where the margin allows:
+    they may sit inside a triple-quoted string, where they are data.
+    """
+    lines = code.split("\n")
+    margins = [line[: len(line) - len(line.lstrip())] for line in lines if line.strip()]
+    # Character-wise on purpose: the margin is a run of spaces and tabs, not a path.
+    margin = os.path.commonprefix(margins) if margins else ""  # noqa: RUF071
+    lines = [line[len(margin) :] if line.startswith(margin) else line for line in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines).rstrip()
 
 
 def _clean_output(content: str) -> str:
@@ -511,9 +528,7 @@ def render(response: Response) -> str:
     r = dataclasses.replace(
         response,
         reasoning=_normalise_newlines(response.reasoning).strip(),
-        code=tuple(
-            textwrap.dedent(_normalise_newlines(c)).lstrip("\n").rstrip() for c in response.code
-        ),
+        code=tuple(_dedent(_normalise_newlines(c)) for c in response.code),
         answer=_normalise_newlines(response.answer).strip(),
         output=None if response.output is None else _normalise_newlines(response.output),
         warnings=(),

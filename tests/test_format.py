@@ -121,6 +121,19 @@ def test_fence_cut_off_before_closing_is_still_removed() -> None:
     assert r.code == ("print(1)",)
 
 
+def test_lone_closing_fence_is_removed() -> None:
+    r = parse("<model>\nprint(1)\n```\n</model>\n1")
+    assert r.code == ("print(1)",)
+    assert warned(r, "markdown fence")
+
+
+def test_unclosed_think_at_the_end_keeps_its_text() -> None:
+    r = parse("The answer is 3.\n<think>because 1 + 2")
+    assert r.reasoning == "because 1 + 2"
+    assert r.answer == "The answer is 3."
+    assert warned(r, "line 2, column 1", "<think> never closed; took the rest of the text")
+
+
 # --- order, repeats, prose ------------------------------------------------------------------
 
 
@@ -430,12 +443,12 @@ MEGABYTE = 1 << 20
 )
 @pytest.mark.slow
 def test_one_megabyte_adversarial_input_parses_quickly(text: str) -> None:
-    # About 1 s each here; a quadratic path would take minutes, so the bound has slack for a
-    # busy machine and still catches backtracking or rescanning.
+    # About 1 s each on an idle core; a quadratic path takes minutes, so the bound leaves room
+    # for a busy shared machine and still catches backtracking or rescanning.
     start = time.perf_counter()
     with contextlib.suppress(FormatError):  # malformed requirements may fail, but fast
         parse(text)
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < 10.0
 
 
 def test_mixed_adversarial_megabyte_parses_quickly() -> None:
@@ -443,7 +456,7 @@ def test_mixed_adversarial_megabyte_parses_quickly() -> None:
     text = unit * (MEGABYTE // len(unit))
     start = time.perf_counter()
     score = structure_score(text)
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < 10.0  # about 1 s on an idle core
     assert score.requires is False
 
 

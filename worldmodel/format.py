@@ -55,6 +55,7 @@ import os
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from worldmodel.errors import DataError, FormatError
 
@@ -189,8 +190,7 @@ class StructureScore:
 # --- scanning -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Tag:
+class _Tag(NamedTuple):  # a tuple: adversarial text can hold hundreds of thousands of tags
     name: str
     closing: bool
     start: int
@@ -335,17 +335,12 @@ def _scan(text: str) -> _Scan:
             end_index = next(
                 (j for j in range(i + 1, n) if not strings.inside(tags[j].start)), None
             )
-            closed = (
-                end_index is not None
-                and tags[end_index].closing
-                and (tags[end_index].name == "model")
-            )
+            closed = end_index is not None and tags[end_index][:2] == ("model", True)
         else:
             close, same = next_close[i], next_same_open[i]
             closed = close is not None and (same is None or close < same)
             end_index = close if closed else next_open[i]
-        if closed:
-            assert end_index is not None
+        if closed and end_index is not None:
             check_spelling(tags[end_index])
             scan.blocks.append(_Block(tag, tag.end, tags[end_index].start))
             pos, i = tags[end_index].end, end_index + 1
@@ -355,12 +350,12 @@ def _scan(text: str) -> _Scan:
             scan.blocks.append(_Block(tag, tag.end, stop.start))
             pos, i = stop.start, end_index
         else:
-            what = "the code" if tag.name == "model" else "its text"
-            scan.note(
-                tag.name,
-                tag.start,
-                f"<{tag.name}> never closed; took {what} to the end of the text",
+            took = (
+                "took the code to the end of the text"
+                if tag.name == "model"
+                else "took the rest of the text as its content"
             )
+            scan.note(tag.name, tag.start, f"<{tag.name}> never closed; {took}")
             scan.blocks.append(_Block(tag, tag.end, len(text)))
             pos, i = len(text), n
     scan.prose.append((pos, len(text)))
@@ -371,13 +366,17 @@ def _scan(text: str) -> _Scan:
 
 
 def _clean_code(scan: _Scan, block: _Block) -> str:
-    lines = scan.text[block.content_start : block.content_end].split("\n")
+    content = scan.text[block.content_start : block.content_end]
+    if not content.strip():
+        return ""
+    lines = content.split("\n")
     filled = [k for k, line in enumerate(lines) if line.strip()]
-    if filled and _FENCE_RE.fullmatch(lines[filled[0]]):
+    # Opening and closing fence are checked apart: a cut-off or half-fenced block has only one.
+    fences = {k for k in filled[:1] + filled[-1:] if _FENCE_RE.fullmatch(lines[k])}
+    if fences:
         scan.note("model", block.tag.start, "code was wrapped in a markdown fence; removed it")
-        lines[filled[0]] = ""
-        if len(filled) > 1 and _FENCE_RE.fullmatch(lines[filled[-1]]):
-            lines[filled[-1]] = ""
+    for k in fences:
+        lines[k] = ""
     return _dedent("\n".join(lines))
 
 

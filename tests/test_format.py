@@ -405,6 +405,8 @@ def test_from_dict_rejects_malformed_records(bad: dict) -> None:
 
 def test_lists_passed_to_response_compare_equal_to_tuples() -> None:
     assert Response(code=["a"]) == Response(code=("a",))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not one string"):
+        Response(code="print(1)")  # type: ignore[arg-type]
 
 
 # --- robustness -----------------------------------------------------------------------------

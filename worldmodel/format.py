@@ -128,7 +128,10 @@ class Response:
     def __post_init__(self) -> None:
         # Lists would make two equal responses compare unequal and break hashing.
         for name in ("code", "requirements", "warnings"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+            value = getattr(self, name)
+            if isinstance(value, str):  # tuple("print(1)") would silently split it into chars
+                raise TypeError(f"Response.{name} must be a tuple of items, not one string")
+            object.__setattr__(self, name, tuple(value))
 
     def to_dict(self) -> dict:
         return {

@@ -1,0 +1,1 @@
+"""The QEMU VM sandbox: guest image, VM lifecycle, SSH runner, single-use pool, executor."""

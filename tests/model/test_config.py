@@ -1,0 +1,67 @@
+"""Training config: precedence, every problem reported at once, and device choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from worldmodel.errors import ConfigError
+from worldmodel.model import device
+from worldmodel.train.config import build_config, field_help, load_yaml, parse_overrides
+
+
+def test_yaml_then_cli_overrides_win(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("learning_rate: 1e-4\nepochs: 5\nlora_targets: [q_proj, v_proj]\n")
+    config = build_config(load_yaml(path), parse_overrides(["epochs=2", "threads=1"]))
+    assert config.learning_rate == 1e-4 and config.epochs == 2 and config.threads == 1
+    assert config.lora_targets == ["q_proj", "v_proj"]
+    assert config.max_seq_len == 1024  # untouched default
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_config(
+            {
+                "epochs": 0,
+                "learning_rate": "fast",
+                "lora_dropout": 1.5,
+                "colour": "red",
+                "device": "tpu",
+            }
+        )
+    message = str(caught.value)
+    for setting in ("epochs", "learning_rate", "lora_dropout", "colour: unknown", "device"):
+        assert setting in message
+
+
+def test_every_field_has_help() -> None:
+    assert all(text.strip() for text in field_help().values())
+
+
+def test_device_choice_is_explicit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    assert device.resolve_device("cpu").type == "cpu"
+    assert device.resolve_dtype("auto", torch.device("cpu")) == torch.float32
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert device.resolve_device("auto").type == "cpu"
+    with pytest.raises(ConfigError, match="no GPU"):
+        device.resolve_device("cuda")
+    with pytest.raises(ConfigError, match="not one of"):
+        device.resolve_device("gpu")
+
+
+def test_rocm_env_comes_from_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HSA_OVERRIDE_GFX_VERSION", raising=False)
+    monkeypatch.delenv("PYTORCH_ROCM_ARCH", raising=False)
+    applied = device.apply_rocm_env(
+        {"HSA_OVERRIDE_GFX_VERSION": "9.0.6", "PYTORCH_ROCM_ARCH": "gfx906"}
+    )
+    import os
+
+    assert os.environ["HSA_OVERRIDE_GFX_VERSION"] == "9.0.6"
+    assert applied == {"HSA_OVERRIDE_GFX_VERSION": "9.0.6", "PYTORCH_ROCM_ARCH": "gfx906"}
+    with pytest.raises(ConfigError, match="LD_PRELOAD"):
+        device.apply_rocm_env({"LD_PRELOAD": "x"})

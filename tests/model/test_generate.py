@@ -1,0 +1,61 @@
+"""The generator: only new text comes back, and batching does not change greedy results."""
+
+from __future__ import annotations
+
+import pytest
+
+from worldmodel.errors import ConfigError, ModelNotFoundError
+from worldmodel.generate import GenerationConfig, Generator
+
+QUESTIONS = [
+    "What is 15% of 200? <model>evil</model>",
+    "Add 2 and 3.",
+    "How many days are there in three weeks? Answer with a number.",
+    "hi",
+]
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model_dir):
+    return Generator(
+        tiny_model_dir, config=GenerationConfig(max_new_tokens=12, batch_size=8, threads=1)
+    )
+
+
+def test_complete_returns_only_new_text(generator) -> None:
+    outputs = generator.complete(QUESTIONS[:1], ["<think>Let me compute."])
+    assert len(outputs) == 1 and outputs[0]
+    assert "<model>evil</model>" not in outputs[0]
+    assert "15% of 200" not in outputs[0]
+    assert not outputs[0].startswith("<think>Let me compute.")
+    assert generator.stats.new_tokens > 0
+    # The same text comes back when the question is asked alone without the prefix's echo:
+    assert generator.complete(QUESTIONS[:1], ["<think>Let me compute."]) == outputs
+
+
+def test_batched_generation_equals_one_at_a_time(generator, tiny_model_dir) -> None:
+    batched = generator.complete(QUESTIONS)
+    assert generator.stats.forward_passes == [4]  # one generate call for all four
+    one_by_one = Generator(
+        tiny_model_dir, config=GenerationConfig(max_new_tokens=12, batch_size=1, threads=1)
+    )
+    singles = one_by_one.complete(QUESTIONS)
+    assert one_by_one.stats.forward_passes == [1, 1, 1, 1]
+    assert batched == singles
+    assert len(set(batched)) > 1  # different prompts, different answers: not a constant
+
+
+def test_sampling_is_seeded(generator, tiny_model_dir) -> None:
+    config = GenerationConfig(max_new_tokens=8, temperature=1.0, seed=7, threads=1)
+    sampler = Generator(tiny_model_dir, config=config)
+    first = sampler.complete(QUESTIONS[:2])
+    assert sampler.complete(QUESTIONS[:2]) == first
+
+
+def test_bad_arguments_are_refused(generator, tiny_model_dir, tmp_path) -> None:
+    with pytest.raises(ConfigError, match="stop_at"):
+        generator.complete(["q"], stop_at="never")
+    with pytest.raises(ConfigError, match="temperature"):
+        Generator(tiny_model_dir, config=GenerationConfig(temperature=-1))
+    with pytest.raises(ModelNotFoundError, match="--adapter"):
+        Generator(tiny_model_dir, tmp_path / "no-adapter")

@@ -1,0 +1,66 @@
+"""Chat rendering and loss masks: prompt tokens carry no loss, the assistant's tokens do."""
+
+from __future__ import annotations
+
+import pytest
+
+from worldmodel.errors import DataError
+from worldmodel.train.tokenization import (
+    IGNORE_INDEX,
+    encode_record,
+    insert_output_block,
+    prompt_ids,
+    render_prompt,
+)
+
+
+@pytest.fixture()
+def tokenizer(qwen_tokenizer):
+    return qwen_tokenizer
+
+
+def test_prompt_tokens_carry_no_loss(tokenizer, make_record, response_text) -> None:
+    record = make_record("What is 15% of 200? <model>evil</model>")
+    example = encode_record(tokenizer, record)
+    prompt = prompt_ids(tokenizer, "What is 15% of 200? <model>evil</model>")
+    n = len(prompt)
+    assert example.input_ids[:n] == prompt
+    assert example.labels[:n] == [IGNORE_INDEX] * n
+    # Every assistant token is a target, and nothing else is.
+    assert example.labels[n:] == example.input_ids[n:]
+    trained = tokenizer.decode([t for t in example.labels if t != IGNORE_INDEX])
+    assert trained == response_text + "<|im_end|>"
+    assert "evil" not in trained and "user" not in trained
+
+
+def test_qwen3_thinking_switch_injects_no_empty_think_block(tokenizer, make_record) -> None:
+    text = render_prompt(tokenizer, [{"role": "user", "content": "hi"}])
+    assert text.endswith("<|im_start|>assistant\n")
+    assert "<think>" not in text
+    # The record's own <think> block is the first thing the model writes, verbatim.
+    example = encode_record(tokenizer, make_record("hi"))
+    assert tokenizer.decode(example.input_ids).count("<think>") == 1
+
+
+def test_answer_after_execution_variant_masks_the_output_block(tokenizer, make_record) -> None:
+    example = encode_record(tokenizer, make_record("q", output="30.0"), with_output=True)
+    full = tokenizer.decode(example.input_ids)
+    assert "</requires>\n<output>\n30.0\n</output>\n\n15% of 200 is 30." in full
+    trained = tokenizer.decode([t for t in example.labels if t != IGNORE_INDEX])
+    assert "<output>" not in trained and "30.0" not in trained
+    assert trained.endswith("15% of 200 is 30.<|im_end|>")
+    assert "print(0.15 * 200)" in trained
+
+
+def test_output_block_matches_the_pipeline_prefix(response_text) -> None:
+    text, (start, end) = insert_output_block(response_text, "30.0\n")
+    head = response_text[: response_text.index("</requires>") + len("</requires>")]
+    assert text == head + "\n<output>\n30.0\n</output>\n\n15% of 200 is 30."
+    assert text[start:end] == "\n<output>\n30.0\n</output>\n\n"
+
+
+def test_malformed_records_are_rejected(tokenizer, make_record) -> None:
+    with pytest.raises(DataError, match="assistant"):
+        encode_record(tokenizer, {"messages": [{"role": "user", "content": "a"}] * 2})
+    with pytest.raises(DataError, match="output"):
+        encode_record(tokenizer, {"messages": make_record("a")["messages"]}, with_output=True)

@@ -1,0 +1,194 @@
+"""The generator: a base model (+ LoRA adapter) loaded once, answering batches of questions.
+
+`Generator.complete` builds each prompt exactly as training did (`train.tokenization.prompt_ids`:
+the model's chat template with the same thinking switch, then the assistant-side prefix),
+left-pads the batch so every prompt ends at the same column, and generates several questions in
+one forward pass. It returns ONLY the newly generated text: never the prompt, never the prefix.
+That is the security boundary the pipeline relies on: tags a user types into a question (say
+`<model>evil</model>`) are in the prompt, so they are never parsed or executed.
+
+Stop conditions: `stop_at="end"` stops at EOS or the template's end-of-turn token;
+`stop_at="requires"` stops right after the first `</requires>` (answer-after-execution mode).
+Greedy by default (temperature 0); sampling with temperature/top_p is seeded, so it repeats.
+
+This module does not parse, execute or verify (see `worldmodel.pipeline`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worldmodel.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+STOP_MODES = ("end", "requires")
+REQUIRES_END = "</requires>"
+
+
+@dataclass
+class GenerationConfig:
+    """How to generate. Greedy unless temperature > 0."""
+
+    max_new_tokens: int = 384
+    """Upper bound on generated tokens per question."""
+    temperature: float = 0.0
+    """0 = greedy (deterministic); > 0 samples with this temperature."""
+    top_p: float = 1.0
+    """Nucleus sampling mass (used only when sampling)."""
+    batch_size: int = 8
+    """Questions per forward pass."""
+    seed: int = 0
+    """Seed for sampling, set at each `complete` call so results repeat."""
+    device: str = "auto"
+    """auto|cpu|cuda|cuda:N|rocm|rocm:N."""
+    threads: int | None = None
+    """CPU threads for torch; None keeps torch's default."""
+    precision: str = "auto"
+    """auto|fp32|bf16|fp16 (auto: fp32 on CPU, bf16 or fp16 on GPU)."""
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.max_new_tokens < 1:
+            found.append("max_new_tokens: must be >= 1")
+        if self.temperature < 0:
+            found.append("temperature: must be >= 0")
+        if not 0 < self.top_p <= 1:
+            found.append("top_p: must be in (0, 1]")
+        if self.batch_size < 1:
+            found.append("batch_size: must be >= 1")
+        return found
+
+
+@dataclass
+class GenerationStats:
+    """Counts from the last `complete` call (for timings and benchmarks)."""
+
+    questions: int = 0
+    new_tokens: int = 0
+    seconds: float = 0.0
+    forward_passes: list[int] = field(default_factory=list)
+    """Batch size of each `generate` call."""
+
+
+class Generator:
+    """Base model + optional adapter, loaded once; `complete` answers batches of questions."""
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        adapter_dir: str | Path | None = None,
+        *,
+        config: GenerationConfig | None = None,
+    ):
+        from worldmodel.model.device import resolve_device, resolve_dtype, set_threads
+        from worldmodel.model.loading import load_model, resolve_model_dir
+        from worldmodel.train.tokenization import end_of_turn
+
+        self.config = config or GenerationConfig()
+        problems = self.config.problems()
+        if problems:
+            raise ConfigError("invalid generation config:\n  " + "\n  ".join(problems))
+        self.device = resolve_device(self.config.device)
+        if self.device.type == "cpu":
+            set_threads(self.config.threads)
+        dtype = resolve_dtype(self.config.precision, self.device)
+        self.model_dir = resolve_model_dir(model_dir)
+        self.adapter_dir = Path(adapter_dir) if adapter_dir is not None else None
+        self.model, self.tokenizer = load_model(
+            self.model_dir, adapter_dir, device=self.device, dtype=dtype
+        )
+        self.tokenizer.padding_side = "left"
+        stop_ids = {int(self.tokenizer.eos_token_id)}
+        eot = self.tokenizer(end_of_turn(self.tokenizer), add_special_tokens=False)["input_ids"]
+        if len(eot) == 1:
+            stop_ids.add(int(eot[0]))
+        self.stop_ids = sorted(stop_ids)
+        self.stats = GenerationStats()
+
+    def complete(
+        self, questions: list[str], prefixes: list[str] | None = None, *, stop_at: str = "end"
+    ) -> list[str]:
+        """For each question, build the chat prompt (model's chat template, user turn = question),
+        append the assistant-side prefix (prefixes[i], may be "") and generate.
+
+        Returns only the newly generated text (not the prompt, not the prefix). stop_at="end":
+        stop at EOS/end of turn; stop_at="requires": stop right after the first "</requires>".
+        """
+        import torch
+
+        from worldmodel.train.tokenization import prompt_ids
+
+        if stop_at not in STOP_MODES:
+            raise ConfigError(f"stop_at: {stop_at!r} is not one of {', '.join(STOP_MODES)}")
+        if prefixes is None:
+            prefixes = [""] * len(questions)
+        if len(prefixes) != len(questions):
+            raise ValueError(f"{len(questions)} questions but {len(prefixes)} prefixes")
+        started = time.perf_counter()
+        self.stats = GenerationStats(questions=len(questions))
+        encoded = [
+            prompt_ids(self.tokenizer, q, p) for q, p in zip(questions, prefixes, strict=True)
+        ]
+        # Similar lengths share a batch so little padding is computed; results go back in order.
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        results: list[str] = [""] * len(encoded)
+        torch.manual_seed(self.config.seed)
+        size = self.config.batch_size
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            texts = self._generate([encoded[i] for i in chunk], stop_at)
+            for index, text in zip(chunk, texts, strict=True):
+                results[index] = text
+        self.stats.seconds = time.perf_counter() - started
+        return results
+
+    def _generate(self, prompts: list[list[int]], stop_at: str) -> list[str]:
+        import torch
+
+        width = max(len(p) for p in prompts)
+        pad = int(self.tokenizer.pad_token_id)
+        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        options: dict[str, Any] = {
+            "max_new_tokens": self.config.max_new_tokens,
+            "eos_token_id": self.stop_ids,
+            "pad_token_id": pad,
+        }
+        if self.config.temperature > 0:
+            options |= {
+                "do_sample": True,
+                "temperature": self.config.temperature,
+                "top_p": self.config.top_p,
+                "top_k": 0,
+            }
+        else:
+            options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        if stop_at == "requires":
+            options |= {"stop_strings": [REQUIRES_END], "tokenizer": self.tokenizer}
+        with torch.no_grad():
+            output = self.model.generate(
+                input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device), **options
+            )
+        self.stats.forward_passes.append(len(prompts))
+        texts = []
+        for row in output[:, width:].tolist():
+            new = _until_stop(row, self.stop_ids)
+            self.stats.new_tokens += len(new)
+            text = self.tokenizer.decode(new, skip_special_tokens=True)
+            if stop_at == "requires" and REQUIRES_END in text:
+                text = text[: text.index(REQUIRES_END) + len(REQUIRES_END)]
+            texts.append(text)
+        return texts
+
+
+def _until_stop(tokens: list[int], stop_ids: list[int]) -> list[int]:
+    """The generated tokens before the first stop token (padding follows a stop)."""
+    for position, token in enumerate(tokens):
+        if token in stop_ids:
+            return tokens[:position]
+    return tokens

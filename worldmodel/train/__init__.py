@@ -1,0 +1,10 @@
+"""LoRA supervised fine-tuning: configuration, tokenization, packing, checkpoints, the loop.
+
+- `config`: `TrainConfig`, YAML loading, CLI overrides, validation of every field at once.
+- `tokenization`: chat-template rendering shared with generation; assistant-only labels.
+- `packing`: several examples per row with per-example attention boundaries.
+- `checkpoint`: numbered checkpoints with resolved config and metrics beside them; resume.
+- `trainer`: the loop (load, set up, train, save).
+
+Heavy imports (torch, transformers, peft) happen inside functions.
+"""

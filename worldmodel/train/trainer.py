@@ -1,0 +1,506 @@
+"""The LoRA training loop: load, set up, train, save.
+
+A plain PyTorch loop around a peft LoRA model, chosen over `transformers.Trainer` so that every
+piece that matters for reproducibility is visible here: the data plan of each epoch is a pure
+function of (seed, epoch) (`packing.epoch_plan`), and a checkpoint records the position in that
+plan plus optimizer, schedule and RNG states, so `resume=True` continues bit-for-bit.
+
+- Loss: cross-entropy summed over assistant tokens only, divided by the number of such tokens
+  in the whole optimizer step (so gradient accumulation does not re-weight examples).
+- Schedule: linear warmup over `warmup_ratio` of the steps, then cosine decay to 0.
+- Precision: fp32 on CPU; on GPUs the base weights load in bf16 (fp16 where bf16 is missing,
+  with a grad scaler) while the LoRA weights stay fp32 and the forward pass runs in autocast.
+- Validation loss after every epoch; optional early stopping on it.
+- Metrics: one JSON line per logged step and per evaluation in `metrics.jsonl`; a rich
+  progress bar (loss, tokens/s, ETA) on stderr.
+
+Outputs in the run folder: `adapter/` (final PEFT adapter), `config.json` (resolved config),
+`metrics.json` (summary), `metrics.jsonl`, and `checkpoints/`. Generation is elsewhere
+(`worldmodel.generate`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worldmodel.errors import ConfigError, DataError
+from worldmodel.train import checkpoint as ckpt
+from worldmodel.train.config import TrainConfig, resume_conflicts
+from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
+from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record, end_of_turn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) run produced; JSON-serialisable via `asdict`."""
+
+    run_dir: str
+    adapter_dir: str | None
+    steps: int
+    total_steps: int
+    epochs_completed: int
+    train_examples: int
+    dropped_examples: int
+    val_losses: list[float] = field(default_factory=list)
+    best_val_loss: float | None = None
+    last_loss: float | None = None
+    tokens_per_s: float | None = None
+    stopped_early: bool = False
+    interrupted: bool = False
+    resumed_from: int | None = None
+
+
+def read_records(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Records of a JSONL file; `DataError` names the file and line of a malformed one."""
+    source = Path(path)
+    if not source.is_file():
+        raise DataError(f"data file {source} does not exist (generate it with `wm data generate`)")
+    records: list[dict[str, Any]] = []
+    with source.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{source}:{number}: not valid JSON: {exc}") from exc
+            if not isinstance(record, dict):
+                raise DataError(f"{source}:{number}: a record must be a JSON object")
+            record["_line"] = number
+            records.append(record)
+            if limit is not None and len(records) >= limit:
+                break
+    if not records:
+        raise DataError(f"data file {source} holds no records")
+    return records
+
+
+def encode_records(
+    tokenizer: Any,
+    records: Sequence[dict[str, Any]],
+    *,
+    with_output: bool,
+    max_len: int,
+    source: str,
+) -> tuple[list[Example], int]:
+    """Tokenize records; those longer than `max_len` are dropped whole (never cut inside their
+    code) and counted. Returns (examples, dropped)."""
+    eot = end_of_turn(tokenizer)
+    examples: list[Example] = []
+    dropped = 0
+    for record in records:
+        try:
+            example = encode_record(tokenizer, record, with_output=with_output, eot=eot)
+        except DataError as exc:
+            raise DataError(f"{source}:{record.get('_line', '?')}: {exc}") from exc
+        if len(example) > max_len:
+            dropped += 1
+            continue
+        examples.append(example)
+    if dropped:
+        log.warning(
+            "%s: dropped %d example(s) longer than max_seq_len=%d", source, dropped, max_len
+        )
+    return examples, dropped
+
+
+def lr_lambda(total_steps: int, warmup_steps: int) -> Callable[[int], float]:
+    """Multiplier of the peak LR at a step: linear warmup, then cosine decay to 0."""
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / (warmup_steps + 1)
+        span = max(1, total_steps - warmup_steps)
+        progress = min(1.0, (step - warmup_steps) / span)
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return factor
+
+
+def batch_loss(model: Any, batch: Batch, device: Any) -> Any:
+    """Summed cross-entropy over the batch's target tokens (the caller normalises)."""
+    import torch.nn.functional as F
+
+    outputs = model(
+        input_ids=batch.input_ids.to(device),
+        position_ids=batch.position_ids.to(device),
+        attention_mask=None if batch.attention_mask is None else batch.attention_mask.to(device),
+        use_cache=False,
+    )
+    logits = outputs.logits[:, :-1].float()
+    targets = batch.labels[:, 1:].to(device)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]),
+        targets.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="sum",
+    )
+
+
+def evaluate(
+    model: Any,
+    examples: Sequence[Example],
+    config: TrainConfig,
+    device: Any,
+    pad_id: int,
+    autocast: Any,
+) -> float:
+    """Mean loss per assistant token over `examples` (packed, in file order)."""
+    import torch
+
+    lengths = [len(e) for e in examples]
+    plan = epoch_plan(
+        lengths,
+        seed=0,
+        epoch=0,
+        max_len=config.max_seq_len,
+        batch_size=config.batch_size,
+        packing=config.packing,
+        shuffle=False,
+    )
+    total, count = 0.0, 0
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for rows in plan:
+            batch = packed_batch(examples, rows, pad_id)
+            with autocast():
+                total += float(batch_loss(model, batch, device))
+            count += batch.target_tokens
+    if was_training:
+        model.train()
+    return total / max(1, count)
+
+
+def train(
+    config: TrainConfig,
+    *,
+    should_stop: Callable[[int], bool] | None = None,
+    command: str | None = None,
+    on_finish: Callable[[Any], None] | None = None,
+) -> TrainResult:
+    """Run (or resume) LoRA training as configured; return what it produced.
+
+    `should_stop(step)` is asked after every optimizer step; when it answers True the run saves
+    a checkpoint and returns with `interrupted=True` (the CLI wires Ctrl-C to it).
+    `on_finish(model)` receives the trained peft model in memory before `train` returns (tests
+    use it to check that base weights stayed frozen).
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from worldmodel.model.device import (
+        apply_rocm_env,
+        backend_name,
+        resolve_device,
+        resolve_dtype,
+        set_threads,
+    )
+    from worldmodel.model.loading import load_model, resolve_model_dir
+
+    # --- load -----------------------------------------------------------------------------
+    run_dir = config.run_dir()
+    start_ckpt = ckpt.latest_checkpoint(run_dir)
+    if start_ckpt is not None and not config.resume:
+        raise ConfigError(
+            f"run folder {run_dir} already has checkpoints; pass --resume to continue it, or "
+            "choose another output_dir/run_name"
+        )
+    if config.resume and start_ckpt is None:
+        log.warning("resume: no checkpoint in %s, starting from step 0", run_dir)
+    saved_state: dict[str, Any] | None = None
+    trainer_state: dict[str, Any] | None = None
+    if config.resume and start_ckpt is not None:
+        saved_state, trainer_state, saved_config = ckpt.load_checkpoint(start_ckpt)
+        conflicts = resume_conflicts(saved_config, config)
+        if conflicts:
+            raise ConfigError(
+                "cannot resume bit-for-bit with changed settings:\n  " + "\n  ".join(conflicts)
+            )
+    apply_rocm_env(config.rocm_env)
+    device = resolve_device(config.device)
+    threads = set_threads(config.threads) if device.type == "cpu" else None
+    dtype = resolve_dtype(config.precision, device)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    model_dir = resolve_model_dir(config.model)
+    model, tokenizer = load_model(model_dir, device=device, dtype=dtype, trainable_adapter=True)
+    log.info(
+        "training on %s (%s), dtype %s, threads %s", device, backend_name(device), dtype, threads
+    )
+
+    train_records = read_records(config.train_file, config.max_train_examples)
+    train_examples, dropped = encode_records(
+        tokenizer,
+        train_records,
+        with_output=config.with_output,
+        max_len=config.max_seq_len,
+        source=config.train_file,
+    )
+    if not train_examples:
+        raise DataError(f"{config.train_file}: every example is longer than max_seq_len")
+    val_examples: list[Example] = []
+    if config.validation_file:
+        val_examples, _ = encode_records(
+            tokenizer,
+            read_records(config.validation_file),
+            with_output=config.with_output,
+            max_len=config.max_seq_len,
+            source=config.validation_file,
+        )
+
+    # --- set up ---------------------------------------------------------------------------
+    model.config.use_cache = False
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    torch.manual_seed(config.seed)  # LoRA's A matrices are drawn here
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.lora_targets),
+        task_type="CAUSAL_LM",
+    )
+    try:
+        model = get_peft_model(model, lora)
+    except ValueError as exc:
+        raise ConfigError(f"lora_targets: {exc}") from exc
+    pad_id = int(tokenizer.pad_token_id)
+    lengths = [len(e) for e in train_examples]
+    plans = [
+        epoch_plan(
+            lengths,
+            seed=config.seed,
+            epoch=epoch,
+            max_len=config.max_seq_len,
+            batch_size=config.batch_size,
+            packing=config.packing,
+        )
+        for epoch in range(config.epochs)
+    ]
+    groups_per_epoch = [math.ceil(len(plan) / config.grad_accum) for plan in plans]
+    total_steps = sum(groups_per_epoch)
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    warmup = int(total_steps * config.warmup_ratio)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(total_steps, warmup))
+    scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 else None
+
+    def autocast() -> Any:
+        return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
+
+    step, epoch, group_pos = 0, 0, 0
+    best_val: float | None = None
+    bad_epochs = 0
+    val_losses: list[float] = []
+    metrics_path = run_dir / "metrics.jsonl"
+    if saved_state is not None and trainer_state is not None and start_ckpt is not None:
+        weights = load_file(str(start_ckpt / "adapter" / "adapter_model.safetensors"))
+        set_peft_model_state_dict(model, weights)
+        optimizer.load_state_dict(trainer_state["optimizer"])
+        scheduler.load_state_dict(trainer_state["scheduler"])
+        if scaler is not None and trainer_state.get("scaler"):
+            scaler.load_state_dict(trainer_state["scaler"])
+        ckpt.restore_rng(trainer_state["rng"])
+        step, epoch, group_pos = saved_state["step"], saved_state["epoch"], saved_state["group"]
+        best_val, bad_epochs = saved_state["best_val"], saved_state["bad_epochs"]
+        val_losses = list(saved_state["val_losses"])
+        _truncate_metrics(metrics_path, step)
+        log.warning("resuming from %s (step %d)", start_ckpt, step)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resolved = config.to_dict() | {"model_dir": str(model_dir)}
+    resolved_config = config.to_dict()
+
+    result = TrainResult(
+        run_dir=str(run_dir),
+        adapter_dir=None,
+        steps=step,
+        total_steps=total_steps,
+        epochs_completed=epoch,
+        train_examples=len(train_examples),
+        dropped_examples=dropped,
+        resumed_from=step if saved_state else None,
+    )
+
+    def save(at_epoch: int, at_group: int) -> None:
+        state = {
+            "step": step,
+            "epoch": at_epoch,
+            "group": at_group,
+            "best_val": best_val,
+            "bad_epochs": bad_epochs,
+            "val_losses": val_losses,
+        }
+        trainer = {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict() if scaler else None,
+            "rng": ckpt.rng_state(),
+        }
+        ckpt.save_checkpoint(
+            run_dir,
+            step,
+            model=model,
+            trainer_state=trainer,
+            state=state,
+            config=resolved_config,
+            metrics=_summary(result, resolved, command),
+            keep=config.keep_checkpoints,
+        )
+
+    # --- train ----------------------------------------------------------------------------
+    progress = _progress(config.progress)
+    task = progress.add_task("train", total=total_steps, completed=step, loss="-", tps="-")
+    window_tokens, window_start = 0, time.perf_counter()
+    finished = step >= total_steps
+    model.train()
+    with progress, metrics_path.open("a", encoding="utf-8") as metrics_file:
+        while not finished and epoch < config.epochs:
+            plan = plans[epoch]
+            groups = [
+                plan[i : i + config.grad_accum] for i in range(0, len(plan), config.grad_accum)
+            ]
+            while group_pos < len(groups) and not finished:
+                group = groups[group_pos]
+                batches = [packed_batch(train_examples, rows, pad_id) for rows in group]
+                targets = sum(b.target_tokens for b in batches)
+                step_loss = 0.0
+                for batch in batches:
+                    with autocast():
+                        loss = batch_loss(model, batch, device) / max(1, targets)
+                    (scaler.scale(loss) if scaler else loss).backward()
+                    step_loss += float(loss.detach())
+                    window_tokens += batch.tokens
+                if scaler:
+                    scaler.unscale_(optimizer)
+                if config.max_grad_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+                if scaler:
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                group_pos += 1
+                result.steps, result.last_loss = step, step_loss
+                if step % config.log_every == 0 or step == total_steps:
+                    elapsed = time.perf_counter() - window_start
+                    tps = window_tokens / elapsed if elapsed > 0 else 0.0
+                    result.tokens_per_s = round(tps, 1)
+                    record = {
+                        "step": step,
+                        "epoch": epoch,
+                        "loss": round(step_loss, 6),
+                        "lr": scheduler.get_last_lr()[0],
+                        "tokens_per_s": round(tps, 1),
+                        "data": plan_digest([r for rows in group for r in rows]),
+                    }
+                    metrics_file.write(json.dumps(record) + "\n")
+                    metrics_file.flush()
+                    progress.update(task, loss=f"{step_loss:.4f}", tps=f"{tps:.0f}")
+                    window_tokens, window_start = 0, time.perf_counter()
+                progress.update(task, completed=step)
+                epoch_done = group_pos >= len(groups)
+                if epoch_done and val_examples:
+                    val = evaluate(model, val_examples, config, device, pad_id, autocast)
+                    val_losses.append(round(val, 6))
+                    metrics_file.write(
+                        json.dumps({"step": step, "epoch": epoch, "val_loss": round(val, 6)}) + "\n"
+                    )
+                    metrics_file.flush()
+                    if best_val is None or val < best_val - config.early_stopping_min_delta:
+                        best_val, bad_epochs = val, 0
+                    else:
+                        bad_epochs += 1
+                    if (
+                        config.early_stopping_patience
+                        and bad_epochs >= config.early_stopping_patience
+                    ):
+                        result.stopped_early = finished = True
+                next_epoch, next_group = (epoch + 1, 0) if epoch_done else (epoch, group_pos)
+                result.epochs_completed = next_epoch
+                result.val_losses, result.best_val_loss = val_losses, best_val
+                stop_now = should_stop is not None and should_stop(step)
+                if step >= total_steps:
+                    finished = True
+                if (
+                    (config.checkpoint_every and step % config.checkpoint_every == 0)
+                    or stop_now
+                    or finished
+                ):
+                    save(next_epoch, next_group)
+                if stop_now and not finished:
+                    result.interrupted = True
+                    if on_finish is not None:
+                        on_finish(model)
+                    return result
+            epoch, group_pos = epoch + 1, 0
+
+    # --- save -----------------------------------------------------------------------------
+    adapter_dir = run_dir / "adapter"
+    model.save_pretrained(adapter_dir)
+    result.adapter_dir = str(adapter_dir)
+    if on_finish is not None:
+        on_finish(model)
+    (run_dir / "config.json").write_text(json.dumps(resolved_config, indent=2) + "\n")
+    (run_dir / "metrics.json").write_text(
+        json.dumps(_summary(result, resolved, command), indent=2) + "\n"
+    )
+    return result
+
+
+def _summary(result: TrainResult, resolved: dict[str, Any], command: str | None) -> dict[str, Any]:
+    return {"result": asdict(result), "model_dir": resolved.get("model_dir"), "command": command}
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop metric lines written after the checkpoint we resume from (they will be redone)."""
+    if not path.is_file():
+        return
+    kept = [
+        line
+        for line in path.read_text().splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
+    path.write_text("".join(line + "\n" for line in kept))
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("{task.fields[tps]} tok/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )

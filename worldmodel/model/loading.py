@@ -126,3 +126,18 @@ def load_model(
     if not trainable_adapter:
         model.eval()
     return model, tokenizer
+
+
+def merge_adapter(model_dir: str | Path, adapter_dir: str | Path, out_dir: str | Path) -> Path:
+    """Fold a LoRA adapter into its base weights and save a plain model directory (fp32).
+
+    The result loads with `AutoModelForCausalLM.from_pretrained` and needs no peft.
+    """
+    out = Path(out_dir).expanduser()
+    if out.exists() and any(out.iterdir()):
+        raise ModelNotFoundError(f"export folder {out} is not empty; choose a new --out folder")
+    model, tokenizer = load_model(resolve_model_dir(model_dir), adapter_dir)
+    merged = model.merge_and_unload()
+    merged.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out.resolve()

@@ -1,0 +1,205 @@
+"""`wm train` (LoRA fine-tuning) and `wm export --merge` (adapter folded into a model).
+
+Thin commands: they build a `TrainConfig` from defaults < `--config` YAML < flags, call
+`worldmodel.train.trainer.train`, and print the result. Ctrl-C stops at the next step boundary
+after saving a checkpoint; `--resume` continues from it bit-for-bit.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from worldmodel.cli import wm
+from worldmodel.errors import WorldModelError
+
+# Flag name -> TrainConfig field, for the settings people change most; anything else: --set.
+_FLAGS = {
+    "model": "model",
+    "train_file": "train_file",
+    "validation_file": "validation_file",
+    "output_dir": "output_dir",
+    "epochs": "epochs",
+    "max_steps": "max_steps",
+    "learning_rate": "learning_rate",
+    "batch_size": "batch_size",
+    "max_seq_len": "max_seq_len",
+    "device": "device",
+    "threads": "threads",
+    "with_output": "with_output",
+    "max_train_examples": "max_train_examples",
+}
+
+
+@wm.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file of settings (see configs/).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override any setting, e.g. --set lora_r=8 (repeatable).",
+)
+@click.option("--model", help="Base model directory, or 'bundled' (default).")
+@click.option("--train-file", help="Training JSONL (default data/train.jsonl).")
+@click.option("--validation-file", help="Validation JSONL for per-epoch loss.")
+@click.option("--output-dir", help="Run folder (default <WM_HOME>/runs/<run_name>).")
+@click.option("--epochs", type=int, help="Passes over the training data.")
+@click.option("--max-steps", type=int, help="Stop after this many optimizer steps.")
+@click.option("--learning-rate", type=float, help="Peak learning rate.")
+@click.option("--batch-size", type=int, help="Packed rows per micro-batch.")
+@click.option("--max-seq-len", type=int, help="Tokens per packed row.")
+@click.option("--device", help="auto, cpu, cuda, cuda:N, rocm, rocm:N.")
+@click.option("--threads", type=int, help="CPU threads for torch (measure: more can be slower).")
+@click.option("--max-train-examples", type=int, help="Use only the first N training records.")
+@click.option(
+    "--with-output/--plain",
+    default=None,
+    help="Train the answer-after-execution variant (<output> block, no loss on it).",
+)
+@click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (metrics still go to JSONL).")
+@click.option("--help-config", is_flag=True, help="List every setting with its help and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def train(
+    config_file: Path | None,
+    overrides: tuple[str, ...],
+    resume: bool,
+    no_progress: bool,
+    help_config: bool,
+    as_json: bool,
+    **flags: Any,
+) -> None:
+    """Fine-tune a LoRA adapter on WorldModel data.
+
+    Example: wm train --config configs/smollm2-cpu.yaml --set epochs=1
+    """
+    from worldmodel.train.config import build_config, field_help, load_yaml, parse_overrides
+
+    if help_config:
+        for name, text in field_help().items():
+            click.echo(f"{name:26} {text}")
+        return
+    try:
+        layers: list[dict[str, Any]] = [load_yaml(config_file)] if config_file else []
+        layers.append(parse_overrides(list(overrides)))
+        named = {_FLAGS[k]: v for k, v in flags.items() if v is not None}
+        if resume:
+            named["resume"] = True
+        if no_progress:
+            named["progress"] = False
+        layers.append(named)
+        config = build_config(*layers)
+    except WorldModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    from worldmodel.train.trainer import train as run_training
+
+    stop_requested = {"flag": False}
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        if stop_requested["flag"]:
+            raise KeyboardInterrupt
+        stop_requested["flag"] = True
+        click.echo("\nstopping after this step (Ctrl-C again to abort without saving)", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        result = run_training(
+            config,
+            should_stop=lambda step: stop_requested["flag"],
+            command=_command_line(config_file, overrides, flags, resume),
+        )
+    except WorldModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    from dataclasses import asdict
+
+    if as_json:
+        click.echo(json.dumps(asdict(result), indent=2))
+    elif result.interrupted:
+        click.echo(f"stopped at step {result.steps}; continue with the same command plus --resume")
+    else:
+        click.echo(f"adapter: {result.adapter_dir}")
+        click.echo(
+            f"steps: {result.steps}  last loss: {result.last_loss}  "
+            f"val losses: {result.val_losses}  tokens/s: {result.tokens_per_s}"
+        )
+        if result.dropped_examples:
+            click.echo(f"dropped {result.dropped_examples} example(s) longer than max_seq_len")
+    if result.interrupted:
+        sys.exit(130)
+
+
+def _command_line(
+    config_file: Path | None, overrides: tuple[str, ...], flags: dict[str, Any], resume: bool
+) -> str:
+    """The command that reproduces this run's settings (recorded in metrics.json)."""
+    words = ["wm", "train"]
+    if config_file:
+        words += ["--config", str(config_file)]
+    for pair in overrides:
+        words += ["--set", pair]
+    for name, value in flags.items():
+        if value is None:
+            continue
+        option = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            words.append(option if value else "--plain")
+        else:
+            words += [option, str(value)]
+    if resume:
+        words.append("--resume")
+    return shlex.join(words)
+
+
+@wm.command()
+@click.option(
+    "--merge",
+    is_flag=True,
+    required=True,
+    help="Fold the adapter into the base weights (the only export today).",
+)
+@click.option(
+    "--model",
+    "model_dir",
+    default="bundled",
+    show_default=True,
+    help="Base model directory, or 'bundled'.",
+)
+@click.option("--adapter", "adapter_dir", required=True, help="LoRA adapter directory.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="New folder for the merged model.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def export(merge: bool, model_dir: str, adapter_dir: str, out_dir: Path, as_json: bool) -> None:
+    """Write a merged model directory (base + LoRA adapter) that needs no peft to load.
+
+    Example: wm export --merge --adapter runs/worldmodel-lora/adapter --out merged/
+    """
+    from worldmodel.model.loading import merge_adapter
+
+    try:
+        out = merge_adapter(model_dir, adapter_dir, out_dir)
+    except WorldModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({"merged_model_dir": str(out)}))
+    else:
+        click.echo(f"merged model: {out}")

@@ -28,6 +28,7 @@ from worldmodel.data import gsm8k
 from worldmodel.data.generate import generate
 from worldmodel.data.record import SPLITS, Example, normalize_question, to_record, write_jsonl
 from worldmodel.data.verify import Verdict, default_executor, verify_code
+from worldmodel.errors import FormatError
 from worldmodel.format import DEFAULT_ALLOWED_MODULES
 
 Progress = Callable[[int, int], None]
@@ -48,6 +49,8 @@ class BuildReport:
     """The first rejections in full (id, stage, reason)."""
     shortfalls: list[str] = field(default_factory=list)
     gsm8k_lines: int = 0
+    gsm8k_not_sampled: int = 0
+    """Converted GSM8K examples left out by `gsm8k_limit` (not failures)."""
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,6 +61,7 @@ class BuildReport:
             "rejected_examples": self.rejected_examples,
             "shortfalls": self.shortfalls,
             "gsm8k_lines": self.gsm8k_lines,
+            "gsm8k_not_sampled": self.gsm8k_not_sampled,
         }
 
 
@@ -141,7 +145,7 @@ def collect(
     if 0 < gsm8k_limit < len(converted):
         rng = random.Random(f"{seed}:gsm8k")
         chosen = sorted(rng.sample(range(len(converted)), gsm8k_limit))
-        report.rejected["gsm8k sample: not sampled (--gsm8k-limit)"] = len(converted) - gsm8k_limit
+        report.gsm8k_not_sampled = len(converted) - gsm8k_limit
         converted = [converted[i] for i in chosen]
     return candidates + converted
 
@@ -180,7 +184,12 @@ def build(
         if not verdict.ok:
             _reject(report, example.id, "verify", verdict.reason)
             continue
-        by_split[example.split].append(to_record(example, verdict.stdout))
+        try:
+            record = to_record(example, verdict.stdout)
+        except FormatError as exc:  # e.g. a tag-like string inside GSM8K text
+            _reject(report, example.id, "render", exc.reason)
+            continue
+        by_split[example.split].append(record)
         kept[example.source] += 1
     shuffle = random.Random(f"{seed}:order")
     for split, records in by_split.items():

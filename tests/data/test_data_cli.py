@@ -45,6 +45,7 @@ def test_check_reports_each_bad_line_with_its_number_and_exits_1(tmp_path: Path)
             json.dumps(failing),  # line 4
             json.dumps({"id": "x"}),  # line 5: missing fields
             json.dumps(wrong),  # line 6
+            json.dumps(dict(good[0], phrasing=[1], meta="?")),  # line 7: wrong types
         ],
     )
     result = CliRunner().invoke(wm, ["data", "check", str(path)])
@@ -55,8 +56,9 @@ def test_check_reports_each_bad_line_with_its_number_and_exits_1(tmp_path: Path)
     assert f"{path}:4: code-failed" in out
     assert f"{path}:5: missing-field" in out
     assert f"{path}:6: wrong-answer" in out
+    assert f"{path}:7: missing-field" in out and "phrasing (must be int)" in out
     assert f"{path}:1:" not in out
-    assert "checked 6 line(s)" in out
+    assert "checked 7 line(s)" in out
 
 
 def test_check_json_and_clean_file_exits_0(tmp_path: Path) -> None:

@@ -153,6 +153,16 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | N
 def missing_fields(record: dict[str, Any]) -> list[str]:
     """Required fields the record lacks or holds with the wrong shape."""
     missing = [name for name in FIELDS if name not in record]
+    for name, kind in (
+        ("id", str),
+        ("family", str),
+        ("template", str),
+        ("phrasing", int),
+        ("expected", str),
+        ("check", str),
+    ):
+        if name in record and not isinstance(record[name], kind):
+            missing.append(f"{name} (must be {kind.__name__})")
     messages = record.get("messages")
     if "messages" in record and not (
         isinstance(messages, list)

@@ -68,15 +68,18 @@ def leaks(records: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
     seen: dict[tuple[str, int], list[str]] = {}
     held: set[tuple[str, int]] = set()
     for record in records:
-        if record.get("source") != "generated":
+        if record.get("source") != "generated" or not (
+            isinstance(record.get("template"), str) and isinstance(record.get("phrasing"), int)
+        ):
             continue
         key = (record["template"], record["phrasing"])
-        meta = record.get("meta") or {}
+        meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+        values = meta.get("values") if isinstance(meta.get("values"), list) else []
         if record["holdout"] == "phrasing":
             held.add(key)
         if record["split"] in ("train", "validation"):
             seen.setdefault(key, []).append(record["id"])
-            reserved = [v for v in meta.get("values", []) if is_reserved(v)]
+            reserved = [v for v in values if is_reserved(v)]
             if reserved:
                 problems.append(
                     (record["id"], f"{record['split']} record uses reserved values {reserved}")

@@ -8,7 +8,11 @@ That is the security boundary the pipeline relies on: tags a user types into a q
 `<model>evil</model>`) are in the prompt, so they are never parsed or executed.
 
 Stop conditions: `stop_at="end"` stops at EOS or the template's end-of-turn token;
-`stop_at="requires"` stops right after the first `</requires>` (answer-after-execution mode).
+`stop_at="requires"` stops right after the first `</requires>` (answer-after-execution mode),
+or, for a response that declares no requirements (the format then omits `<requires>`), right
+after the `</model>` that a blank line follows: that blank line is where the prose answer
+would begin. Both match `train.tokenization.code_section_end`, where training puts the
+`<output>` block.
 Greedy by default (temperature 0); sampling with temperature/top_p is seeded, so it repeats.
 
 This module does not parse, execute or verify (see `worldmodel.pipeline`).
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 STOP_MODES = ("end", "requires")
 REQUIRES_END = "</requires>"
+CODE_END_NO_REQUIRES = "</model>\n\n"
+"""Stop string for a response without <requires>: its last code block, then a blank line."""
 
 
 @dataclass
@@ -169,7 +175,10 @@ class Generator:
         else:
             options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         if stop_at == "requires":
-            options |= {"stop_strings": [REQUIRES_END], "tokenizer": self.tokenizer}
+            options |= {
+                "stop_strings": [REQUIRES_END, CODE_END_NO_REQUIRES],
+                "tokenizer": self.tokenizer,
+            }
         with torch.no_grad():
             output = self.model.generate(
                 input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device), **options
@@ -180,10 +189,22 @@ class Generator:
             new = _until_stop(row, self.stop_ids)
             self.stats.new_tokens += len(new)
             text = self.tokenizer.decode(new, skip_special_tokens=True)
-            if stop_at == "requires" and REQUIRES_END in text:
-                text = text[: text.index(REQUIRES_END) + len(REQUIRES_END)]
+            if stop_at == "requires":
+                text = cut_after_code(text)
             texts.append(text)
         return texts
+
+
+def cut_after_code(text: str) -> str:
+    """`text` up to the end of its code section, for stop_at="requires": through the first
+    `</requires>`, else through the `</model>` before the first blank line after a code block;
+    unchanged if neither appears (the model ended its turn first)."""
+    candidates = []
+    if REQUIRES_END in text:
+        candidates.append(text.index(REQUIRES_END) + len(REQUIRES_END))
+    if CODE_END_NO_REQUIRES in text:
+        candidates.append(text.index(CODE_END_NO_REQUIRES) + len("</model>"))
+    return text[: min(candidates)] if candidates else text
 
 
 def _until_stop(tokens: list[int], stop_ids: list[int]) -> list[int]:

@@ -59,3 +59,18 @@ def test_bad_arguments_are_refused(generator, tiny_model_dir, tmp_path) -> None:
         Generator(tiny_model_dir, config=GenerationConfig(temperature=-1))
     with pytest.raises(ModelNotFoundError, match="--adapter"):
         Generator(tiny_model_dir, tmp_path / "no-adapter")
+
+
+def test_requires_stop_cuts_right_after_the_code_section() -> None:
+    from worldmodel.generate import cut_after_code
+
+    with_requires = "<model>\nprint(1)\n</model>\n<requires>python:math</requires>\n\nIt is 1."
+    assert cut_after_code(with_requires).endswith("</requires>")
+    two_blocks = "<model>\na=1\n</model>\n<model>\nprint(a)\n</model>\n\nIt is 1."
+    assert cut_after_code(two_blocks) == "<model>\na=1\n</model>\n<model>\nprint(a)\n</model>"
+    assert cut_after_code("no code at all") == "no code at all"
+
+
+def test_requires_stop_mode_generates_only_new_text(generator) -> None:
+    outputs = generator.complete(QUESTIONS[:2], stop_at="requires")
+    assert len(outputs) == 2 and all(QUESTIONS[0] not in o for o in outputs)

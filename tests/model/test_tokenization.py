@@ -64,3 +64,13 @@ def test_malformed_records_are_rejected(tokenizer, make_record) -> None:
         encode_record(tokenizer, {"messages": [{"role": "user", "content": "a"}] * 2})
     with pytest.raises(DataError, match="output"):
         encode_record(tokenizer, {"messages": make_record("a")["messages"]}, with_output=True)
+
+
+def test_output_block_goes_after_the_last_code_block_without_requires() -> None:
+    response = "<think>t</think>\n<model>\nprint(351)\n</model>\n\nThe determinant is 351."
+    text, (start, end) = insert_output_block(response, "351\n")
+    assert text == (
+        "<think>t</think>\n<model>\nprint(351)\n</model>\n<output>\n351\n</output>\n\n"
+        "The determinant is 351."
+    )
+    assert text[start:end].startswith("\n<output>")

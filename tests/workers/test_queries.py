@@ -1,0 +1,122 @@
+"""Queries through the real queues: end to end, priorities, many at once, a dead broker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from harness import WM, free_port
+from scripted_completer import response_for
+
+from workers import jobs
+
+pytestmark = pytest.mark.integration
+
+
+def _wm(cluster, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [WM, *args], env=cluster.env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.slow
+def test_submit_query_wait_returns_the_verified_answer_through_the_queues(cluster):
+    cluster.start_pair()
+    done = _wm(cluster, "submit-query", "What is 17 * 23?", "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["final"] == "391"
+    assert answer["verification"]["status"] == "verified"
+    assert answer["executions"][0]["backend"] == "process"
+    assert answer["workers"] == {"generate": "cpu@a", "sandbox": "sandbox@a", "compose": "cpu@a"}
+    # The same job is visible to the other commands.
+    job_id = answer["job_id"]
+    status = json.loads(_wm(cluster, "status", job_id, "--json").stdout)
+    assert status["state"] == "SUCCESS"
+    assert status["steps"] == {"generate": "SUCCESS", "sandbox": "SUCCESS", "compose": "SUCCESS"}
+    again = json.loads(_wm(cluster, "result", job_id, "--json").stdout)
+    assert again["final"] == "391"
+    listed = json.loads(_wm(cluster, "jobs", "--json").stdout)
+    assert [item["job_id"] for item in listed] == [job_id]
+
+
+def test_after_execution_mode_writes_the_answer_after_seeing_the_output(cluster):
+    cluster.start_pair()
+    done = _wm(
+        cluster, "submit-query", "What is 40 - 2?", "--mode", "after-execution", "--wait", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["mode"] == "after-execution"
+    assert "<output>\n38\n</output>" in answer["generated"]
+    assert answer["claim"] == "The answer is 38."
+    assert answer["verification"]["status"] == "verified"
+
+
+def test_unreachable_broker_says_the_job_was_not_accepted(cluster):
+    port = free_port()  # nothing listens here
+    started = time.monotonic()
+    done = subprocess.run(
+        [WM, "submit-query", "What is 1 + 1?"],
+        env=cluster.env(WM_BROKER_URL=f"redis://:pw@127.0.0.1:{port}/0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "NOT accepted" in done.stderr and f"127.0.0.1:{port}" in done.stderr
+    assert ":pw@" not in done.stderr  # the password is not printed
+    assert time.monotonic() - started < 15
+
+
+def test_a_broker_url_without_password_is_refused(cluster):
+    done = subprocess.run(
+        [WM, "submit-query", "What is 1 + 1?"],
+        env=cluster.env(WM_BROKER_URL=f"redis://127.0.0.1:{cluster.redis.port}/0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "has no password" in done.stderr
+    assert cluster.redis.client().dbsize() == 0  # nothing was written
+
+
+@pytest.mark.slow
+def test_interactive_query_overtakes_a_queued_batch(cluster):
+    # A slow "GPU": each generation call takes 0.4 s and answers at most 2 questions.
+    cluster.start_pair(sandbox=("--pool-size", "2"), WM_BATCH_SIZE="2", WM_TEST_DELAY_S="0.4")
+    app = cluster.app
+    batch = [jobs.submit_query(app, f"What is {n} + 1?", job_class="batch") for n in range(20)]
+    time.sleep(0.3)  # the worker is busy with the batch now
+    urgent = jobs.submit_query(app, "What is 100 + 1?")
+    answers = {j: jobs.result(app, j, wait=True, timeout_s=120) for j in [urgent, *batch]}
+    assert answers[urgent]["final"] == "101"
+    finished = {j: app.AsyncResult(j).date_done for j in answers}
+    order = sorted(finished, key=finished.get)
+    assert order.index(urgent) < 6, f"interactive job finished {order.index(urgent) + 1}th of 21"
+
+
+@pytest.mark.slow
+def test_200_concurrent_queries_all_answered_none_duplicated(cluster):
+    cluster.start_pair(sandbox=("--pool-size", "4"), WM_BATCH_SIZE="8")
+    app = cluster.app
+    questions = [f"What is {n} * 3?" for n in range(200)]
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(lambda q: jobs.submit_query(app, q), questions))
+        answers = list(pool.map(lambda j: jobs.result(app, j, wait=True, timeout_s=240), ids))
+    assert len(set(ids)) == 200
+    for question, answer in zip(questions, answers, strict=True):
+        assert answer["question"] == question
+        assert answer["final"] == response_for(question)[1]
+        assert answer["verification"]["status"] == "verified"
+    done = [line for line in cluster.successes() if line["event"] == "success"]
+    for task in ("wm.generate", "wm.sandbox", "wm.compose"):
+        ran = [line["id"] for line in done if line["task"] == task]
+        assert len(ran) == 200 and len(set(ran)) == 200, task
+    # Questions waiting together were generated together.
+    batches = [line["batch"] for line in cluster.generations() if line["event"] == "done"]
+    assert sum(batches) == 200 and max(batches) > 1

@@ -1,0 +1,176 @@
+"""Generating the questions that wait in the queue together, in one forward pass.
+
+A generation worker runs its Celery tasks on a pool of threads (one per batch slot). Each task
+hands its question to the process's one `Batcher` and blocks; the batcher's loop takes the first
+waiting question, waits up to `max_wait_s` for more (or until `max_batch` are there), and calls
+the completer once for the whole batch, grouped by stop condition. Each task then gets its own
+text back and finishes (and is acked) on its own, so a batch never weakens the per-job
+guarantees: late acks and redelivery still work job by job.
+
+We wrote this small loop instead of using celery-batches: its latest release (0.11) requires
+`celery<5.7` and the project runs Celery 5.7, and it needs a prefetch multiplier larger than the
+batch, which we keep at 1.
+
+The batcher also owns the GPU gate: training (`tasks.train`) holds it while it trains and
+steps aside after any optimizer step when a batch waits, so generation and training never use
+the device at the same moment, and an interactive batch runs between two training steps
+instead of after the whole run. This module does not load models (`workers.worker`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Item:
+    question: str
+    prefix: str
+    stop_at: str
+    done: threading.Event = field(default_factory=threading.Event)
+    text: str | None = None
+    error: BaseException | None = None
+
+
+class GpuGate:
+    """The device, shared by generation batches and training steps; generation goes first.
+
+    Training holds the gate while it trains and calls `yield_to_generation` after each optimizer
+    step: if a batch is waiting, training steps aside until no batch waits any more.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._waiting = 0
+
+    def generation(self) -> _Held:
+        return _Held(self)
+
+    def acquire_for_training(self) -> None:
+        self._lock.acquire()
+
+    def release_for_training(self) -> None:
+        self._lock.release()
+
+    def yield_to_generation(self) -> None:
+        with self._changed:
+            if not self._waiting:
+                return
+        self._lock.release()
+        with self._changed:
+            self._changed.wait_for(lambda: self._waiting == 0)
+        self._lock.acquire()
+
+    def _enter(self) -> None:
+        with self._changed:
+            self._waiting += 1
+        self._lock.acquire()
+
+    def _leave(self) -> None:
+        self._lock.release()
+        with self._changed:
+            self._waiting -= 1
+            self._changed.notify_all()
+
+
+class _Held:
+    def __init__(self, gate: GpuGate):
+        self.gate = gate
+
+    def __enter__(self) -> None:
+        self.gate._enter()
+
+    def __exit__(self, *_: object) -> None:
+        self.gate._leave()
+
+
+@dataclass
+class BatchStats:
+    """Sizes of the batches run so far (for `wm workers` and the benchmark)."""
+
+    batches: list[int] = field(default_factory=list)
+
+
+class Batcher:
+    """Collects questions from many threads and generates them in batches."""
+
+    def __init__(self, completer: Any, *, max_batch: int, max_wait_s: float):
+        if max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.completer = completer
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.gate = GpuGate()
+        self.stats = BatchStats()
+        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="wm-batcher")
+        self._thread.start()
+
+    def complete(
+        self,
+        question: str,
+        prefix: str = "",
+        *,
+        stop_at: str = "end",
+        timeout_s: float | None = None,
+    ) -> str:
+        """Generate for one question (batched with others); raises what the completer raised."""
+        item = _Item(question, prefix, stop_at)
+        self._queue.put(item)
+        if not item.done.wait(timeout_s):
+            raise TimeoutError(f"generation did not finish within {timeout_s} s")
+        if item.error is not None:
+            raise item.error
+        assert item.text is not None
+        return item.text
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            deadline = time.monotonic() + self.max_wait_s
+            while len(batch) < self.max_batch:
+                left = deadline - time.monotonic()
+                try:
+                    batch.append(
+                        self._queue.get(timeout=max(left, 0))
+                        if left > 0
+                        else self._queue.get_nowait()
+                    )
+                except queue.Empty:
+                    break
+            self._run(batch)
+
+    def _run(self, batch: list[_Item]) -> None:
+        groups: dict[str, list[_Item]] = {}
+        for item in batch:
+            groups.setdefault(item.stop_at, []).append(item)
+        for stop_at, items in groups.items():
+            prefixes = [item.prefix for item in items]
+            try:
+                with self.gate.generation():
+                    texts = self.completer.complete(
+                        [item.question for item in items],
+                        prefixes if any(prefixes) else None,
+                        stop_at=stop_at,
+                    )
+                self.stats.batches.append(len(items))
+                if len(texts) != len(items):
+                    raise RuntimeError(f"completer returned {len(texts)} texts for {len(items)}")
+            except BaseException as exc:  # handed to each waiting task, which fails with it
+                log.exception("generation batch of %d failed", len(items))
+                for item in items:
+                    item.error = exc
+                    item.done.set()
+                continue
+            for item, text in zip(items, texts, strict=True):
+                item.text = text
+                item.done.set()

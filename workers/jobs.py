@@ -1,0 +1,305 @@
+"""The client side of the job system: submit, look up, wait for, cancel and list jobs.
+
+A job is what a user submits (`wm submit-query`, `wm submit-train`). Its record lives in Redis
+(`wm:job:<id>`, JSON, expiring with the results) and the id is also listed in `wm:jobs` (a
+sorted set by submit time) for `wm jobs`. A query is a chain of three tasks with ids derived
+from the job id (`<id>.generate`, `<id>.sandbox`, and `<id>` for the final compose step, whose
+result is the answer); a training job is one task whose id is the job id.
+
+Accepted means published: the record is written and the chain's first message is in Redis
+before `submit_*` returns. If Redis cannot be reached (connect timeout from settings, a couple
+of quick publish retries), `BrokerUnavailable` says the job was NOT accepted; nothing is retried
+behind the user's back. This module prints nothing (the CLI does).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from worldmodel.errors import WorldModelError
+
+JOB_PREFIX = "wm:job:"
+JOBS_KEY = "wm:jobs"
+CANCEL_PREFIX = "wm:cancel:"
+QUERY_STEPS = ("generate", "sandbox", "compose")
+
+
+class JobError(WorldModelError):
+    """A job cannot be found, or asked for something it cannot do."""
+
+
+class BrokerUnavailable(WorldModelError):
+    """Redis could not be reached; the message says whether a job was accepted."""
+
+
+def query_task_ids(job_id: str) -> dict[str, str]:
+    return {"generate": f"{job_id}.generate", "sandbox": f"{job_id}.sandbox", "compose": job_id}
+
+
+def submit_query(
+    app: Any,
+    question: str,
+    *,
+    mode: str | None = None,
+    job_class: str = "interactive",
+    block_timeout_s: float | None = None,
+) -> str:
+    """Publish the generate -> sandbox -> compose chain for `question`; return the job id."""
+    from celery import chain
+
+    from workers.routes import step_options
+
+    settings = _settings(app)
+    job_id = uuid.uuid4().hex
+    ids = query_task_ids(job_id)
+    job = {
+        "job_id": job_id,
+        "kind": "query",
+        "question": question,
+        "mode": mode or settings.mode,
+        "job_class": job_class,
+        "block_timeout_s": block_timeout_s,
+        "submitted_at": time.time(),
+    }
+    steps = [
+        app.signature(
+            f"wm.{step}",
+            args=(job,) if step == "generate" else (),
+            options={"task_id": ids[step], **step_options(f"wm.{step}", job_class)},  # type: ignore[arg-type]
+        )
+        for step in QUERY_STEPS
+    ]
+    _publish(app, job, lambda: chain(*steps).apply_async())
+    return job_id
+
+
+def submit_train(
+    app: Any,
+    *,
+    data: str,
+    base: str,
+    config: dict[str, Any] | None = None,
+    validation: str | None = None,
+    artifacts: str | None = None,
+) -> str:
+    """Publish one training job; return its id (also its run folder's name in the store)."""
+    settings = _settings(app)
+    job_id = uuid.uuid4().hex
+    job = {
+        "job_id": job_id,
+        "kind": "train",
+        "data": data,
+        "validation": validation,
+        "base": base,
+        "config": config or {},
+        "artifacts": artifacts or settings.artifact_url(),
+        "submitted_at": time.time(),
+    }
+    sig = app.signature("wm.train", args=(job,), options={"task_id": job_id, "queue": "train"})
+    _publish(app, job, sig.apply_async)
+    return job_id
+
+
+def record(app: Any, job_id: str) -> dict[str, Any]:
+    """The job's submitted record; `JobError` if there is none (unknown or expired)."""
+    raw = _call(app, lambda client: client.get(JOB_PREFIX + job_id))
+    if raw is None:
+        raise JobError(f"no job {job_id!r} (unknown, or its record expired)")
+    return json.loads(raw)
+
+
+def status(app: Any, job_id: str) -> dict[str, Any]:
+    """State of the job and of each of its steps, with training progress when there is some."""
+    job = record(app, job_id)
+    cancelled = bool(_call(app, lambda client: client.exists(CANCEL_PREFIX + job_id)))
+    if job["kind"] == "train":
+        result = app.AsyncResult(job_id)
+        state, info = _state(result)
+        steps = {"train": state}
+        progress = info if state == "PROGRESS" and isinstance(info, dict) else None
+    else:
+        steps = {}
+        for step, task_id in query_task_ids(job_id).items():
+            steps[step], _ = _state(app.AsyncResult(task_id))
+        state = _overall(steps)
+        progress = None
+    if cancelled and state not in ("SUCCESS", "FAILURE"):
+        state = "REVOKED"
+    return {
+        "job_id": job_id,
+        "kind": job["kind"],
+        "state": state,
+        "steps": steps,
+        "progress": progress,
+        "cancelled": cancelled,
+        "job": job,
+    }
+
+
+def result(app: Any, job_id: str, *, wait: bool = False, timeout_s: float | None = None) -> Any:
+    """The job's result (the answer as JSON, or the training summary).
+
+    Without `wait` an unfinished job raises `JobError` naming its state; a failed job raises
+    `JobError` with the worker's error.
+    """
+    job = record(app, job_id)
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        current = status(app, job_id)
+        state = current["state"]
+        if state == "SUCCESS":
+            return _state(app.AsyncResult(job_id))[1]
+        if state in ("FAILURE", "REVOKED"):
+            failed = [step for step, s in current["steps"].items() if s in ("FAILURE", "REVOKED")]
+            task_ids = [job_id] if job["kind"] == "train" else [query_task_ids(job_id)[failed[0]]]
+            error = _state(app.AsyncResult(task_ids[0]))[1] if failed else "cancelled"
+            raise JobError(f"job {job_id} {state.lower()}: {error}")
+        if not wait:
+            raise JobError(f"job {job_id} has no result yet (state {state})")
+        if deadline is not None and time.monotonic() > deadline:
+            raise JobError(f"job {job_id} did not finish within {timeout_s} s (state {state})")
+        time.sleep(0.1)
+
+
+def cancel(app: Any, job_id: str) -> dict[str, Any]:
+    """Cancel a job: queued steps never run; a training job stops at its next step.
+
+    The cancel mark is kept in Redis (so a redelivered job sees it too) and every task of the
+    job is revoked on all workers.
+    """
+    job = record(app, job_id)
+    settings = _settings(app)
+    _call(app, lambda client: client.set(CANCEL_PREFIX + job_id, "1", ex=settings.result_expires_s))
+    ids = [job_id] if job["kind"] == "train" else list(query_task_ids(job_id).values())
+    # No terminate: the workers run thread pools, which cannot kill one job; the training loop
+    # checks the revoke/cancel mark after every optimizer step instead and frees the GPU there.
+    app.control.revoke(ids)
+    return status(app, job_id)
+
+
+def is_cancelled(app: Any, job_id: str) -> bool:
+    return bool(_call(app, lambda client: client.exists(CANCEL_PREFIX + job_id)))
+
+
+def recent(app: Any, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest `limit` jobs with their states (expired ones are dropped from the list)."""
+    ids = _call(app, lambda client: client.zrevrange(JOBS_KEY, 0, limit - 1))
+    found = []
+    for raw in ids:
+        job_id = raw.decode()
+        try:
+            found.append(status(app, job_id))
+        except JobError:
+            _call(app, lambda client, j=job_id: client.zrem(JOBS_KEY, j))
+    return found
+
+
+def workers(app: Any, timeout_s: float = 1.5) -> list[dict[str, Any]]:
+    """Every live worker: name, box, GPU, queues and current jobs (via Celery inspect)."""
+    inspect = app.control.inspect(timeout=timeout_s)
+    try:
+        queues = inspect.active_queues() or {}
+        info = inspect._request("wm_info") or {}
+        active = inspect.active() or {}
+    except OSError as exc:
+        raise BrokerUnavailable(f"cannot reach the broker: {exc}") from exc
+    names = sorted(set(queues) | set(info) | set(active))
+    return [
+        {
+            "name": name,
+            "queues": [q["name"] for q in queues.get(name, [])],
+            "active": [{"id": t["id"], "task": t["name"]} for t in active.get(name, [])],
+            **(info.get(name) or {}),
+        }
+        for name in names
+    ]
+
+
+def _publish(app: Any, job: dict[str, Any], send: Any) -> None:
+    settings = _settings(app)
+    from workers.settings import redact
+
+    where = redact(settings.broker_url)
+    try:
+        client = _client(app)
+        client.ping()
+        pipe = client.pipeline()
+        pipe.set(JOB_PREFIX + job["job_id"], json.dumps(job), ex=settings.result_expires_s)
+        pipe.zadd(JOBS_KEY, {job["job_id"]: job["submitted_at"]})
+        pipe.execute()
+    except Exception as exc:
+        raise BrokerUnavailable(
+            f"the job was NOT accepted: cannot reach Redis at {where} ({exc}). Start it "
+            "(`wm stack up`) or set WM_BROKER_URL."
+        ) from exc
+    try:
+        send()
+    except Exception as exc:
+        try:
+            client.delete(JOB_PREFIX + job["job_id"])
+            client.zrem(JOBS_KEY, job["job_id"])
+        except Exception:  # Redis is gone: the record expires with result_expires
+            pass
+        raise BrokerUnavailable(
+            f"the job was NOT accepted: publishing to {where} failed ({exc})"
+        ) from exc
+
+
+_clients: dict[str, Any] = {}
+
+
+def _client(app: Any) -> Any:
+    import redis
+
+    url = app.conf.broker_url
+    if url not in _clients:
+        timeout = _settings(app).connect_timeout_s
+        _clients[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 5)
+        )
+    return _clients[url]
+
+
+def _call(app: Any, fn: Any) -> Any:
+    from workers.settings import redact
+
+    try:
+        return fn(_client(app))
+    except OSError as exc:
+        where = redact(app.conf.broker_url)
+        raise BrokerUnavailable(f"cannot reach Redis at {where}: {exc}") from exc
+    except Exception as exc:
+        import redis
+
+        if isinstance(exc, redis.RedisError):
+            raise BrokerUnavailable(
+                f"cannot reach Redis at {redact(app.conf.broker_url)}: {exc}"
+            ) from exc
+        raise
+
+
+def _settings(app: Any) -> Any:
+    return app.wm_settings
+
+
+def _state(result: Any) -> tuple[str, Any]:
+    try:
+        return result.state, result.info
+    except OSError as exc:
+        raise BrokerUnavailable(f"cannot reach the result backend: {exc}") from exc
+
+
+def _overall(steps: dict[str, str]) -> str:
+    states = list(steps.values())
+    if states[-1] == "SUCCESS":
+        return "SUCCESS"
+    if "FAILURE" in states:
+        return "FAILURE"
+    if "REVOKED" in states:
+        return "REVOKED"
+    if any(state in ("STARTED", "SUCCESS") for state in states):
+        return "STARTED"
+    return "PENDING"

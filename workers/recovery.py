@@ -1,0 +1,149 @@
+"""Getting a dead worker's jobs back to the queue in seconds, not after the visibility timeout.
+
+With Redis as the broker, a message a worker has taken but not acked sits in kombu's `unacked`
+hash. kombu gives it to another worker only once `visibility_timeout` has passed, and that
+timeout must be longer than the longest job (hours, for training), so on its own a worker killed
+with `kill -9` would hold its jobs for hours. This module closes that gap:
+
+- every worker process keeps a heartbeat key `wm:alive:<owner>` alive with a short TTL;
+- when a worker receives a message it records `delivery_tag -> owner` in `wm:owners`, and
+  removes the entry when the task has run;
+- a reaper thread in every worker looks for owners whose heartbeat has expired and puts their
+  messages back on their queues with kombu's own `restore_by_tag` (a WATCHed transaction, so
+  two reapers never requeue one message twice). The message is marked redelivered, so a step
+  that had in fact finished is deduplicated by `worker_deduplicate_successful_tasks`.
+
+The owner is `<hostname>/<pid>/<random>`, so a worker restarted under the same name is a new
+owner and its predecessor's jobs are still recovered. A message taken in the instant before its
+owner entry is written is still covered by the visibility timeout. This module does not decide
+what a task does when rerun (tasks are idempotent by id; see `workers.tasks`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+OWNERS_KEY = "wm:owners"
+TAGS_KEY = "wm:owner-tags"
+"""task id -> delivery tag: a task only knows its id when it ends, not its message's tag."""
+ALIVE_PREFIX = "wm:alive:"
+
+_state: dict[str, Any] = {"owner": None, "stop": None, "client": None, "app": None}
+
+
+def owner_id() -> str | None:
+    """This process's owner id (None before the worker is ready)."""
+    return _state["owner"]
+
+
+def start(app: Any, hostname: str, ttl_s: float) -> None:
+    """Start the heartbeat and reaper threads of this worker process."""
+    import redis
+
+    if _state["owner"] is not None:
+        return
+    owner = f"{hostname}/{os.getpid()}/{secrets.token_hex(4)}"
+    client = redis.Redis.from_url(app.conf.broker_url, socket_connect_timeout=5, socket_timeout=10)
+    stop = threading.Event()
+    _state.update(owner=owner, stop=stop, client=client, app=app)
+    _beat(client, owner, ttl_s)
+    threading.Thread(
+        target=_heartbeat_loop,
+        args=(client, owner, ttl_s, stop),
+        daemon=True,
+        name="wm-heartbeat",
+    ).start()
+    threading.Thread(
+        target=_reaper_loop, args=(app, client, ttl_s, stop), daemon=True, name="wm-reaper"
+    ).start()
+    log.info("worker owner %s: heartbeat every %.1f s, reaper started", owner, ttl_s / 3)
+
+
+def stop() -> None:
+    """Stop beating; a clean stop removes the heartbeat so nothing waits for its TTL."""
+    event, client, owner = _state["stop"], _state["client"], _state["owner"]
+    if event is None:
+        return
+    event.set()
+    try:
+        client.delete(ALIVE_PREFIX + owner)
+    except Exception as exc:  # Redis may already be gone at shutdown; the TTL covers it
+        log.warning("could not remove heartbeat %s: %s", owner, exc)
+
+
+def claim(request: Any) -> None:
+    """Record that this worker holds the request's unacked message."""
+    tag = _delivery_tag(request)
+    owner, client = _state["owner"], _state["client"]
+    if tag is None or owner is None:
+        return
+    try:
+        client.pipeline().hset(OWNERS_KEY, tag, owner).hset(TAGS_KEY, request.id, tag).execute()
+    except Exception as exc:  # the visibility timeout still covers this message
+        log.warning("could not record owner of %s: %s", tag, exc)
+
+
+def release(request: Any) -> None:
+    """The task has run; its message is acked next, so forget who held it."""
+    client = _state["client"]
+    if client is None or not getattr(request, "id", None):
+        return
+    try:
+        tag = client.hget(TAGS_KEY, request.id)
+        if tag is not None:
+            client.pipeline().hdel(OWNERS_KEY, tag).hdel(TAGS_KEY, request.id).execute()
+    except Exception as exc:
+        log.warning("could not release %s: %s", tag, exc)
+
+
+def reap_once(app: Any, client: Any) -> list[str]:
+    """Requeue every message whose owner's heartbeat expired; return their delivery tags."""
+    owners = {k.decode(): v.decode() for k, v in client.hgetall(OWNERS_KEY).items()}
+    dead = {owner for owner in set(owners.values()) if not client.exists(ALIVE_PREFIX + owner)}
+    restored: list[str] = []
+    if not dead:
+        return restored
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        for tag, owner in owners.items():
+            if owner not in dead:
+                continue
+            if client.hget("unacked", tag) is not None:
+                # leftmost: the job goes back to the head of its queue, not behind new work
+                channel.qos.restore_by_tag(tag, leftmost=True)
+                restored.append(tag)
+                log.warning("requeued job %s of dead worker %s", tag, owner)
+            client.hdel(OWNERS_KEY, tag)
+    return restored
+
+
+def _delivery_tag(request: Any) -> str | None:
+    message = getattr(request, "message", None)
+    tag = getattr(message, "delivery_tag", None)
+    return str(tag) if tag is not None else None
+
+
+def _beat(client: Any, owner: str, ttl_s: float) -> None:
+    client.set(ALIVE_PREFIX + owner, "1", px=int(ttl_s * 1000))
+
+
+def _heartbeat_loop(client: Any, owner: str, ttl_s: float, stop: threading.Event) -> None:
+    while not stop.wait(ttl_s / 3):
+        try:
+            _beat(client, owner, ttl_s)
+        except Exception as exc:  # Redis restarting: keep trying, the TTL decides
+            log.warning("heartbeat failed: %s", exc)
+
+
+def _reaper_loop(app: Any, client: Any, ttl_s: float, stop: threading.Event) -> None:
+    while not stop.wait(max(1.0, ttl_s / 2)):
+        try:
+            reap_once(app, client)
+        except Exception as exc:
+            log.warning("reaper pass failed: %s", exc)

@@ -1,0 +1,295 @@
+"""Every setting of the job system, where it comes from, and the Celery config built from it.
+
+Two layers, each with a reason per value:
+
+- `WorkerSettings`: what an operator chooses (broker URL, time limits, batch size, sandbox
+  backend, artifact store, ...). Precedence: field defaults < YAML file (`WM_WORKERS_CONFIG`, or
+  `<WM_HOME>/workers.yaml` when it exists) < environment variables (`WM_*`, listed in `ENV`).
+  `load_settings` validates everything and raises one `ConfigError` listing every problem.
+- `celery_config(settings)`: the Celery/kombu settings derived from them, each commented with
+  why it is set. These are chosen for long GPU jobs and for never losing an accepted job.
+
+Fail-closed: a Redis URL without a password is refused unless `allow_no_password` is set on
+purpose (tests on loopback, a laptop). This module does not create the Celery app (`app`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from worldmodel.errors import ConfigError
+
+QUEUES = ("generate", "generate-batch", "train", "sandbox")
+"""generate: interactive queries; generate-batch: evaluation/bulk; train; sandbox."""
+
+PRIORITY_INTERACTIVE = 0
+PRIORITY_BATCH = 6
+"""Redis priority steps: kombu pops lower numbers first (0 is the most urgent)."""
+
+
+def _f(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class WorkerSettings:
+    """What an operator chooses. Every field has a default, units, and an env variable."""
+
+    broker_url: str = _f("redis://127.0.0.1:6379/0", "Redis URL for the queues (WM_BROKER_URL)")
+    result_url: str = _f("", "Redis URL for results; '' uses broker_url (WM_RESULT_URL)")
+    allow_no_password: bool = _f(
+        False, "accept a Redis URL without a password (loopback tests only)"
+    )
+    connect_timeout_s: float = _f(3.0, "seconds to wait for Redis to accept a connection")
+    visibility_timeout_s: int = _f(
+        43_200, "seconds before Redis hands an unacked job to another worker (12 h)"
+    )
+    train_time_limit_s: int = _f(36_000, "hard limit of one training job in seconds (10 h)")
+    generate_time_limit_s: int = _f(600, "hard limit of one generation step in seconds")
+    sandbox_time_limit_s: int = _f(300, "hard limit of one sandbox step (all its blocks)")
+    result_expires_s: int = _f(7 * 86_400, "seconds results and job records are kept (7 days)")
+    soft_shutdown_s: float = _f(
+        30.0, "seconds a stopping worker lets running jobs finish before handing them back"
+    )
+    heartbeat_ttl_s: float = _f(
+        30.0, "a worker silent this long is dead; its jobs go back to the queue at once"
+    )
+    batch_size: int = _f(8, "most questions one generation worker answers in one forward pass")
+    batch_wait_s: float = _f(0.05, "seconds a batch waits for more questions once one arrives")
+    sandbox_backend: str = _f("vm", "where code runs: vm|process|host (fail-closed)")
+    block_timeout_s: float = _f(10.0, "wall-time limit of one code block in seconds")
+    completer: str = _f(
+        "workers.tasks.generate:model_completer",
+        "import path 'module:factory' of the text generator a generation worker loads",
+    )
+    model: str = _f("bundled", "base model directory for generation, or 'bundled'")
+    adapter: str = _f("", "LoRA adapter directory for generation; '' for none")
+    mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
+    artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
+    hooks: str = _f("", "comma-separated modules every worker imports at start (signals)")
+
+    def problems(self) -> list[str]:
+        found: list[str] = []
+        for name in ("broker_url", "result_url"):
+            url = getattr(self, name) or self.broker_url
+            found += [f"{name}: {p}" for p in _url_problems(url, self.allow_no_password)]
+        longest = max(
+            self.train_time_limit_s, self.generate_time_limit_s, self.sandbox_time_limit_s
+        )
+        if self.visibility_timeout_s <= longest:
+            found.append(
+                f"visibility_timeout_s: {self.visibility_timeout_s} must exceed the longest "
+                f"time limit ({longest} s), or Redis hands a running job to a second worker"
+            )
+        for name in ("train_time_limit_s", "generate_time_limit_s", "sandbox_time_limit_s"):
+            if getattr(self, name) < 2:
+                found.append(f"{name}: must be >= 2 seconds")
+        if self.batch_size < 1:
+            found.append("batch_size: must be >= 1")
+        if self.batch_wait_s < 0:
+            found.append("batch_wait_s: must be >= 0")
+        if self.heartbeat_ttl_s < 1:
+            found.append("heartbeat_ttl_s: must be >= 1 second")
+        if self.connect_timeout_s <= 0:
+            found.append("connect_timeout_s: must be > 0")
+        if self.sandbox_backend not in ("vm", "process", "host"):
+            found.append("sandbox_backend: must be vm, process or host")
+        if self.mode not in ("plain", "after-execution"):
+            found.append("mode: must be plain or after-execution")
+        if ":" not in self.completer:
+            found.append("completer: must be 'package.module:factory'")
+        return found
+
+    @property
+    def results(self) -> str:
+        return self.result_url or self.broker_url
+
+    def artifact_url(self) -> str:
+        if self.artifacts:
+            return self.artifacts
+        from worldmodel.home import home_path
+
+        return str(home_path("artifacts", create=False))
+
+
+ENV = {f.name: "WM_" + f.name.upper() for f in dataclasses.fields(WorkerSettings)}
+"""Setting -> environment variable, e.g. broker_url -> WM_BROKER_URL."""
+
+
+def load_settings(env: typing.Mapping[str, str] | None = None) -> WorkerSettings:
+    """Defaults < YAML file < environment; every problem reported at once."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    values.update(_yaml_layer(env))
+    hints = typing.get_type_hints(WorkerSettings)
+    problems: list[str] = []
+    for name, var in ENV.items():
+        if var in env:
+            try:
+                values[name] = _from_text(env[var], hints[name])
+            except ValueError as exc:
+                problems.append(f"{var}: {exc}")
+    known = set(ENV)
+    problems += [f"{key}: unknown setting" for key in values if key not in known]
+    settings = WorkerSettings(**{k: v for k, v in values.items() if k in known})
+    problems += settings.problems()
+    if problems:
+        raise ConfigError("invalid worker settings:\n  " + "\n  ".join(problems))
+    return settings
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def celery_config(settings: WorkerSettings) -> dict[str, Any]:
+    """The Celery settings, each with the reason it is set."""
+    limits = {
+        "wm.generate": settings.generate_time_limit_s,
+        "wm.compose": settings.generate_time_limit_s,
+        "wm.sandbox": settings.sandbox_time_limit_s,
+        "wm.train": settings.train_time_limit_s,
+    }
+    transport = {
+        # Longer than the longest job: Redis has no real acks, so a job held unacked for longer
+        # than this is handed to a second worker while the first still runs it.
+        "visibility_timeout": settings.visibility_timeout_s,
+        # Pop the queues in the order a worker lists them (interactive first), not round-robin.
+        "queue_order_strategy": "priority",
+        # Messages carry a priority; kombu keeps one Redis list per step and pops 0 first.
+        "priority_steps": list(range(10)),
+        "sep": ":",
+        # A dead Redis must fail fast at submit time instead of hanging the client.
+        "socket_connect_timeout": settings.connect_timeout_s,
+    }
+    return {
+        "broker_url": settings.broker_url,
+        "result_backend": settings.results,
+        # JSON only: a pickled message from anyone who reaches Redis would run code.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "broker_transport_options": transport,
+        # kombu also reads the visibility timeout from the result backend's options (the
+        # redis backend uses it for its own unacked bookkeeping); keep both equal.
+        "result_backend_transport_options": {
+            "visibility_timeout": settings.visibility_timeout_s,
+            "retry_policy": {"max_retries": 5, "interval_start": 0, "interval_step": 1},
+        },
+        "redis_socket_connect_timeout": settings.connect_timeout_s,
+        "redis_socket_timeout": 30,
+        "redis_retry_on_timeout": True,
+        # Ack after the job finishes: a worker that dies mid-job leaves it in Redis.
+        "task_acks_late": True,
+        # A pool child killed mid-job (OOM, kill -9) requeues the job instead of failing it.
+        "task_reject_on_worker_lost": True,
+        # A redelivered job that already succeeded is acked, not run (or chained) again.
+        "worker_deduplicate_successful_tasks": True,
+        # Reserve one job per free slot: a long job never sits behind another in a buffer.
+        "worker_prefetch_multiplier": 1,
+        # Hard limits below the visibility timeout (checked in `WorkerSettings.problems`);
+        # the soft limit lets a job save its state first.
+        "task_annotations": {
+            name: {"time_limit": limit, "soft_time_limit": max(1, int(limit * 0.9))}
+            for name, limit in limits.items()
+        },
+        # Results (and job records, see `jobs`) are kept this long, then Redis drops them.
+        "result_expires": settings.result_expires_s,
+        "result_extended": True,
+        # STARTED is stored, so `wm status` tells queued from running.
+        "task_track_started": True,
+        # A lost Redis connection means our acks can no longer land; cancel and requeue.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A stopping worker gets this long to finish, then hands its unfinished jobs back.
+        "worker_soft_shutdown_timeout": settings.soft_shutdown_s,
+        "worker_enable_soft_shutdown_on_idle": True,
+        # The connection is retried at worker start-up and after a Redis restart.
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": settings.connect_timeout_s,
+        # Publishing retries briefly, then fails: the client says "not accepted" at once
+        # instead of hanging on a dead broker.
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
+        # Events feed `wm workers`, Flower and Prometheus.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_create_missing_queues": False,
+        "task_default_queue": "generate",
+        "worker_hijack_root_logger": False,
+    }
+
+
+def _url_problems(url: str, allow_no_password: bool) -> list[str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        return [f"{redact(url)!r} is not a redis:// or rediss:// URL"]
+    if not parts.password and not allow_no_password:
+        return [
+            f"{redact(url)!r} has no password; use redis://:PASSWORD@host:port/db "
+            "(or set WM_ALLOW_NO_PASSWORD=1 on a private loopback only)"
+        ]
+    return []
+
+
+def _yaml_layer(env: typing.Mapping[str, str]) -> dict[str, Any]:
+    path_text = env.get("WM_WORKERS_CONFIG")
+    if path_text:
+        path = Path(path_text)
+        if not path.is_file():
+            raise ConfigError(f"WM_WORKERS_CONFIG: {path} does not exist")
+    else:
+        home = env.get("WM_HOME")
+        if not home:
+            from worldmodel.home import wm_home
+
+            home = str(wm_home())
+        path = Path(home) / "workers.yaml"
+        if not path.is_file():
+            return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings")
+    return data
+
+
+def _from_text(text: str, hint: Any) -> Any:
+    if hint is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"expected true/false, got {text!r}")
+    if hint is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+    if hint is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+    return text

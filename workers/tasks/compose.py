@@ -1,0 +1,55 @@
+"""The last step of a query: verify the claim against the executed output and build the Answer.
+
+In plain mode this is `worldmodel.pipeline.compose_answer`. In after-execution mode the model
+first reads the output block and writes its prose answer (a second, batched generation on the
+same kind of worker), then `finish_after_execution` composes. The result is `Answer.to_dict()`
+plus the job id and which workers ran each step. This module does not execute code.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sandbox.executor import ExecutionResult
+from workers.app import app, settings
+from workers.worker import batcher, track, untrack
+
+
+@app.task(name="wm.compose", bind=True)
+def compose(self: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """Verify and compose; returns the answer as JSON."""
+    from worldmodel.format import Response
+    from worldmodel.pipeline import after_execution_prefix, compose_answer, finish_after_execution
+
+    job = state["job"]
+    track(self.request.id, "wm.compose", job=job["job_id"])
+    try:
+        response = Response.from_dict(state["response"]) if state["response"] else None
+        executions = [ExecutionResult.from_dict(item) for item in state["executions"]]
+        answer = compose_answer(
+            job["question"],
+            state["generated"],
+            response,
+            executions,
+            mode=job["mode"],
+            problems=list(state["problems"]),
+            timings=state["timings"],
+        )
+        if job["mode"] == "after-execution" and response is not None and executions:
+            prefix = after_execution_prefix(state["generated"], executions)
+            started = time.perf_counter()
+            tail = batcher(settings).complete(
+                job["question"], prefix, stop_at="end", timeout_s=settings.generate_time_limit_s
+            )
+            answer = finish_after_execution(answer, prefix + tail, time.perf_counter() - started)
+        return answer.to_dict() | {
+            "job_id": job["job_id"],
+            "workers": {
+                "generate": state.get("worker"),
+                "sandbox": state.get("sandbox_worker"),
+                "compose": self.request.hostname,
+            },
+        }
+    finally:
+        untrack(self.request.id)

@@ -1,0 +1,55 @@
+"""The generation step of a query: question -> generated text -> parsed response.
+
+Runs on a generation worker, whose process holds the model warm (`workers.worker`); the
+question joins whatever else waits and is generated in one batch (`workers.batching`). Only the
+generated text is parsed, never the prompt. The step returns small JSON for the sandbox step.
+
+`model_completer` is the default completer factory (the real `worldmodel.generate.Generator`);
+the `completer` setting can name another ("module:factory"), which the tests use because a
+random-weight test model cannot write the response format. This module does not execute code.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from workers.app import app, settings
+from workers.worker import batcher, track, untrack
+
+
+def model_completer(settings_: Any) -> Any:
+    """The real generator: base model + adapter from settings, on the pinned device or CPU."""
+    from worldmodel.generate import GenerationConfig, Generator
+
+    return Generator(
+        settings_.model,
+        settings_.adapter or None,
+        config=GenerationConfig(batch_size=settings_.batch_size),
+    )
+
+
+@app.task(name="wm.generate", bind=True)
+def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """Generate (stopping after </requires> in after-execution mode) and parse."""
+    from worldmodel.pipeline import parse_generated
+
+    track(self.request.id, "wm.generate", job=job["job_id"])
+    try:
+        started = time.perf_counter()
+        stop_at = "requires" if job["mode"] == "after-execution" else "end"
+        generated = batcher(settings).complete(
+            job["question"], stop_at=stop_at, timeout_s=settings.generate_time_limit_s
+        )
+        generate_s = time.perf_counter() - started
+        response, problems = parse_generated(generated)
+        return {
+            "job": job,
+            "generated": generated,
+            "response": response.to_dict() if response else None,
+            "problems": problems,
+            "timings": {"generate_s": round(generate_s, 4)},
+            "worker": self.request.hostname,
+        }
+    finally:
+        untrack(self.request.id)

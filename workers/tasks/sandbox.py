@@ -1,0 +1,41 @@
+"""The sandbox step of a query: run each code block of the parsed response.
+
+Runs on a sandbox worker with the backend named by the `sandbox_backend` setting (default the
+VM; fail-closed: an unavailable backend fails the job with the reason, it is never swapped for
+a weaker one). Executions failing (exit code, timeout, memory) are data in the results. This
+module does not generate or verify.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sandbox.executor import Limits
+from workers.app import app, settings
+from workers.worker import executor, track, untrack
+
+
+@app.task(name="wm.sandbox", bind=True)
+def run_blocks(self: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """Execute every <model> block; add the executions and their problems to the state."""
+    from worldmodel.format import Response
+    from worldmodel.pipeline import run_blocks as run
+
+    track(self.request.id, "wm.sandbox", job=state["job"]["job_id"])
+    try:
+        response = Response.from_dict(state["response"]) if state["response"] else None
+        timeout = float(state["job"].get("block_timeout_s") or settings.block_timeout_s)
+        limits = Limits(wall_time_s=timeout, cpu_time_s=timeout)
+        started = time.perf_counter()
+        executions, failures = run(response, executor(settings), limits)
+        timings = dict(state["timings"])
+        timings["execute_s"] = round(time.perf_counter() - started, 4)
+        return state | {
+            "executions": [result.to_dict() for result in executions],
+            "problems": state["problems"] + failures,
+            "timings": timings,
+            "sandbox_worker": self.request.hostname,
+        }
+    finally:
+        untrack(self.request.id)

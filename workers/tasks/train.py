@@ -1,0 +1,156 @@
+"""The training job: LoRA training on a generation worker, with progress, cancel and resume.
+
+The task calls `worldmodel.train.trainer.train` with `resume=True` and the job's run folder in
+the artifact store (`workers.artifacts`), so a job redelivered after its worker died continues
+from the newest checkpoint that worker wrote. The trainer's `should_stop(step)` hook, asked
+after every optimizer step, is where this task:
+
+- publishes progress as task state `PROGRESS` (step, total, epoch, loss, tokens/s, ETA),
+  read from the run's `metrics.jsonl` (the trainer writes it every `log_every` steps);
+- pushes new checkpoints to a mirrored store;
+- lets waiting generation batches use the GPU (`GpuGate.yield_to_generation`);
+- stops, with a checkpoint, when the job is cancelled (`wm cancel`) or near its time limit.
+
+The total step count is `max_steps` when set, else read from the first checkpoint's summary;
+before that, ETA is unknown (None). This module does not generate or execute.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from celery.exceptions import Ignore
+
+from workers.app import app, settings
+from workers.artifacts import ArtifactStore
+from workers.jobs import is_cancelled
+from workers.worker import gpu_gate, track, untrack
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="wm.train", bind=True)
+def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """Train (or resume) the job's LoRA adapter; return where it is and how training went."""
+    from dataclasses import asdict
+
+    from celery.worker import state as worker_state
+
+    from worldmodel.train.config import build_config
+    from worldmodel.train.trainer import train
+
+    job_id = job["job_id"]
+    if is_cancelled(self.app, job_id):
+        self.update_state(state="REVOKED", meta={"reason": "cancelled before it started"})
+        raise Ignore()
+    store = ArtifactStore(job.get("artifacts") or settings.artifact_url())
+    run_dir = store.run_dir(job_id)
+    pulled = store.pull(job_id)
+    layers = dict(job.get("config") or {})
+    layers.update(
+        model=job["base"],
+        train_file=job["data"],
+        validation_file=job.get("validation"),
+        output_dir=str(run_dir),
+        resume=True,
+        progress=False,
+    )
+    config = build_config(layers)
+    started = time.monotonic()
+    deadline = started + 0.9 * settings.train_time_limit_s
+    first_step: list[int] = []
+    stop_reason: list[str] = []
+    gate = gpu_gate()
+    pushed: set[str] = set()
+
+    def should_stop(step: int) -> bool:
+        if not first_step:
+            first_step.append(step - 1)
+        self.update_state(
+            state="PROGRESS", meta=_progress(run_dir, config, step, first_step[0], started)
+        )
+        checkpoints = {p.name for p in (run_dir / "checkpoints").glob("step-*")}
+        if store.mirrored and checkpoints - pushed:
+            store.push(job_id)
+            pushed.update(checkpoints)
+        if gate is not None:
+            gate.yield_to_generation()
+        if self.request.id in worker_state.revoked or is_cancelled(self.app, job_id):
+            stop_reason.append("cancelled")
+            return True
+        if time.monotonic() > deadline:
+            stop_reason.append("time limit")
+            return True
+        return False
+
+    track(self.request.id, "wm.train", job=job_id)
+    if gate is not None:
+        gate.acquire_for_training()
+    try:
+        result = train(config, should_stop=should_stop, command=f"wm submit-train ({job_id})")
+    finally:
+        if gate is not None:
+            gate.release_for_training()
+        untrack(self.request.id)
+    store.push(job_id, final=not result.interrupted)
+    summary = asdict(result) | {
+        "job_id": job_id,
+        "artifacts": store.location(job_id),
+        "pulled_checkpoint": pulled,
+        "worker": self.request.hostname,
+    }
+    if result.interrupted and stop_reason == ["cancelled"]:
+        self.update_state(state="REVOKED", meta=summary | {"reason": "cancelled"})
+        raise Ignore()
+    if result.interrupted:
+        raise TimeoutError(
+            f"training job {job_id} reached its time limit at step {result.steps}; its "
+            f"checkpoint is in {store.location(job_id)}; resubmit to continue"
+        )
+    return summary
+
+
+def _progress(
+    run_dir: Path, config: Any, step: int, first_step: int, started: float
+) -> dict[str, Any]:
+    last = _last_metrics(run_dir / "metrics.jsonl")
+    total = config.max_steps or _total_from_checkpoint(run_dir)
+    done_here = step - first_step
+    elapsed = time.monotonic() - started
+    eta = None
+    if total and done_here > 0:
+        eta = round(elapsed / done_here * max(total - step, 0), 1)
+    return {
+        "step": step,
+        "total_steps": total,
+        "epoch": last.get("epoch"),
+        "loss": last.get("loss"),
+        "tokens_per_s": last.get("tokens_per_s"),
+        "eta_s": eta,
+        "elapsed_s": round(elapsed, 1),
+    }
+
+
+def _last_metrics(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    for line in reversed(path.read_text().splitlines()):
+        if line.strip():
+            record = json.loads(line)
+            if "loss" in record:
+                return record
+    return {}
+
+
+def _total_from_checkpoint(run_dir: Path) -> int | None:
+    found = sorted((run_dir / "checkpoints").glob("step-*/metrics.json"))
+    if not found:
+        return None
+    try:
+        return int(json.loads(found[-1].read_text())["result"]["total_steps"])
+    except (KeyError, ValueError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,181 @@
+"""Worker start-up: GPU pinning, naming, the command line, and the objects a worker keeps warm.
+
+`gpu_worker_command` / `sandbox_worker_command` build the environment and argv of a
+`celery worker` process; `wm worker gpu|sandbox` execs them (so the pid the user sees is the
+worker). Pinning is done in the environment of the new process (`HIP_VISIBLE_DEVICES` and
+`CUDA_VISIBLE_DEVICES` = the GPU index), i.e. before any torch import can happen there.
+
+Both kinds run Celery's thread pool: a generation worker needs its threads to share the one
+model in memory (batching, `workers.batching`), and a sandbox worker's executions are
+subprocesses or VMs anyway. Celery's time limits are not enforced by the thread pool, so the
+tasks bound themselves (batcher timeout, block limits, training deadline).
+
+Inside a worker, `load_completer` builds the generator once per process and `executor` the
+sandbox backend; `describe` reports both for `wm workers`. This module never imports torch; a
+sandbox worker never loads the completer, so torch never enters its process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from workers.routes import GPU_QUEUES, SANDBOX_QUEUES, ordered_queues
+from workers.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+_warm: dict[str, Any] = {"batcher": None, "executor": None, "loaded_s": None}
+_lock = threading.Lock()
+_current: dict[str, dict[str, Any]] = {}
+"""Task id -> what this worker is doing for it (shown by `wm workers`)."""
+
+
+def gpu_worker_name(gpu: int | None, host: str | None = None) -> str:
+    """`gpu{N}@{host}`, or `cpu@{host}` for a CPU-only generation worker."""
+    return f"{'cpu' if gpu is None else f'gpu{gpu}'}@{host or socket.gethostname()}"
+
+
+def gpu_worker_command(
+    settings: WorkerSettings,
+    *,
+    gpu: int | None,
+    queues: list[str] | None = None,
+    host: str | None = None,
+    loglevel: str = "INFO",
+) -> tuple[list[str], dict[str, str]]:
+    """(argv, env) of a generation/training worker pinned to one GPU (or the CPU)."""
+    env = dict(os.environ)
+    device = "" if gpu is None else str(gpu)
+    # Set in the child's environment, so it holds before torch is imported there; an empty
+    # value hides every GPU from a CPU worker.
+    env["HIP_VISIBLE_DEVICES"] = device
+    env["CUDA_VISIBLE_DEVICES"] = device
+    env["WM_WORKER_KIND"] = "gpu"
+    env["WM_BOX"] = host or socket.gethostname()
+    env["WM_GPU"] = device
+    chosen = ordered_queues(queues, GPU_QUEUES)
+    argv = _celery_argv(
+        name=gpu_worker_name(gpu, host),
+        queues=chosen,
+        # One slot per batch position, plus one for a training job beside the batches.
+        concurrency=settings.batch_size + ("train" in chosen),
+        loglevel=loglevel,
+    )
+    return argv, env
+
+
+def sandbox_worker_command(
+    settings: WorkerSettings, *, pool_size: int, host: str | None = None, loglevel: str = "INFO"
+) -> tuple[list[str], dict[str, str]]:
+    """(argv, env) of a sandbox worker running `pool_size` executions at once."""
+    env = dict(os.environ)
+    env["WM_WORKER_KIND"] = "sandbox"
+    env["WM_BOX"] = host or socket.gethostname()
+    env["WM_POOL_SIZE"] = str(pool_size)
+    argv = _celery_argv(
+        name=f"sandbox@{host or socket.gethostname()}",
+        queues=list(SANDBOX_QUEUES),
+        concurrency=pool_size,
+        loglevel=loglevel,
+    )
+    return argv, env
+
+
+def _celery_argv(*, name: str, queues: list[str], concurrency: int, loglevel: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "--hostname",
+        name,
+        "--queues",
+        ",".join(queues),
+        "--pool",
+        "threads",
+        "--concurrency",
+        str(concurrency),
+        "--prefetch-multiplier",
+        "1",
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def load_completer(settings: WorkerSettings) -> Any:
+    """Build the generator once per process and wrap it in the batcher; return the batcher."""
+    from workers.batching import Batcher
+
+    with _lock:
+        if _warm["batcher"] is None:
+            started = time.perf_counter()
+            module_name, _, factory_name = settings.completer.partition(":")
+            factory = getattr(importlib.import_module(module_name), factory_name)
+            completer = factory(settings)
+            _warm["batcher"] = Batcher(
+                completer, max_batch=settings.batch_size, max_wait_s=settings.batch_wait_s
+            )
+            _warm["loaded_s"] = round(time.perf_counter() - started, 3)
+            log.info("completer %s loaded in %.2f s", settings.completer, _warm["loaded_s"])
+        return _warm["batcher"]
+
+
+def batcher(settings: WorkerSettings) -> Any:
+    """The warm batcher (loaded on first use if the worker was not started by `wm worker`)."""
+    return _warm["batcher"] or load_completer(settings)
+
+
+def gpu_gate() -> Any | None:
+    """The GPU gate of this process's batcher (None when no model is loaded here)."""
+    warm = _warm["batcher"]
+    return warm.gate if warm is not None else None
+
+
+def executor(settings: WorkerSettings) -> Any:
+    """This process's sandbox executor, built once and shared by the worker's threads."""
+    from sandbox.registry import get_executor
+
+    with _lock:
+        if _warm["executor"] is None:
+            options: dict[str, Any] = {}
+            if settings.sandbox_backend == "vm" and os.environ.get("WM_POOL_SIZE"):
+                options["pool_size"] = int(os.environ["WM_POOL_SIZE"])
+            _warm["executor"] = get_executor(settings.sandbox_backend, **options)
+        return _warm["executor"]
+
+
+def track(task_id: str, name: str, **facts: Any) -> None:
+    _current[task_id] = {"task": name, "since": time.time(), **facts}
+
+
+def untrack(task_id: str) -> None:
+    _current.pop(task_id, None)
+
+
+def describe() -> dict[str, Any]:
+    """What `wm workers` shows about this worker process."""
+    warm = _warm["batcher"]
+    return {
+        "kind": os.environ.get("WM_WORKER_KIND", "unknown"),
+        "gpu": os.environ.get("WM_GPU") or None,
+        "hip_visible_devices": os.environ.get("HIP_VISIBLE_DEVICES"),
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "host": os.environ.get("WM_BOX") or socket.gethostname(),
+        "pid": os.getpid(),
+        "torch_imported": "torch" in sys.modules,
+        "model_loaded": warm is not None,
+        "model_load_s": _warm["loaded_s"],
+        "batches": list(warm.stats.batches[-50:]) if warm is not None else [],
+        "current": [{"id": task_id, **facts} for task_id, facts in list(_current.items())],
+    }

@@ -1,0 +1,334 @@
+"""`wm submit-query`, `wm submit-train`, `wm status`, `wm result`, `wm cancel`, `wm jobs`,
+`wm workers`: the client of the distributed job system.
+
+Each command is thin: it imports the Celery app (which reads the worker settings: broker URL and
+password from `WM_BROKER_URL` or the workers config), calls `workers.jobs`, and prints plain
+text, a rich table/progress bar on a terminal, or `--json`. An unreachable broker is an error
+(exit 1) that says the job was NOT accepted. This module does not run jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from worldmodel.cli import wm
+
+
+def _app() -> Any:
+    """The Celery app; settings errors become a CLI error naming the setting."""
+    from worldmodel.errors import WorldModelError
+
+    try:
+        from workers.app import app
+    except WorldModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the job system is not installed ({exc}); pip install 'worldmodel[workers]'"
+        ) from exc
+    return app
+
+
+def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    from worldmodel.errors import WorldModelError
+
+    try:
+        return fn(*args, **kwargs)
+    except WorldModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@wm.command("submit-query")
+@click.argument("question")
+@click.option("--wait", is_flag=True, help="Wait for the answer and print it.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds --wait waits before giving up (the job keeps running).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["plain", "after-execution"]),
+    default=None,
+    help="Answer mode (default: the workers' `mode` setting).",
+)
+@click.option(
+    "--batch",
+    "batch",
+    is_flag=True,
+    help="Bulk/evaluation priority: waits behind interactive queries.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def submit_query(
+    question: str, wait: bool, timeout: float, mode: str | None, batch: bool, as_json: bool
+) -> None:
+    """Submit QUESTION to the workers; print its job id (or, with --wait, the answer).
+
+    Example: wm submit-query "What is 15% of 200?" --wait
+    """
+    from workers import jobs
+
+    app = _app()
+    job_id = _guard(
+        jobs.submit_query, app, question, mode=mode, job_class="batch" if batch else "interactive"
+    )
+    if not wait:
+        _echo_json({"job_id": job_id}) if as_json else click.echo(job_id)
+        return
+    click.echo(f"job {job_id} accepted; waiting", err=True)
+    answer = _guard(jobs.result, app, job_id, wait=True, timeout_s=timeout)
+    _print_answer(answer, as_json)
+
+
+@wm.command("submit-train")
+@click.option("--data", required=True, help="Training JSONL (a path every worker can read).")
+@click.option("--base", required=True, help="Base model directory, or 'bundled'.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Training config YAML (see `wm train --help-config`).",
+)
+@click.option("--validation", help="Validation JSONL (default: none).")
+@click.option("--artifacts", help="Artifact store path or fsspec URL (default: workers setting).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one training setting (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def submit_train(
+    data: str,
+    base: str,
+    config_file: Path | None,
+    validation: str | None,
+    artifacts: str | None,
+    overrides: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Submit a LoRA training job; print its job id. Follow it with `wm status ID`.
+
+    Example: wm submit-train --data data/train.jsonl --base bundled --set max_steps=100
+    """
+    from workers import jobs
+    from worldmodel.train.config import build_config, load_yaml, parse_overrides
+
+    config: dict[str, Any] = {}
+    if config_file is not None:
+        config.update(_guard(load_yaml, config_file))
+    config.update(_guard(parse_overrides, list(overrides)))
+    # Validate here so a typo fails now, not on a worker an hour later.
+    _guard(
+        build_config, config | {"model": base, "train_file": data, "validation_file": validation}
+    )
+    app = _app()
+    job_id = _guard(
+        jobs.submit_train,
+        app,
+        data=str(Path(data).resolve()) if Path(data).exists() else data,
+        base=base,
+        config=config,
+        validation=validation,
+        artifacts=artifacts,
+    )
+    _echo_json({"job_id": job_id}) if as_json else click.echo(job_id)
+
+
+@wm.command("status")
+@click.argument("job_id")
+@click.option(
+    "--follow/--no-follow",
+    default=None,
+    help="Keep a live progress bar until the job ends (default: on a terminal, for training).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(job_id: str, follow: bool | None, as_json: bool) -> None:
+    """Show a job's state (and training progress).
+
+    Example: wm status 3f2c...
+    """
+    from workers import jobs
+
+    app = _app()
+    current = _guard(jobs.status, app, job_id)
+    if as_json:
+        _echo_json(current)
+        return
+    if follow is None:
+        follow = sys.stdout.isatty() and current["kind"] == "train"
+    if follow and current["kind"] == "train":
+        _follow_training(app, job_id, current)
+        return
+    click.echo(f"{job_id}  {current['kind']}  {current['state']}")
+    for step, state in current["steps"].items():
+        click.echo(f"  {step}: {state}")
+    if current["progress"]:
+        click.echo("  " + _progress_line(current["progress"]))
+
+
+@wm.command("result")
+@click.argument("job_id")
+@click.option("--wait", is_flag=True, help="Wait until the job finishes.")
+@click.option("--timeout", type=float, default=None, help="Seconds to wait (default: forever).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def result(job_id: str, wait: bool, timeout: float | None, as_json: bool) -> None:
+    """Print a finished job's result: the verified answer, or the training summary.
+
+    Example: wm result 3f2c... --json
+    """
+    from workers import jobs
+
+    app = _app()
+    value = _guard(jobs.result, app, job_id, wait=wait, timeout_s=timeout)
+    if isinstance(value, dict) and "verification" in value:
+        _print_answer(value, as_json)
+    else:
+        _echo_json(value) if as_json else _print_mapping(value)
+
+
+@wm.command("cancel")
+@click.argument("job_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def cancel(job_id: str, as_json: bool) -> None:
+    """Cancel a job: queued steps never run; training stops at its next step (GPU freed).
+
+    Example: wm cancel 3f2c...
+    """
+    from workers import jobs
+
+    current = _guard(jobs.cancel, _app(), job_id)
+    _echo_json(current) if as_json else click.echo(f"{job_id} cancelled ({current['state']})")
+
+
+@wm.command("jobs")
+@click.option("--limit", type=int, default=20, show_default=True, help="How many recent jobs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_jobs(limit: int, as_json: bool) -> None:
+    """List recent and active jobs, newest first.
+
+    Example: wm jobs --limit 5
+    """
+    from rich.table import Table
+
+    from workers import jobs
+    from worldmodel.cli.render import console
+
+    found = _guard(jobs.recent, _app(), limit)
+    if as_json:
+        _echo_json(found)
+        return
+    table = Table("job", "kind", "state", "submitted", "what")
+    for item in found:
+        job = item["job"]
+        what = job.get("question") or f"{job.get('data')} on {job.get('base')}"
+        submitted = time.strftime("%H:%M:%S", time.localtime(job["submitted_at"]))
+        table.add_row(item["job_id"], item["kind"], item["state"], submitted, what[:60])
+    console().print(table)
+
+
+@wm.command("workers")
+@click.option(
+    "--timeout",
+    type=float,
+    default=1.5,
+    show_default=True,
+    help="Seconds to wait for workers to answer.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_workers(timeout: float, as_json: bool) -> None:
+    """List live workers: box, GPU, queues, current jobs.
+
+    Example: wm workers
+    """
+    from rich.table import Table
+
+    from workers import jobs
+    from worldmodel.cli.render import console
+
+    found = _guard(jobs.workers, _app(), timeout)
+    if as_json:
+        _echo_json(found)
+        return
+    if not found:
+        click.echo("no workers answered (start one with `wm worker gpu` / `wm worker sandbox`)")
+        return
+    table = Table("worker", "box", "kind", "gpu", "queues", "current")
+    for item in found:
+        current = ", ".join(f"{a['task']} {a['id'][:12]}" for a in item["active"]) or "-"
+        table.add_row(
+            item["name"],
+            str(item.get("host", "?")),
+            str(item.get("kind", "?")),
+            str(item.get("gpu") or "cpu"),
+            ",".join(item["queues"]),
+            current,
+        )
+    console().print(table)
+
+
+def _print_answer(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _echo_json(answer)
+        return
+    from worldmodel.cli.render import print_answer
+    from worldmodel.pipeline import Answer
+
+    print_answer(Answer.from_dict(answer))
+    click.echo(f"job {answer.get('job_id')}  workers: {answer.get('workers')}")
+
+
+def _print_mapping(value: Any) -> None:
+    if not isinstance(value, dict):
+        click.echo(value)
+        return
+    for key, item in value.items():
+        click.echo(f"{key}: {item}")
+
+
+def _progress_line(progress: dict[str, Any]) -> str:
+    total = progress.get("total_steps") or "?"
+    eta = progress.get("eta_s")
+    return (
+        f"step {progress.get('step')}/{total}  epoch {progress.get('epoch')}  "
+        f"loss {progress.get('loss')}  {progress.get('tokens_per_s')} tok/s  "
+        f"ETA {'?' if eta is None else f'{eta:.0f} s'}"
+    )
+
+
+def _follow_training(app: Any, job_id: str, current: dict[str, Any]) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from workers import jobs
+
+    with Progress(
+        TextColumn("[bold]train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+    ) as bar:
+        task = bar.add_task(job_id, total=None, detail=current["state"])
+        while current["state"] not in ("SUCCESS", "FAILURE", "REVOKED"):
+            progress = current["progress"] or {}
+            bar.update(
+                task,
+                total=progress.get("total_steps"),
+                completed=progress.get("step") or 0,
+                detail=_progress_line(progress) if progress else current["state"],
+            )
+            time.sleep(1.0)
+            current = _guard(jobs.status, app, job_id)
+    click.echo(f"{job_id}: {current['state']}")

@@ -65,3 +65,14 @@ def test_rocm_env_comes_from_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert applied == {"HSA_OVERRIDE_GFX_VERSION": "9.0.6", "PYTORCH_ROCM_ARCH": "gfx906"}
     with pytest.raises(ConfigError, match="LD_PRELOAD"):
         device.apply_rocm_env({"LD_PRELOAD": "x"})
+
+
+TRAIN_CONFIGS = Path(__file__).parents[2] / "configs"
+
+
+@pytest.mark.parametrize(
+    "path", sorted([*TRAIN_CONFIGS.glob("smollm2-*.yaml"), *TRAIN_CONFIGS.glob("qwen3-*.yaml")])
+)
+def test_shipped_configs_are_valid_and_name_their_command(path: Path) -> None:
+    build_config(load_yaml(path))  # raises on any problem
+    assert "wm train --config configs/" + path.name in path.read_text()

@@ -74,3 +74,15 @@ def test_output_block_goes_after_the_last_code_block_without_requires() -> None:
         "The determinant is 351."
     )
     assert text[start:end].startswith("\n<output>")
+
+
+def test_too_long_examples_are_dropped_whole_and_counted(tokenizer, make_record) -> None:
+    from worldmodel.train.trainer import encode_records
+
+    long_answer = "<think>x</think>\n<model>\n" + "print(1)\n" * 200 + "</model>\n\nIt is 1."
+    records = [make_record("short"), make_record("long", response=long_answer)]
+    examples, dropped = encode_records(
+        tokenizer, records, with_output=False, max_len=256, source="t.jsonl"
+    )
+    assert dropped == 1 and len(examples) == 1
+    assert tokenizer.decode(examples[0].input_ids).count("print(0.15 * 200)") == 1

@@ -113,3 +113,22 @@ def test_resume_refuses_changed_settings(tiny_model_dir, tiny_dataset, tmp_path)
     )
     with pytest.raises(ConfigError, match="learning_rate"):
         train(changed)
+
+
+def test_early_stopping_ends_the_run_when_validation_stops_improving(
+    tiny_model_dir, tiny_dataset, tmp_path
+):
+    # A learning rate this small cannot improve the validation loss by 10 nats per epoch.
+    config = _config(
+        tiny_model_dir,
+        tiny_dataset,
+        tmp_path / "run",
+        epochs=4,
+        learning_rate=1e-9,
+        early_stopping_patience=1,
+        early_stopping_min_delta=10.0,
+    )
+    result = train(config)
+    assert result.stopped_early
+    assert len(result.val_losses) == 2 and result.steps == 4  # 2 epochs of 2 steps, not 4
+    assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()

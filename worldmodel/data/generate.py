@@ -31,8 +31,9 @@ class Generated:
 
 def _example(tmpl: Template, v: Values, phrasing: int, split: str, holdout: str | None) -> Example:
     draft = tmpl.build(v)
-    if holdout == "values" and v.key is None:
-        raise NoHoldoutValue(f"template {tmpl.name} draws no key value")
+    if holdout == "values" and (v.key is None or not draft.slots):
+        # Without a key in the question there is no unseen value to test.
+        raise NoHoldoutValue(f"template {tmpl.name} has no key value in its question")
     question = tmpl.phrasings[phrasing].format(**draft.slots)
     return Example(
         id=stable_id(tmpl.name, question),

@@ -94,7 +94,11 @@ def vm_spec(paths: ImagePaths, config: SandboxConfig) -> VMSpec:
 
 def execute(ready: ReadyVM, code: str, limits: Limits, grace_s: float) -> ExecutionResult:
     """Run `code` on one ready VM. The VM is not reusable afterwards."""
-    details: dict[str, Any] = {"accelerator": ready.accelerator, **ready.timings}
+    details: dict[str, Any] = {
+        "accelerator": ready.accelerator,
+        "vm_pid": ready.vm.pid,
+        **ready.timings,
+    }
     started = time.monotonic()
     message = {"op": "run", "code": code, "limits": limits.to_dict()}
     try:

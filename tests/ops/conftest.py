@@ -38,16 +38,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         HF_HUB_OFFLINE="1",
     )
     env.pop("WM_BROKER_URL", None)
-    stack = Stack(home, env, free_port(), free_port(), socket.gethostname())
-    up = run_wm(
-        [
-            "stack", "up", "--cpu", "--sandbox-backend", "process", "--pool-size", "1",
-            "--redis-port", str(stack.redis_port), "--flower-port", str(stack.flower_port),
-            "--timeout", "90",
-        ],
-        env,
-        timeout=180,
-    )  # fmt: skip
+    redis_port, flower_port = free_port(), free_port()
+    args = [
+        "stack", "up", "--cpu", "--sandbox-backend", "process", "--pool-size", "1",
+        "--redis-port", str(redis_port), "--flower-port", str(flower_port), "--timeout", "90",
+    ]  # fmt: skip
+    stack = Stack(home, env, redis_port, flower_port, socket.gethostname(), args)
+    up = run_wm(args, env, timeout=180)
     records: list[dict] = []
     if (stack.folder / "state.json").exists():
         records = stack.state()["processes"]
@@ -55,7 +52,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert up.returncode == 0, f"wm stack up failed:\n{up.stdout}\n{up.stderr}\n{stack.logs()}"
         yield stack
     finally:
-        records = records or (stack.state()["processes"] if stack.folder.exists() else [])
+        # Everything ever recorded: processes restarted by `ensure_up` have new pids.
+        if (stack.folder / "state.json").exists():
+            records = records + stack.state()["processes"]
         run_wm(["stack", "down", "--timeout", "15"], env, timeout=120)
         left = leftovers(records)
         for rec in records:

@@ -52,6 +52,7 @@ class Stack:
     redis_port: int
     flower_port: int
     box: str
+    up_args: list[str]
 
     @property
     def folder(self) -> Path:
@@ -67,6 +68,12 @@ class Stack:
 
     def state(self) -> dict:
         return json.loads((self.folder / "state.json").read_text())
+
+    def ensure_up(self) -> None:
+        """Start again whatever is not running (a test earlier in the session may have stopped
+        it); `wm stack up` is idempotent."""
+        result = run_wm(self.up_args, self.env, timeout=180)
+        assert result.returncode == 0, f"wm stack up failed:\n{result.stderr}\n{self.logs()}"
 
     def logs(self) -> str:
         parts = []

@@ -103,6 +103,16 @@ def execute(ready: ReadyVM, code: str, limits: Limits, grace_s: float) -> Execut
     message = {"op": "run", "code": code, "limits": limits.to_dict()}
     try:
         reply = ready.link.request(message, timeout_s=limits.wall_time_s + grace_s)
+        result = ExecutionResult(
+            stdout=base64.b64decode(reply["stdout"]).decode("utf-8", "replace"),
+            stderr=base64.b64decode(reply["stderr"]).decode("utf-8", "replace"),
+            exit_code=int(reply["exit_code"]),
+            timed_out=bool(reply["timed_out"]),
+            memory_exceeded=bool(reply["memory_exceeded"]),
+            output_truncated=bool(reply["output_truncated"]),
+            backend="vm",
+            details=details,
+        )
     except GuestTimeout:
         ready.vm.kill()
         details["killed_by"] = "host deadline"
@@ -115,31 +125,23 @@ def execute(ready: ReadyVM, code: str, limits: Limits, grace_s: float) -> Execut
             backend="vm",
             details=details,
         )
-    except SandboxUnavailable as exc:
-        # The guest died mid-run: the code's doing (nothing else runs there), so it is data.
-        details["vm_failure"] = str(exc)
+    except (SandboxUnavailable, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        # The guest died or answered nonsense mid-run. Only the code ran there since the VM
+        # was made ready, so this is the execution's outcome (data), not a host error.
+        details["vm_failure"] = f"{type(exc).__name__}: {exc}"
         return ExecutionResult(
             stdout="",
-            stderr=f"the VM stopped during the execution: {exc}\n",
+            stderr=f"the VM failed during the execution: {exc}\n",
             exit_code=None,
             duration_s=time.monotonic() - started,
             backend="vm",
             details=details,
         )
+    result.duration_s = time.monotonic() - started
     details["guest_duration_s"] = reply.get("duration_s")
     if reply.get("cpu_exceeded"):
         details["cpu_exceeded"] = True
-    return ExecutionResult(
-        stdout=base64.b64decode(reply["stdout"]).decode("utf-8", "replace"),
-        stderr=base64.b64decode(reply["stderr"]).decode("utf-8", "replace"),
-        exit_code=reply["exit_code"],
-        timed_out=bool(reply["timed_out"]),
-        memory_exceeded=bool(reply["memory_exceeded"]),
-        output_truncated=bool(reply["output_truncated"]),
-        duration_s=time.monotonic() - started,
-        backend="vm",
-        details=details,
-    )
+    return result
 
 
 def run_cold(

@@ -20,6 +20,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,11 +72,12 @@ def connect(vm: QemuVM, paths: ImagePaths, accelerator: str, timeout_s: float) -
         retry_until=start + timeout_s,
     )
     try:
-        link.fresh_start()
+        reply = link.fresh_start()
     except BaseException:
         link.close()
         raise
-    return ReadyVM(vm, link, accelerator, {"connect_s": time.monotonic() - start})
+    timings = {"connect_s": time.monotonic() - start, "warm_up_s": reply.get("warm_up_s", 0.0)}
+    return ReadyVM(vm, link, accelerator, timings)
 
 
 def ensure_state(paths: ImagePaths, spec: VMSpec, boot_timeout_s: float) -> Path:
@@ -94,11 +96,21 @@ def ensure_state(paths: ImagePaths, spec: VMSpec, boot_timeout_s: float) -> Path
 
 
 def restore(
-    paths: ImagePaths, spec: VMSpec, state: Path, timeout_s: float, label: str = "pool"
+    paths: ImagePaths,
+    spec: VMSpec,
+    state: Path,
+    timeout_s: float,
+    label: str = "pool",
+    on_start: Callable[[QemuVM], None] | None = None,
 ) -> ReadyVM:
-    """Start a clone from `state` and make it ready. Kills it on failure."""
+    """Start a clone from `state` and make it ready. Kills it on failure.
+
+    `on_start` sees the VM as soon as its QEMU runs, so an owner can kill it mid-restore.
+    """
     vm = QemuVM(spec, incoming=state, label=label)
     vm.start()
+    if on_start is not None:
+        on_start(vm)
     try:
         restore_s = vm.wait_incoming(timeout_s)
         ready = connect(vm, paths, spec.accelerator, timeout_s)
@@ -162,8 +174,18 @@ class VMPool:
                     return
                 self._starting += 1
             try:
-                ready = restore(self.paths, self.spec, self.state, self.restore_timeout_s)
+                ready = restore(
+                    self.paths,
+                    self.spec,
+                    self.state,
+                    self.restore_timeout_s,
+                    on_start=self._track,
+                )
             except Exception as exc:
+                with self._wanted:
+                    if self._closed:  # killed mid-restore by close(): not a failure
+                        self._starting -= 1
+                        return
                 log.warning("a sandbox VM failed to start: %s", exc)
                 with self._wanted:
                     self._starting -= 1
@@ -177,7 +199,6 @@ class VMPool:
                 if self._closed:
                     ready.destroy()
                     return
-                self._live.add(ready.vm)
                 self._ready.put(ready)
                 self._wanted.notify_all()
 
@@ -232,10 +253,21 @@ class VMPool:
             self._live.discard(ready.vm)
             self._wanted.notify_all()
 
+    def _track(self, vm: QemuVM) -> None:
+        with self._lock:
+            self._live.add(vm)
+            closed = self._closed
+        if closed:
+            vm.kill()
+
     def close(self) -> None:
         with self._wanted:
             self._closed = True
             self._wanted.notify_all()
+            starting = list(self._live)
+        # Kill VMs still being restored now rather than waiting for them to be ready.
+        for vm in starting:
+            vm.kill()
         for thread in self._threads:
             thread.join(timeout=self.restore_timeout_s + 30)
         while True:

@@ -152,8 +152,11 @@ class GuestLink:
             size -= len(chunk)
         return b"".join(parts)
 
-    def fresh_start(self) -> float:
-        """Give a restored clone the host's clock and fresh entropy. Returns the guest clock."""
+    def fresh_start(self) -> dict[str, Any]:
+        """Give a restored clone the host's clock and fresh entropy; the guest then warms up.
+
+        Returns the guest's reply: its clock after the change and the warm-up seconds.
+        """
         reply = self.request(
             {
                 "op": "init",
@@ -162,7 +165,7 @@ class GuestLink:
             },
             self.timeouts.reply_s,
         )
-        return float(reply["clock"])
+        return reply
 
     def close(self) -> None:
         try:

@@ -67,5 +67,7 @@ def test_lines_without_usable_annotations_are_rejected_with_reasons() -> None:
         convert("q", "She has 3 apples.\n#### 3", 9)
     with pytest.raises(ConversionError, match="gold"):
         convert("q", "2 + 2 = <<2+2=4>>4\n#### 5", 9)
+    with pytest.raises(ConversionError, match="only restated"):
+        convert("q", "2 * 12 = <<2*12=24>>24 and 12 more\nTotal <<36=36>>36\n#### 36", 9)
     with pytest.raises(ConversionError, match="is wrong"):
         convert("q", "2 + 2 = <<2+2=5>>5\n#### 5", 9)

@@ -232,6 +232,9 @@ def convert(question: str, solution_text: str, line_number: int) -> Example:
         raise ConversionError("no annotation computes the gold answer")
     steps = steps[: final_index + 1]
     final = steps[-1]
+    if re.fullmatch(r"-?[\d.]+", final.source):
+        # e.g. <<36=36>>: the program would print a number it never computed.
+        raise ConversionError("the gold answer is only restated, never calculated")
     if gold_value.denominator == 1:
         show = f"round({final.name})" if final.is_float else final.name
     else:

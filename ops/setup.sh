@@ -29,7 +29,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # --- Debian packages ---------------------------------------------------------------------
 APT_PACKAGES=(python3-venv qemu-system-x86 qemu-utils cpio zstd openssh-client)
 if [ "$DEV" = 1 ]; then
-  APT_PACKAGES+=(redis-server chromium iproute2 procps)
+  APT_PACKAGES+=(redis-server chromium iproute2 procps shellcheck)
 fi
 if [ "${WM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   missing=()

@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from ops_stack import Stack, leftovers, port_open, run_wm
+from ops_stack import Stack, free_port, leftovers, port_open, run_wm
 
 from worldmodel.cli.stack import Proc, is_alive, redis_ping, stop_all
 
@@ -72,6 +72,11 @@ def test_up_again_starts_nothing_new(stack: Stack) -> None:
     assert result.returncode == 0, result.stderr
     after = {p["name"]: p["pid"] for p in json.loads(result.stdout)["processes"]}
     assert after == before
+    moved = run_wm(["stack", "up", "--redis-port", str(free_port())], stack.env)
+    assert moved.returncode == 1 and "wm stack down" in moved.stderr
+    assert {p["name"]: p["pid"] for p in stack.state()["processes"]} == before
+    open_bind = run_wm(["stack", "up", "--bind", "10.0.0.5"], stack.env)
+    assert open_bind.returncode == 2 and "127.0.0.1" in open_bind.stderr
 
 
 def test_stop_never_signals_a_process_that_reused_a_pid(tmp_path) -> None:

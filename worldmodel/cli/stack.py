@@ -269,6 +269,17 @@ def visible_gpus() -> list[int]:
     return list(range(len(list(nvidia.iterdir())))) if nvidia.is_dir() else []
 
 
+def _gpu_indices(cpu: bool, gpus: str | None) -> list[int]:
+    if cpu:
+        return []
+    if gpus is None:
+        return visible_gpus()
+    try:
+        return [int(part) for part in gpus.split(",") if part.strip()]
+    except ValueError as exc:
+        raise click.BadParameter("expected GPU indices like 0,1", param_hint="--gpus") from exc
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         try:
@@ -319,10 +330,12 @@ def _flower_ready(port: int) -> bool:
         return reply.read() == b"OK"
 
 
-def _workers_ready(names: list[str], env: Mapping[str, str], timeout_s: float) -> list[str]:
-    """Ask the workers for a pong through Redis; returns the names that never answered."""
+def _workers_ready(
+    names: list[str], env: Mapping[str, str], timeout_s: float
+) -> tuple[list[str], str]:
+    """Ask the workers for a pong through Redis: (names that never answered, last error)."""
     deadline = time.monotonic() + timeout_s
-    missing = list(names)
+    missing, error = list(names), ""
     while missing and time.monotonic() < deadline:
         probe = subprocess.run(
             [sys.executable, "-m", "celery", "-A", "workers.app", "inspect", "ping", "--json",
@@ -333,10 +346,14 @@ def _workers_ready(names: list[str], env: Mapping[str, str], timeout_s: float) -
         for line in probe.stdout.splitlines():
             if line.startswith("{"):
                 answered |= set(json.loads(line))
+        # "No nodes replied" is the normal answer while workers still start; anything else
+        # (a bad broker URL, an import error) is worth showing if they never answer.
+        if probe.returncode != 0 and "No nodes replied" not in probe.stderr + probe.stdout:
+            error = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else ""
         missing = [name for name in missing if name not in answered]
         if missing:
             time.sleep(1)
-    return missing
+    return missing, error
 
 
 # --- Commands -----------------------------------------------------------------------------
@@ -391,15 +408,15 @@ def up(
     port = redis_port or config.get("redis_port", 6379)
     fport = flower_port or config.get("flower_port", 5555)
     bind = bind or config.get("bind", "127.0.0.1")
-    if cpu:
-        indices: list[int] = []
-    elif gpus is not None:
-        try:
-            indices = [int(part) for part in gpus.split(",") if part.strip()]
-        except ValueError as exc:
-            raise click.BadParameter("expected GPU indices like 0,1", param_hint="--gpus") from exc
-    else:
-        indices = visible_gpus()
+    if "127.0.0.1" not in bind.replace(",", " ").split():
+        # Flower and the workers of the stack connect over loopback.
+        raise click.BadParameter("must include 127.0.0.1", param_hint="--bind")
+    for name, wanted, key in (("redis", port, "redis_port"), ("flower", fport, "flower_port")):
+        if name in running and wanted != config.get(key):
+            raise click.ClickException(
+                f"{name} already runs on port {config.get(key)}; `wm stack down` to change it"
+            )
+    indices = _gpu_indices(cpu, gpus)
     box = socket.gethostname()
     secret = _secrets(folder)
     broker = f"redis://:{secret['WM_REDIS_PASSWORD']}@127.0.0.1:{port}/0"
@@ -473,11 +490,12 @@ def up(
             if role == "flower":
                 _wait_for("Flower", lambda: _flower_ready(fport), proc, 60)
         if wait:
-            missing = _workers_ready(worker_names, env, timeout)
+            missing, error = _workers_ready(worker_names, env, timeout)
             if missing:
                 logs = ", ".join(p.log for p in running.values() if p.role == "worker")
                 raise click.ClickException(
-                    f"workers {missing} did not answer within {timeout:g} s; see {logs}"
+                    f"workers {missing} did not answer within {timeout:g} s"
+                    f"{f' ({error})' if error else ''}; see {logs}"
                 )
     except BaseException:
         # A half-started stack is worse than none: stop what this call started, then report.

@@ -152,7 +152,14 @@ rollout_host() {
   expected="$count"
   if [ "$SANDBOX" = 1 ]; then units="$units wm-sandbox-worker"; expected=$((expected + 1)); fi
   units="${units# }"
-  [ -n "$units" ] || { echo "rollout: $host has no GPU and --no-sandbox: nothing to run" >&2; return 1; }
+  if [ -z "$units" ]; then
+    if [ "$WITH_REDIS" = 1 ]; then
+      echo "==> $host: broker only (no worker units)" >&2
+      return 0
+    fi
+    echo "rollout: $host has no GPU and --no-sandbox: nothing to run" >&2
+    return 1
+  fi
 
   run "$host" "sudo systemctl enable --quiet $units && sudo systemctl restart $units"
   run "$host" "for u in $units; do systemctl is-active --quiet \$u || { echo \"\$u is not active\" >&2; systemctl status --no-pager \$u >&2; exit 1; }; done"

@@ -67,11 +67,15 @@ def test_rsync_method_and_hosts_file(tmp_path: Path) -> None:
     assert _plan(result, "gpu-1")
 
 
-def test_redis_box_gets_the_drop_in() -> None:
-    result = _rollout("--dry-run", "--with-redis", "--gpus", "0", "broker")
+def test_broker_box_gets_the_redis_drop_in_and_no_workers() -> None:
+    result = _rollout("--dry-run", "--with-redis", "--no-sandbox", "--gpus", "0", "broker")
+    assert result.returncode == 0, result.stderr
     plan = _plan(result, "broker")
     assert any("redis-server.service.d/wm-redis.conf" in line for line in plan)
     assert any("systemctl restart redis-server" in line for line in plan)
+    assert not any("wm-gpu-worker@" in line and "restart" in line for line in plan)
+    # Without Redis, a box with nothing to run is a mistake, not a success.
+    assert _rollout("--dry-run", "--no-sandbox", "--gpus", "0", "idle").returncode == 1
 
 
 @pytest.mark.parametrize(

@@ -186,3 +186,21 @@ def test_real_redis_keeps_an_acknowledged_write_across_a_restart(redis_server) -
     assert any((conf.parent / "data" / "appendonlydir").iterdir())
     _start(conf, port, started)
     assert _client(port, PASSWORD).lrange("generate", 0, -1) == ["job-1"]
+
+
+@pytest.mark.integration
+def test_runbook_password_rotation_keeps_both_passwords_valid_during_the_switch(
+    redis_server,
+) -> None:
+    """ops/RUNBOOK.md, "Rotate the Redis password": add NEW, both work, drop OLD."""
+    import redis
+
+    port, conf, started = redis_server
+    _start(conf, port, started)
+    new = "a-brand-new-password-789"
+    _client(port, PASSWORD).execute_command("ACL", "SETUSER", "default", f">{new}")
+    assert _client(port, PASSWORD).ping() and _client(port, new).ping()
+    _client(port, new).execute_command("ACL", "SETUSER", "default", f"<{PASSWORD}")
+    assert _client(port, new).ping()
+    with pytest.raises(redis.AuthenticationError):
+        _client(port, PASSWORD).ping()

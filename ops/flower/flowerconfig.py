@@ -54,7 +54,20 @@ if os.environ.get("WM_FLOWER_DB"):
 # Prometheus: /metrics is always served by Flower 2; these buckets fit our jobs, which run
 # from a fraction of a second (a sandbox run) to hours (training), unlike the default buckets
 # that stop at ten seconds.
-task_runtime_metric_buckets = [0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0]
+task_runtime_metric_buckets = [
+    0.1,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+    900.0,
+    3600.0,
+    14400.0,
+]
 
 # Workers on other boxes answer control messages over the network; give them time.
 inspect_timeout = 3000.0  # milliseconds

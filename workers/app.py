@@ -11,7 +11,7 @@ Worker start-up (signals connected here, code in `workers.worker` and `workers.r
 - `worker_init`: a generation worker loads its model once and keeps it warm; every worker
   imports the hook modules named in settings;
 - `worker_ready`: the heartbeat and the reaper that requeues a dead worker's jobs start;
-- `task_received` / `task_postrun`: which worker holds which unacked message.
+- `task_received`: which worker holds which unacked message.
 
 It also registers the `wm_info` inspect command behind `wm workers`. It does not define tasks
 (see `workers.tasks`).
@@ -107,11 +107,6 @@ def _on_worker_shutdown(**_: Any) -> None:
 @signals.task_received.connect
 def _on_task_received(request: Any = None, **_: Any) -> None:
     recovery.claim(request)
-
-
-@signals.task_postrun.connect
-def _on_task_postrun(task: Any = None, **_: Any) -> None:
-    recovery.release(task.request)
 
 
 @inspect_command()

@@ -19,6 +19,7 @@ import time
 import uuid
 from typing import Any
 
+from workers.watchdog import ACTIVE_KEY
 from worldmodel.errors import WorldModelError
 
 JOB_PREFIX = "wm:job:"
@@ -229,6 +230,7 @@ def _publish(app: Any, job: dict[str, Any], send: Any) -> None:
         pipe = client.pipeline()
         pipe.set(JOB_PREFIX + job["job_id"], json.dumps(job), ex=settings.result_expires_s)
         pipe.zadd(JOBS_KEY, {job["job_id"]: job["submitted_at"]})
+        pipe.sadd(ACTIVE_KEY, job["job_id"])  # watched until it ends (`workers.watchdog`)
         pipe.execute()
     except Exception as exc:
         raise BrokerUnavailable(
@@ -241,6 +243,7 @@ def _publish(app: Any, job: dict[str, Any], send: Any) -> None:
         try:
             client.delete(JOB_PREFIX + job["job_id"])
             client.zrem(JOBS_KEY, job["job_id"])
+            client.srem(ACTIVE_KEY, job["job_id"])
         except Exception:  # Redis is gone: the record expires with result_expires
             pass
         raise BrokerUnavailable(

@@ -9,14 +9,17 @@ with `kill -9` would hold its jobs for hours. This module closes that gap:
 - when a worker receives a message it records `delivery_tag -> owner` in `wm:owners`, and
   removes the entry when the task has run;
 - a reaper thread in every worker looks for owners whose heartbeat has expired and puts their
-  messages back on their queues with kombu's own `restore_by_tag` (a WATCHed transaction, so
-  two reapers never requeue one message twice). The message is marked redelivered, so a step
-  that had in fact finished is deduplicated by `worker_deduplicate_successful_tasks`.
+  messages back on their queues, in one WATCHed transaction that also checks the owner is
+  still the dead one (so two reapers never requeue one message twice). The message is marked
+  redelivered, so a step that had in fact finished is deduplicated by
+  `worker_deduplicate_successful_tasks`.
 
 The owner is `<hostname>/<pid>/<random>`, so a worker restarted under the same name is a new
 owner and its predecessor's jobs are still recovered. A message taken in the instant before its
-owner entry is written is still covered by the visibility timeout. This module does not decide
-what a task does when rerun (tasks are idempotent by id; see `workers.tasks`).
+owner entry is written is requeued once it has been unowned for two heartbeat TTLs. Owner
+entries are removed by the reaper once their message is acked (not when the task ends: between
+the end and the ack the message would look unowned). This module does not decide what a task
+does when rerun (tasks are idempotent by id; see `workers.tasks`).
 """
 
 from __future__ import annotations
@@ -25,13 +28,20 @@ import logging
 import os
 import secrets
 import threading
+import time
 from typing import Any
+
+from workers.watchdog import check_once
 
 log = logging.getLogger(__name__)
 
 OWNERS_KEY = "wm:owners"
-TAGS_KEY = "wm:owner-tags"
-"""task id -> delivery tag: a task only knows its id when it ends, not its message's tag."""
+_FORGET = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
 ALIVE_PREFIX = "wm:alive:"
 
 _state: dict[str, Any] = {"owner": None, "stop": None, "client": None, "app": None}
@@ -84,43 +94,71 @@ def claim(request: Any) -> None:
     if tag is None or owner is None:
         return
     try:
-        client.pipeline().hset(OWNERS_KEY, tag, owner).hset(TAGS_KEY, request.id, tag).execute()
+        client.hset(OWNERS_KEY, tag, owner)
     except Exception as exc:  # the visibility timeout still covers this message
         log.warning("could not record owner of %s: %s", tag, exc)
 
 
-def release(request: Any) -> None:
-    """The task has run; its message is acked next, so forget who held it."""
-    client = _state["client"]
-    if client is None or not getattr(request, "id", None):
-        return
-    try:
-        tag = client.hget(TAGS_KEY, request.id)
-        if tag is not None:
-            client.pipeline().hdel(OWNERS_KEY, tag).hdel(TAGS_KEY, request.id).execute()
-    except Exception as exc:
-        log.warning("could not release %s: %s", tag, exc)
-
-
-def reap_once(app: Any, client: Any) -> list[str]:
-    """Requeue every message whose owner's heartbeat expired; return their delivery tags."""
+def reap_once(app: Any, client: Any, grace_s: float) -> list[str]:
+    """Requeue every message whose owner's heartbeat expired, and every message that has had
+    no owner for `grace_s` (its worker died between taking it and recording the claim, a
+    window of milliseconds). Returns the delivery tags requeued."""
     owners = {k.decode(): v.decode() for k, v in client.hgetall(OWNERS_KEY).items()}
+    held = {tag.decode() for tag in client.hkeys("unacked")}
+    for tag, owner in list(owners.items()):
+        if tag not in held:  # acked: forget it, unless someone claimed it since we looked
+            client.eval(_FORGET, 1, OWNERS_KEY, tag, owner)
+            del owners[tag]
     dead = {owner for owner in set(owners.values()) if not client.exists(ALIVE_PREFIX + owner)}
+    unowned = [
+        tag.decode()
+        for tag in client.zrangebyscore("unacked_index", 0, time.time() - grace_s)
+        if tag.decode() not in owners
+    ]
     restored: list[str] = []
-    if not dead:
+    if not dead and not unowned:
         return restored
     with app.connection_for_write() as connection:
         channel = connection.default_channel
-        for tag, owner in owners.items():
-            if owner not in dead:
-                continue
-            if client.hget("unacked", tag) is not None:
-                # leftmost: the job goes back to the head of its queue, not behind new work
-                channel.qos.restore_by_tag(tag, leftmost=True)
+        for tag, owner in [
+            *((t, o) for t, o in owners.items() if o in dead),
+            *((t, None) for t in unowned),
+        ]:
+            if _restore(channel, tag, owner):
                 restored.append(tag)
-                log.warning("requeued job %s of dead worker %s", tag, owner)
-            client.hdel(OWNERS_KEY, tag)
+                log.warning("requeued job %s of dead worker %s", tag, owner or "(unclaimed)")
     return restored
+
+
+def _restore(channel: Any, tag: str, dead_owner: str | None) -> bool:
+    """Put one message back on its queue if `dead_owner` (None: nobody) still holds it.
+
+    Both the unacked hash and the owner map are WATCHed: if another reaper requeued the message
+    first and a live worker took it again (same delivery tag), the owner differs and we leave it.
+    """
+    from kombu.utils.json import loads
+
+    restored: list[bool] = []
+
+    def transaction(pipe: Any) -> None:
+        restored.clear()
+        holder = pipe.hget(OWNERS_KEY, tag)
+        payload = pipe.hget(channel.unacked_key, tag)
+        pipe.multi()
+        if (holder.decode() if holder is not None else None) != dead_owner:
+            return
+        pipe.hdel(OWNERS_KEY, tag)
+        pipe.zrem(channel.unacked_index_key, tag)
+        pipe.hdel(channel.unacked_key, tag)
+        if payload is not None:
+            message, exchange, routing_key = loads(payload)
+            # leftmost: the job goes back to the head of its queue, not behind new work
+            channel._do_restore_message(message, exchange, routing_key, pipe, leftmost=True)
+            restored.append(True)
+
+    with channel.conn_or_acquire() as redis_client:
+        redis_client.transaction(transaction, channel.unacked_key, OWNERS_KEY)
+    return bool(restored)
 
 
 def _delivery_tag(request: Any) -> str | None:
@@ -144,6 +182,7 @@ def _heartbeat_loop(client: Any, owner: str, ttl_s: float, stop: threading.Event
 def _reaper_loop(app: Any, client: Any, ttl_s: float, stop: threading.Event) -> None:
     while not stop.wait(max(1.0, ttl_s / 2)):
         try:
-            reap_once(app, client)
+            reap_once(app, client, grace_s=2 * ttl_s)
+            check_once(app, client, grace_s=2 * ttl_s)
         except Exception as exc:
             log.warning("reaper pass failed: %s", exc)

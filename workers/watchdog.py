@@ -1,0 +1,117 @@
+"""Re-sending a job step whose message vanished, so an accepted job is never lost.
+
+kombu's Redis transport takes a message with `BRPOP` (which removes it from the queue) and only
+then, in a second round trip, records it in the `unacked` hash. A worker killed between the two
+loses the message: it is in no queue, not unacked, and no visibility timeout will bring it back.
+`workers.recovery` cannot see it either (no one ever claimed it).
+
+The watchdog closes that hole at the job level. Every accepted job id is in `wm:active` until it
+ends. One worker at a time (a short Redis lock) walks those jobs; for each, it finds the first
+step that has not succeeded. If that step never started (PENDING) and its message is in none of
+its queue's lists and not in the unacked hash, on two looks at least `grace_s` apart, the step
+is sent again with the same task id, with the previous step's stored result as its input (the
+chain's steps are pure functions of their input), followed by the rest of the chain. Same ids
+mean a step that did run after all is deduplicated (`worker_deduplicate_successful_tasks`).
+
+Running steps are not touched here (their messages are unacked; `recovery` requeues them).
+This module does not run tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ACTIVE_KEY = "wm:active"
+MISSING_KEY = "wm:missing"
+LOCK_KEY = "wm:watchdog-lock"
+STEPS = ("generate", "sandbox", "compose")
+FINAL_STATES = ("SUCCESS", "FAILURE", "REVOKED")
+
+
+def check_once(app: Any, client: Any, grace_s: float) -> list[str]:
+    """One pass over the active jobs; returns the task ids sent again."""
+    if not client.set(LOCK_KEY, "1", nx=True, px=int(max(grace_s, 1) * 1000)):
+        return []  # another worker is doing this pass
+    resent: list[str] = []
+    for raw in client.smembers(ACTIVE_KEY):
+        job_id = raw.decode()
+        try:
+            task_id = _check_job(app, client, job_id, grace_s)
+        except Exception as exc:  # one bad record must not stop the others being checked
+            log.warning("watchdog could not check job %s: %s", job_id, exc)
+            continue
+        if task_id:
+            resent.append(task_id)
+    return resent
+
+
+def _check_job(app: Any, client: Any, job_id: str, grace_s: float) -> str | None:
+    from workers.jobs import CANCEL_PREFIX, JOB_PREFIX, query_task_ids
+    from workers.routes import step_options
+
+    raw = client.get(JOB_PREFIX + job_id)
+    if raw is None or client.exists(CANCEL_PREFIX + job_id):
+        client.srem(ACTIVE_KEY, job_id)
+        return None
+    job = json.loads(raw)
+    if job["kind"] == "train":
+        pending = [("train", job_id, {"queue": "train"})]
+    else:
+        ids = query_task_ids(job_id)
+        pending = [
+            (step, ids[step], step_options(f"wm.{step}", job.get("job_class", "interactive")))
+            for step in STEPS
+        ]
+    states = [app.AsyncResult(task_id).state for _, task_id, _ in pending]
+    if states[-1] in FINAL_STATES or "FAILURE" in states or "REVOKED" in states:
+        client.srem(ACTIVE_KEY, job_id)
+        return None
+    first = next(i for i, state in enumerate(states) if state != "SUCCESS")
+    step, task_id, options = pending[first]
+    if states[first] != "PENDING" or _present(client, task_id, str(options["queue"])):
+        client.hdel(MISSING_KEY, task_id)
+        return None
+    seen = client.hget(MISSING_KEY, task_id)
+    now = time.time()
+    if seen is None:
+        client.hset(MISSING_KEY, task_id, now)
+        return None
+    if now - float(seen) < grace_s:
+        return None
+    _resend(
+        app, job, pending[first:], app.AsyncResult(pending[first - 1][1]).result if first else None
+    )
+    client.hdel(MISSING_KEY, task_id)
+    log.warning("job %s: step %s was lost in transit; sent it again", job_id, step)
+    return task_id
+
+
+def _present(client: Any, task_id: str, queue: str) -> bool:
+    """Whether a message for `task_id` waits in `queue` (any priority) or is unacked."""
+    needles = (f'"id": "{task_id}"'.encode(), f'"id":"{task_id}"'.encode())
+    lists = [queue, *(f"{queue}:{p}" for p in range(1, 10))]
+    for key in lists:
+        for item in client.lrange(key, 0, -1):
+            if any(n in item for n in needles):
+                return True
+    return any(any(n in item for n in needles) for item in client.hvals("unacked"))
+
+
+def _resend(
+    app: Any, job: dict[str, Any], steps: list[tuple[str, str, dict[str, Any]]], previous: Any
+) -> None:
+    from celery import chain
+
+    signatures = []
+    for index, (step, task_id, options) in enumerate(steps):
+        first = (job,) if step in ("generate", "train") else (previous,)
+        args = first if index == 0 else ()
+        signatures.append(
+            app.signature(f"wm.{step}", args=args, options={"task_id": task_id, **options})
+        )
+    chain(*signatures).apply_async()

@@ -331,12 +331,15 @@ def _flower_ready(port: int) -> bool:
 
 
 def _workers_ready(
-    names: list[str], env: Mapping[str, str], timeout_s: float
+    names: list[str], procs: list[Proc], env: Mapping[str, str], timeout_s: float
 ) -> tuple[list[str], str]:
-    """Ask the workers for a pong through Redis: (names that never answered, last error)."""
+    """Ask the workers for a pong through Redis: (names that never answered, last error).
+
+    Gives up early when one of `procs` exits: a dead worker will not answer.
+    """
     deadline = time.monotonic() + timeout_s
     missing, error = list(names), ""
-    while missing and time.monotonic() < deadline:
+    while missing and time.monotonic() < deadline and all(is_alive(p) for p in procs):
         probe = subprocess.run(
             [sys.executable, "-m", "celery", "-A", "workers.app", "inspect", "ping", "--json",
              "-t", "3", "-d", ",".join(missing)],
@@ -375,7 +378,9 @@ def stack() -> None:
 )
 @click.option("--gpus", default=None, help="GPU indices for workers, e.g. 0,1 [all visible].")
 @click.option("--cpu", is_flag=True, help="One CPU generation worker, even if GPUs are visible.")
-@click.option("--pool-size", type=int, default=2, show_default=True, help="Sandbox executions.")
+@click.option(
+    "--pool-size", type=click.IntRange(min=1), default=2, show_default=True, help="Sandbox runs."
+)
 @click.option(
     "--sandbox-backend",
     type=click.Choice(["vm", "process", "host"]),
@@ -489,14 +494,6 @@ def up(
                 )
             if role == "flower":
                 _wait_for("Flower", lambda: _flower_ready(fport), proc, 60)
-        if wait:
-            missing, error = _workers_ready(worker_names, env, timeout)
-            if missing:
-                logs = ", ".join(p.log for p in running.values() if p.role == "worker")
-                raise click.ClickException(
-                    f"workers {missing} did not answer within {timeout:g} s"
-                    f"{f' ({error})' if error else ''}; see {logs}"
-                )
     except BaseException:
         # A half-started stack is worse than none: stop what this call started, then report.
         for role in STOP_ORDER:
@@ -506,6 +503,23 @@ def up(
         ]})  # fmt: skip
         raise
     save_state(folder, {"config": config, "processes": list(running.values())})
+    if wait:
+        # Workers that are slow to answer are left running: a GPU worker's first start
+        # downloads and converts the model, which can take minutes. A dead one is reported.
+        workers = [p for p in running.values() if p.role == "worker"]
+        missing, error = _workers_ready(worker_names, workers, env, timeout)
+        dead = [p.name for p in workers if not is_alive(p)]
+        logs = ", ".join(p.log for p in workers)
+        if dead:
+            raise click.ClickException(
+                f"{', '.join(dead)} exited; see {logs}. `wm stack down` stops the rest."
+            )
+        if missing:
+            raise click.ClickException(
+                f"workers {missing} did not answer within {timeout:g} s"
+                f"{f' ({error})' if error else ''}; they keep starting in the background "
+                f"(`wm stack status`, `wm stack down`); see {logs}"
+            )
     _print_status(folder, as_json)
 
 

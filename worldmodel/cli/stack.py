@@ -9,6 +9,10 @@
   no GPU (`wm worker gpu`);
 - one sandbox worker (`wm worker sandbox`).
 
+It waits for Redis and Flower to answer (a failure stops what it started) and then for a pong
+from every worker; a worker still starting (a first start downloads the model) is left running
+and reported, a dead one is reported at once. Running processes are never started twice.
+
 Everything lives under `<WM_HOME>/stack`: `state.json` (what runs, without secrets),
 `secrets.env` and `stack.env` (0600), `redis.conf` (rendered, 0600), `redis/` (the data),
 `logs/<name>.log` and `pids/<name>.pid`. A pid is trusted only while the process start time

@@ -111,7 +111,14 @@ def _on_task_received(request: Any = None, **_: Any) -> None:
 
 @inspect_command()
 def wm_info(state: Any, **_: Any) -> dict[str, Any]:
-    """WorldModel worker facts for `wm workers`: kind, GPU, pinning, jobs, heavy imports."""
+    """Everything `wm workers` shows, in one broadcast: kind, GPU, pinning, queues, jobs."""
+    from celery.worker import state as worker_state
+
     from workers.worker import describe
 
-    return describe()
+    consumer = state.consumer
+    queues = [queue.name for queue in consumer.task_consumer.queues]
+    active = [
+        {"id": request.id, "task": request.name} for request in list(worker_state.active_requests)
+    ]
+    return describe() | {"queues": queues, "active": active}

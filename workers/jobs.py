@@ -199,24 +199,12 @@ def recent(app: Any, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def workers(app: Any, timeout_s: float = 1.5) -> list[dict[str, Any]]:
-    """Every live worker: name, box, GPU, queues and current jobs (via Celery inspect)."""
-    inspect = app.control.inspect(timeout=timeout_s)
+    """Every live worker: name, box, GPU, queues and current jobs (one inspect broadcast)."""
     try:
-        queues = inspect.active_queues() or {}
-        info = inspect._request("wm_info") or {}
-        active = inspect.active() or {}
+        replies = app.control.inspect(timeout=timeout_s)._request("wm_info") or {}
     except OSError as exc:
         raise BrokerUnavailable(f"cannot reach the broker: {exc}") from exc
-    names = sorted(set(queues) | set(info) | set(active))
-    return [
-        {
-            "name": name,
-            "queues": [q["name"] for q in queues.get(name, [])],
-            "active": [{"id": t["id"], "task": t["name"]} for t in active.get(name, [])],
-            **(info.get(name) or {}),
-        }
-        for name in names
-    ]
+    return [{"name": name, **(replies[name] or {})} for name in sorted(replies)]
 
 
 def _publish(app: Any, job: dict[str, Any], send: Any) -> None:

@@ -9,3 +9,27 @@ Every task is safe to run twice for the same id (late acks can redeliver): steps
 functions of their input, a redelivered step that already succeeded is skipped by Celery
 (`worker_deduplicate_successful_tasks`), and training resumes from its own checkpoints.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def stop_if_cancelled(task: Any, job_id: str) -> None:
+    """End this step as REVOKED if the job was cancelled (`wm cancel`).
+
+    A revoke broadcast reaches only the workers alive at that moment; the cancel mark in Redis
+    also stops a step picked up later by a worker that started after the cancel.
+    """
+    from celery.exceptions import Ignore
+
+    from workers.jobs import is_cancelled
+
+    if is_cancelled(task.app, job_id):
+        mark_revoked(task, "cancelled")
+        raise Ignore()
+
+
+def mark_revoked(task: Any, reason: str) -> None:
+    """Store REVOKED for this task (Celery stores it as a `TaskRevokedError` with `reason`)."""
+    task.backend.mark_as_revoked(task.request.id, reason, request=task.request)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sandbox.executor import ExecutionResult
 from workers.app import app, settings
+from workers.tasks import stop_if_cancelled
 from workers.worker import batcher, track, untrack
 
 
@@ -23,6 +24,7 @@ def compose(self: Any, state: dict[str, Any]) -> dict[str, Any]:
     from worldmodel.pipeline import after_execution_prefix, compose_answer, finish_after_execution
 
     job = state["job"]
+    stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.compose", job=job["job_id"])
     try:
         response = Response.from_dict(state["response"]) if state["response"] else None

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from workers.app import app, settings
+from workers.tasks import stop_if_cancelled
 from workers.worker import batcher, track, untrack
 
 
@@ -34,6 +35,7 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Generate (stopping after </requires> in after-execution mode) and parse."""
     from worldmodel.pipeline import parse_generated
 
+    stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.generate", job=job["job_id"])
     try:
         started = time.perf_counter()

@@ -13,6 +13,7 @@ from typing import Any
 
 from sandbox.executor import Limits
 from workers.app import app, settings
+from workers.tasks import stop_if_cancelled
 from workers.worker import executor, track, untrack
 
 
@@ -22,6 +23,7 @@ def run_blocks(self: Any, state: dict[str, Any]) -> dict[str, Any]:
     from worldmodel.format import Response
     from worldmodel.pipeline import run_blocks as run
 
+    stop_if_cancelled(self, state["job"]["job_id"])
     track(self.request.id, "wm.sandbox", job=state["job"]["job_id"])
     try:
         response = Response.from_dict(state["response"]) if state["response"] else None

@@ -28,6 +28,7 @@ from celery.exceptions import Ignore
 from workers.app import app, settings
 from workers.artifacts import ArtifactStore
 from workers.jobs import is_cancelled
+from workers.tasks import mark_revoked, stop_if_cancelled
 from workers.worker import gpu_gate, track, untrack
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,7 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     from worldmodel.train.trainer import train
 
     job_id = job["job_id"]
-    if is_cancelled(self.app, job_id):
-        self.update_state(state="REVOKED", meta={"reason": "cancelled before it started"})
-        raise Ignore()
+    stop_if_cancelled(self, job_id)
     store = ArtifactStore(job.get("artifacts") or settings.artifact_url())
     run_dir = store.run_dir(job_id)
     pulled = store.pull(job_id)
@@ -104,7 +103,9 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         "worker": self.request.hostname,
     }
     if result.interrupted and stop_reason == ["cancelled"]:
-        self.update_state(state="REVOKED", meta=summary | {"reason": "cancelled"})
+        mark_revoked(
+            self, f"cancelled at step {result.steps}; checkpoint in {store.location(job_id)}"
+        )
         raise Ignore()
     if result.interrupted:
         raise TimeoutError(

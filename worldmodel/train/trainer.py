@@ -10,7 +10,8 @@ plan plus optimizer, schedule and RNG states, so `resume=True` continues bit-for
 - Schedule: linear warmup over `warmup_ratio` of the steps, then cosine decay to 0.
 - Precision: fp32 on CPU; on GPUs the base weights load in bf16 (fp16 where bf16 is missing,
   with a grad scaler) while the LoRA weights stay fp32 and the forward pass runs in autocast.
-- Validation loss after every epoch; optional early stopping on it.
+- Validation loss after every epoch (and at a max_steps stop inside an epoch); optional early
+  stopping on it.
 - Metrics: one JSON line per logged step and per evaluation in `metrics.jsonl`; a rich
   progress bar (loss, tokens/s, ETA) on stderr.
 
@@ -394,6 +395,7 @@ def train(
                     scaler.update()
                 else:
                     optimizer.step()
+                step_lr = scheduler.get_last_lr()[0]  # the rate this step used
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
@@ -407,7 +409,7 @@ def train(
                         "step": step,
                         "epoch": epoch,
                         "loss": round(step_loss, 6),
-                        "lr": scheduler.get_last_lr()[0],
+                        "lr": step_lr,
                         "tokens_per_s": round(tps, 1),
                         "data": plan_digest([r for rows in group for r in rows]),
                     }
@@ -417,7 +419,9 @@ def train(
                     window_tokens, window_start = 0, time.perf_counter()
                 progress.update(task, completed=step)
                 epoch_done = group_pos >= len(groups)
-                if epoch_done and val_examples:
+                # Validate after every epoch, and at the last step when max_steps ends the run
+                # inside an epoch, so every run reports a validation loss.
+                if (epoch_done or step >= total_steps) and val_examples:
                     val = evaluate(model, val_examples, config, device, pad_id, autocast)
                     val_losses.append(round(val, 6))
                     metrics_file.write(

@@ -127,8 +127,8 @@ def status(app: Any, job_id: str) -> dict[str, Any]:
             steps[step], _ = _state(app.AsyncResult(task_id))
         state = _overall(steps)
         progress = None
-    if cancelled and state not in ("SUCCESS", "FAILURE"):
-        state = "REVOKED"
+    if cancelled and state == "PENDING":
+        state = "REVOKED"  # nothing runs it any more; a running job says so itself when it stops
     return {
         "job_id": job_id,
         "kind": job["kind"],

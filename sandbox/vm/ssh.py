@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import struct
 import time
@@ -29,6 +30,10 @@ import paramiko
 from sandbox.executor import SandboxUnavailable
 
 GUESTD = ("127.0.0.1", 7000)
+# While a restored guest's network comes up, QEMU's port forward accepts and drops
+# connections; paramiko logs each such attempt as an error with a traceback. Every failure
+# here reaches the caller as SandboxUnavailable (with the cause), so its own log is noise.
+logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 MAX_REPLY = 64 * 1024 * 1024
 
 

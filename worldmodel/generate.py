@@ -188,7 +188,7 @@ class Generator:
         for row in output[:, width:].tolist():
             new = _until_stop(row, self.stop_ids)
             self.stats.new_tokens += len(new)
-            text = self.tokenizer.decode(new, skip_special_tokens=True)
+            text = str(self.tokenizer.decode(new, skip_special_tokens=True))
             if stop_at == "requires":
                 text = cut_after_code(text)
             texts.append(text)

@@ -131,7 +131,7 @@ def convert_gguf(gguf_path: Path, out_dir: Path) -> dict[str, float | int]:
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     loaded = time.perf_counter()
     # The weights are dequantized fp32 tensors now; the attached quantizer only blocks saving.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(out_dir)

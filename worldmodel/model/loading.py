@@ -18,7 +18,7 @@ from worldmodel.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
     import torch
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def load_model(
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     try:
-        model: PreTrainedModel = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+        model: Any = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(f"cannot load a causal LM from {folder}: {exc}") from exc
     model.to(device)

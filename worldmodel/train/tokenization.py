@@ -63,9 +63,10 @@ class Example:
 
 def render_prompt(tokenizer: PreTrainedTokenizerBase, messages: Sequence[Mapping[str, str]]) -> str:
     """The chat-template text for `messages`, ending where the assistant starts writing."""
-    return tokenizer.apply_chat_template(
+    text = tokenizer.apply_chat_template(
         [dict(m) for m in messages], tokenize=False, add_generation_prompt=True, **TEMPLATE_KWARGS
     )
+    return str(text)
 
 
 def prompt_ids(tokenizer: PreTrainedTokenizerBase, question: str, prefix: str = "") -> list[int]:
@@ -77,10 +78,12 @@ def prompt_ids(tokenizer: PreTrainedTokenizerBase, question: str, prefix: str = 
 def end_of_turn(tokenizer: PreTrainedTokenizerBase) -> str:
     """The text the template writes after an assistant message, without trailing whitespace
     (for ChatML templates: `<|im_end|>`); the tokenizer's EOS if the template writes nothing."""
-    text = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "?"}, {"role": "assistant", "content": _SENTINEL}],
-        tokenize=False,
-        **TEMPLATE_KWARGS,
+    text = str(
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": "?"}, {"role": "assistant", "content": _SENTINEL}],
+            tokenize=False,
+            **TEMPLATE_KWARGS,
+        )
     )
     suffix = text[text.rindex(_SENTINEL) + len(_SENTINEL) :].rstrip()
     return suffix or str(tokenizer.eos_token)

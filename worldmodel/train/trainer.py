@@ -458,7 +458,7 @@ def train(
 
     # --- save -----------------------------------------------------------------------------
     adapter_dir = run_dir / "adapter"
-    model.save_pretrained(adapter_dir)
+    model.save_pretrained(str(adapter_dir))
     result.adapter_dir = str(adapter_dir)
     if on_finish is not None:
         on_finish(model)

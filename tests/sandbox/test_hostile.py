@@ -270,6 +270,12 @@ CASES = [
         process_xfail=None,
     ),
     Case(
+        "reach_the_guest_daemon",
+        # The daemon that runs code as root stops listening once the host has connected.
+        lambda c: CONNECT.format(targets=[("127.0.0.1", 7000)], token=c.token),
+        _not_connected,
+    ),
+    Case(
         "egress_dns",
         lambda c: (
             "import socket\ntry:\n    print('RESOLVED', socket.getaddrinfo('example.com', 80))\n"

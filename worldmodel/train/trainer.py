@@ -198,7 +198,7 @@ def train(
     use it to check that base weights stayed frozen).
     """
     import torch
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
     from worldmodel.model.device import (
@@ -212,23 +212,7 @@ def train(
 
     # --- load -----------------------------------------------------------------------------
     run_dir = config.run_dir()
-    start_ckpt = ckpt.latest_checkpoint(run_dir)
-    if start_ckpt is not None and not config.resume:
-        raise ConfigError(
-            f"run folder {run_dir} already has checkpoints; pass --resume to continue it, or "
-            "choose another output_dir/run_name"
-        )
-    if config.resume and start_ckpt is None:
-        log.warning("resume: no checkpoint in %s, starting from step 0", run_dir)
-    saved_state: dict[str, Any] | None = None
-    trainer_state: dict[str, Any] | None = None
-    if config.resume and start_ckpt is not None:
-        saved_state, trainer_state, saved_config = ckpt.load_checkpoint(start_ckpt)
-        conflicts = resume_conflicts(saved_config, config)
-        if conflicts:
-            raise ConfigError(
-                "cannot resume bit-for-bit with changed settings:\n  " + "\n  ".join(conflicts)
-            )
+    start_ckpt, saved_state, trainer_state = _resume_point(config, run_dir)
     apply_rocm_env(config.rocm_env)
     device = resolve_device(config.device)
     threads = set_threads(config.threads) if device.type == "cpu" else None
@@ -241,60 +225,12 @@ def train(
         "training on %s (%s), dtype %s, threads %s", device, backend_name(device), dtype, threads
     )
 
-    train_records = read_records(config.train_file, config.max_train_examples)
-    train_examples, dropped = encode_records(
-        tokenizer,
-        train_records,
-        with_output=config.with_output,
-        max_len=config.max_seq_len,
-        source=config.train_file,
-    )
-    if not train_examples:
-        raise DataError(f"{config.train_file}: every example is longer than max_seq_len")
-    val_examples: list[Example] = []
-    if config.validation_file:
-        val_examples, _ = encode_records(
-            tokenizer,
-            read_records(config.validation_file),
-            with_output=config.with_output,
-            max_len=config.max_seq_len,
-            source=config.validation_file,
-        )
+    train_examples, dropped, val_examples = _load_examples(config, tokenizer)
 
     # --- set up ---------------------------------------------------------------------------
-    model.config.use_cache = False
-    if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
-    torch.manual_seed(config.seed)  # LoRA's A matrices are drawn here
-    lora = LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules=list(config.lora_targets),
-        task_type="CAUSAL_LM",
-    )
-    try:
-        model = get_peft_model(model, lora)
-    except ValueError as exc:
-        raise ConfigError(f"lora_targets: {exc}") from exc
+    model = _attach_lora(model, config)
     pad_id = int(tokenizer.pad_token_id)
-    lengths = [len(e) for e in train_examples]
-    plans = [
-        epoch_plan(
-            lengths,
-            seed=config.seed,
-            epoch=epoch,
-            max_len=config.max_seq_len,
-            batch_size=config.batch_size,
-            packing=config.packing,
-        )
-        for epoch in range(config.epochs)
-    ]
-    groups_per_epoch = [math.ceil(len(plan) / config.grad_accum) for plan in plans]
-    total_steps = sum(groups_per_epoch)
-    if config.max_steps is not None:
-        total_steps = min(total_steps, config.max_steps)
+    plans, total_steps = _plan_epochs(config, [len(e) for e in train_examples])
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup = int(total_steps * config.warmup_ratio)
@@ -467,6 +403,99 @@ def train(
         json.dumps(_summary(result, resolved, command), indent=2) + "\n"
     )
     return result
+
+
+def _resume_point(
+    config: TrainConfig, run_dir: Path
+) -> tuple[Path | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """(checkpoint, its state, its trainer state) to resume from, or Nones for a fresh run.
+
+    Refuses to overwrite a run that has checkpoints unless resuming, and refuses to resume with
+    settings that would break bit-for-bit continuation.
+    """
+    start = ckpt.latest_checkpoint(run_dir)
+    if start is not None and not config.resume:
+        raise ConfigError(
+            f"run folder {run_dir} already has checkpoints; pass --resume to continue it, or "
+            "choose another output_dir/run_name"
+        )
+    if not config.resume:
+        return None, None, None
+    if start is None:
+        log.warning("resume: no checkpoint in %s, starting from step 0", run_dir)
+        return None, None, None
+    state, trainer_state, saved_config = ckpt.load_checkpoint(start)
+    conflicts = resume_conflicts(saved_config, config)
+    if conflicts:
+        raise ConfigError(
+            "cannot resume bit-for-bit with changed settings:\n  " + "\n  ".join(conflicts)
+        )
+    return start, state, trainer_state
+
+
+def _load_examples(config: TrainConfig, tokenizer: Any) -> tuple[list[Example], int, list[Example]]:
+    """(training examples, how many were too long, validation examples)."""
+    train_examples, dropped = encode_records(
+        tokenizer,
+        read_records(config.train_file, config.max_train_examples),
+        with_output=config.with_output,
+        max_len=config.max_seq_len,
+        source=config.train_file,
+    )
+    if not train_examples:
+        raise DataError(f"{config.train_file}: every example is longer than max_seq_len")
+    val_examples: list[Example] = []
+    if config.validation_file:
+        val_examples, _ = encode_records(
+            tokenizer,
+            read_records(config.validation_file),
+            with_output=config.with_output,
+            max_len=config.max_seq_len,
+            source=config.validation_file,
+        )
+    return train_examples, dropped, val_examples
+
+
+def _attach_lora(model: Any, config: TrainConfig) -> Any:
+    """Freeze the base and wrap it with LoRA adapters (drawn from the run's seed)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    model.config.use_cache = False
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    torch.manual_seed(config.seed)  # LoRA's A matrices are drawn here
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.lora_targets),
+        task_type="CAUSAL_LM",
+    )
+    try:
+        return get_peft_model(model, lora)
+    except ValueError as exc:
+        raise ConfigError(f"lora_targets: {exc}") from exc
+
+
+def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any]], int]:
+    """Every epoch's batches (fixed by seed and epoch) and the number of optimizer steps."""
+    plans = [
+        epoch_plan(
+            lengths,
+            seed=config.seed,
+            epoch=epoch,
+            max_len=config.max_seq_len,
+            batch_size=config.batch_size,
+            packing=config.packing,
+        )
+        for epoch in range(config.epochs)
+    ]
+    total_steps = sum(math.ceil(len(plan) / config.grad_accum) for plan in plans)
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    return plans, total_steps
 
 
 def _summary(result: TrainResult, resolved: dict[str, Any], command: str | None) -> dict[str, Any]:

@@ -131,7 +131,9 @@ class Generator:
         append the assistant-side prefix (prefixes[i], may be "") and generate.
 
         Returns only the newly generated text (not the prompt, not the prefix). stop_at="end":
-        stop at EOS/end of turn; stop_at="requires": stop right after the first "</requires>".
+        stop at EOS/end of turn; stop_at="requires": stop right after the first "</requires>"
+        (or after the last `</model>` of a response that declares no requirements; see the
+        module docstring).
         """
         import torch
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
-from harness import wait_for
+from harness import WM, wait_for
 
 from workers import jobs
 
@@ -94,13 +95,31 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
     store = tmp_path / "store"
     worker_a = cluster.start_worker("gpu", "--queues", "train", box="a")
     app = cluster.app
-    job_id = jobs.submit_train(
-        app,
-        data=str(train_file),
-        base=str(tiny_model),
-        config=_config(max_steps=12, checkpoint_every=2),
-        artifacts=str(store),
+    config = tmp_path / "train.yaml"
+    config.write_text(json.dumps(_config(checkpoint_every=2)))  # JSON is YAML
+    submitted = subprocess.run(
+        [
+            WM,
+            "submit-train",
+            "--data",
+            str(train_file),
+            "--base",
+            str(tiny_model),
+            "--config",
+            str(config),
+            "--set",
+            "max_steps=12",
+            "--artifacts",
+            str(store),
+            "--json",
+        ],
+        env=cluster.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = json.loads(submitted.stdout)["job_id"]
     progress = wait_for(
         lambda: (
             (jobs.status(app, job_id)["progress"] or {}).get("loss") is not None

@@ -42,7 +42,16 @@ def wm(verbose: int) -> None:
 
 def _register() -> None:
     # Each module adds its commands to `wm`. Imports here are cheap: no torch, no celery.
-    from worldmodel.cli import data, jobs, query, sandbox, stack, train, worker  # noqa: F401
+    from worldmodel.cli import (  # noqa: F401
+        data,
+        eval,
+        jobs,
+        query,
+        sandbox,
+        stack,
+        train,
+        worker,
+    )
 
 
 _register()

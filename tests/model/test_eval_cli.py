@@ -1,0 +1,60 @@
+"""`wm eval` end to end on a real (tiny, random) model: generation, sandbox, report, default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from worldmodel.cli import wm
+
+
+def test_wm_eval_runs_both_modes_and_records_the_better_one(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    questions = tmp_path / "gsm8k-like.jsonl"
+    questions.write_text(
+        '{"question": "What is 6 times 7?", "answer": "6*7=<<6*7=42>>42\\n#### 42"}\n'
+        "{broken line\n"
+        '{"question": "What is 2 plus 2?", "answer": "#### 4"}\n'
+    )
+    report_path = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        wm,
+        [
+            "eval",
+            str(questions),
+            "--model",
+            str(tiny_model_dir),
+            "--sandbox",
+            "process",
+            "--max-new-tokens",
+            "8",
+            "--batch-size",
+            "2",
+            "--out",
+            str(report_path),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(report_path.read_text())
+    assert [r["mode"] for r in summary["reports"]] == ["plain", "after-execution"]
+    for report in summary["reports"]:
+        assert report["count"] == 2
+        assert len(report["skipped_lines"]) == 1 and ":2:" in report["skipped_lines"][0]
+        # A random model writes no tags: nothing may be counted as structured or correct.
+        assert report["metrics"]["structure"] == 0.0
+        assert report["metrics"]["correct"] == 0.0
+    assert summary["better_mode"] in ("plain", "after-execution")
+    assert "skipped" in result.stderr and ":2:" in result.stderr
+    assert json.loads(result.stdout)["reports"][0]["count"] == 2
+
+
+def test_wm_eval_without_questions_fails_clearly(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("{broken\n")
+    result = CliRunner().invoke(wm, ["eval", str(empty), "--sandbox", "process"])
+    assert result.exit_code == 1
+    assert "has no usable questions" in result.output

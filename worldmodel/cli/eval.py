@@ -1,0 +1,197 @@
+"""`wm eval`: measure a model on questions with gold answers, in one or both answer modes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from worldmodel.cli import wm
+
+_COLUMNS = (
+    ("structure", "3/3 tags"),
+    ("code_parses", "code parses"),
+    ("executed", "ran ok"),
+    ("correct", "accuracy"),
+    ("verified", "verified"),
+)
+
+
+@wm.command("eval")
+@click.argument(
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default="data/test.jsonl",
+    required=False,
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["plain", "after-execution", "both"]),
+    default="both",
+    show_default=True,
+    help="Answer mode to measure; 'both' runs each and compares them.",
+)
+@click.option("--limit", type=int, help="Evaluate at most N questions (stratified by family).")
+@click.option("--model", "model_dir", help="Base model directory (default: the bundled model).")
+@click.option("--adapter", "adapter_dir", help="LoRA adapter directory (default: bundled).")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["vm", "process"]),
+    default="vm",
+    show_default=True,
+    help="Where the model's code runs.",
+)
+@click.option("--batch-size", type=int, default=8, show_default=True, help="Questions per batch.")
+@click.option("--max-new-tokens", type=int, default=384, show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
+)
+@click.option(
+    "--record-default",
+    is_flag=True,
+    help="Record the better mode beside the adapter (worldmodel-defaults.json) for wm query.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def eval_command(
+    file: Path,
+    mode: str,
+    limit: int | None,
+    model_dir: str | None,
+    adapter_dir: str | None,
+    sandbox: str,
+    batch_size: int,
+    max_new_tokens: int,
+    out: Path | None,
+    record_default: bool,
+    as_json: bool,
+) -> None:
+    """Evaluate a model on FILE (a data split, or GSM8K-style question/answer JSONL).
+
+    Example: wm eval data/test.jsonl --limit 100 --sandbox process
+    """
+    from sandbox.executor import SandboxError
+    from sandbox.registry import get_executor
+    from worldmodel.errors import WorldModelError
+    from worldmodel.evaluate import better_mode, evaluate, load_items, stratified
+    from worldmodel.generate import GenerationConfig, Generator
+    from worldmodel.model.defaults import resolve_model
+    from worldmodel.pipeline import Pipeline
+
+    items, problems = load_items(file)
+    for problem in problems:
+        click.echo(f"skipped {problem}", err=True)
+    if not items:
+        raise click.ClickException(f"{file} has no usable questions")
+    items = stratified(items, limit)
+    modes = ["plain", "after-execution"] if mode == "both" else [mode]
+    try:
+        choice = resolve_model(model_dir, adapter_dir, None)
+        if choice.note:
+            click.echo(f"note: {choice.note}", err=True)
+        generator = Generator(
+            choice.model_dir,
+            choice.adapter_dir,
+            config=GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size),
+        )
+        executor = get_executor(sandbox)
+        reports = []
+        try:
+            for each in modes:
+                pipeline = Pipeline(generator, executor, mode=each)  # type: ignore[arg-type]
+                with _progress(f"{each}", len(items), quiet=as_json) as advance:
+                    reports.append(
+                        evaluate(
+                            pipeline,
+                            items,
+                            batch_size=batch_size,
+                            source=str(file),
+                            skipped_lines=problems,
+                            on_progress=advance,
+                        )
+                    )
+        finally:
+            executor.close()
+    except (WorldModelError, SandboxError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    best = better_mode(reports)
+    summary = {
+        "model": choice.model_dir,
+        "adapter": choice.adapter_dir,
+        "sandbox": sandbox,
+        "better_mode": best,
+        "reports": [report.to_dict() for report in reports],
+    }
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if record_default:
+        if not choice.adapter_dir:
+            raise click.ClickException("--record-default needs an adapter to record beside")
+        target = Path(choice.adapter_dir) / "worldmodel-defaults.json"
+        target.write_text(
+            json.dumps(
+                {
+                    "mode": best,
+                    "measured_by": f"wm eval {file} --limit {limit} --sandbox {sandbox}",
+                    "verified": {r.mode: r.metrics["verified"] for r in reports},
+                    "accuracy": {r.mode: r.metrics["correct"] for r in reports},
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    if as_json:
+        for report in summary["reports"]:
+            report.pop("items", None)
+        click.echo(json.dumps(summary, indent=2))
+        return
+    _print_reports(reports, best)
+
+
+def _progress(label: str, total: int, *, quiet: bool):  # type: ignore[no-untyped-def]
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    @contextmanager
+    def manager():  # type: ignore[no-untyped-def]
+        if quiet:
+            yield lambda done, _total: None
+            return
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as progress:
+            task = progress.add_task(label, total=total)
+            yield lambda done, _total: progress.update(task, completed=done)
+
+    return manager()
+
+
+def _print_reports(reports, best: str) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    for report in reports:
+        table = Table(title=f"{report.mode} mode — {report.count} questions from {report.source}")
+        table.add_column("group")
+        table.add_column("n", justify="right")
+        for _, heading in _COLUMNS:
+            table.add_column(heading, justify="right")
+        rows = [("all", report.metrics)]
+        rows += [(f"family {k}", v) for k, v in report.by_family.items()]
+        rows += [(f"holdout {k}", v) for k, v in report.by_holdout.items()]
+        for name, rates in rows:
+            table.add_row(
+                name, str(int(rates["count"])), *(f"{rates[key]:.1%}" for key, _ in _COLUMNS)
+            )
+        console.print(table)
+        console.print(f"mean latency {report.mean_latency_s:.2f}s per question")
+    if len(reports) > 1:
+        console.print(f"better mode (verified rate): [bold]{best}[/bold]")

@@ -99,6 +99,15 @@ def _on_worker_ready(sender: Any = None, **_: Any) -> None:
     recovery.start(sender.app, sender.hostname, _settings_of(sender).heartbeat_ttl_s)
 
 
+@signals.worker_shutting_down.connect
+def _on_worker_shutting_down(**_: Any) -> None:
+    # Warm shutdown waits for running tasks; a training job sees this at its next step,
+    # checkpoints and puts itself back on the queue instead of holding the stop for hours.
+    from workers.worker import mark_stopping
+
+    mark_stopping()
+
+
 @signals.worker_shutdown.connect
 def _on_worker_shutdown(**_: Any) -> None:
     recovery.stop()

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _warm: dict[str, Any] = {"batcher": None, "executor": None, "loaded_s": None}
 _lock = threading.Lock()
+_stopping = threading.Event()
 _current: dict[str, dict[str, Any]] = {}
 """Task id -> what this worker is doing for it (shown by `wm workers`)."""
 
@@ -153,6 +154,15 @@ def executor(settings: WorkerSettings) -> Any:
                 options["pool_size"] = int(os.environ["WM_POOL_SIZE"])
             _warm["executor"] = get_executor(settings.sandbox_backend, **options)
         return _warm["executor"]
+
+
+def mark_stopping() -> None:
+    """The worker was asked to stop (SIGTERM): long jobs checkpoint and hand themselves back."""
+    _stopping.set()
+
+
+def stopping() -> bool:
+    return _stopping.is_set()
 
 
 def track(task_id: str, name: str, **facts: Any) -> None:

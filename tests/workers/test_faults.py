@@ -135,3 +135,23 @@ def test_a_message_lost_between_brpop_and_unacked_is_sent_again(cluster):
     _assert_each_step_succeeded_once(cluster, [job_id])
     logs = "".join(w.log.read_text() for w in cluster.workers)
     assert "step sandbox was lost in transit; sent it again" in logs
+
+
+def test_a_stopping_worker_finishes_its_running_query(cluster):
+    # Warm shutdown (SIGTERM, as systemd sends): the running generation completes, then the
+    # worker exits; the rest of the chain runs elsewhere. Nothing is lost or run twice.
+    gpu_a = cluster.start_worker("gpu", box="a", WM_TEST_DELAY_S="3")
+    cluster.start_worker("sandbox", box="a")
+    app = cluster.app
+    job_id = jobs.submit_query(app, "What is 3 * 3?")
+    wait_for(
+        lambda: any(g["event"] == "start" and g["pid"] == gpu_a.pid for g in cluster.generations()),
+        30,
+        "generation to start on worker a",
+    )
+    gpu_a.stop(timeout_s=30)
+    assert gpu_a.proc.returncode == 0
+    cluster.start_worker("gpu", box="b", WM_TEST_DELAY_S="0")
+    answer = jobs.result(app, job_id, wait=True, timeout_s=60)
+    assert answer["final"] == "9" and answer["workers"]["generate"] == "cpu@a"
+    _assert_each_step_succeeded_once(cluster, [job_id])

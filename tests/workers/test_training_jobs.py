@@ -150,7 +150,8 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
     trained = [s for s in cluster.successes() if s["event"] == "success"]
     assert [s["task"] for s in trained] == ["wm.train"]  # finished exactly once
 
-    # Cancel: a long job stops at its next step, keeps a checkpoint, and frees the worker.
+    # A stopping worker (SIGTERM) checkpoints a long job and hands it back; another worker
+    # resumes it. Then cancel: it stops at its next step, keeps a checkpoint, frees the worker.
     long_id = jobs.submit_train(
         app,
         data=str(train_file),
@@ -159,18 +160,30 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
         artifacts=str(store),
     )
     wait_for(lambda: jobs.status(app, long_id)["state"] == "PROGRESS", 120, "the long job")
+    worker_b.stop(timeout_s=60)
+    assert worker_b.proc.returncode == 0
+    handed_back = sorted((store / long_id / "checkpoints").glob("step-*/state.json"))
+    assert handed_back and jobs.status(app, long_id)["state"] != "SUCCESS"
+    worker_c = cluster.start_worker("gpu", "--queues", "train", box="c")
+    first = json.loads(handed_back[-1].read_text())["step"]
+    wait_for(
+        lambda: (jobs.status(app, long_id)["progress"] or {}).get("step", 0) > first,
+        120,
+        "worker c to resume the long job",
+    )
     assert jobs.cancel(app, long_id)["cancelled"]
     wait_for(lambda: jobs.status(app, long_id)["state"] == "REVOKED", 60, "the cancel")
-    assert list((store / long_id / "checkpoints").glob("step-*/state.json"))
     idle = wait_for(
         lambda: [
             w
             for w in jobs.workers(app, timeout_s=0.5)
-            if w["name"] == worker_b.name and not w["active"]
+            if w["name"] == worker_c.name and not w["active"]
         ],
         30,
-        "worker b to be idle",
+        "worker c to be idle",
     )
     assert idle
     with pytest.raises(jobs.JobError, match="cancelled at step"):
         jobs.result(app, long_id)
+    resumed = [line for line in worker_c.log.read_text().splitlines() if "resuming from" in line]
+    assert resumed, "worker c did not resume from the handed-back checkpoint"

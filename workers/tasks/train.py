@@ -9,7 +9,9 @@ after every optimizer step, is where this task:
   read from the run's `metrics.jsonl` (the trainer writes it every `log_every` steps);
 - pushes new checkpoints to a mirrored store;
 - lets waiting generation batches use the GPU (`GpuGate.yield_to_generation`);
-- stops, with a checkpoint, when the job is cancelled (`wm cancel`) or near its time limit.
+- stops, with a checkpoint, when the job is cancelled (`wm cancel`), near its time limit, or
+  when its worker is asked to stop (SIGTERM): then the job goes back on the queue (`Reject`
+  with requeue) and any worker resumes it from that checkpoint.
 
 The total step count is `max_steps` when set, else read from the first checkpoint's summary;
 before that, ETA is unknown (None). This module does not generate or execute.
@@ -23,13 +25,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from celery.exceptions import Ignore
+from celery.exceptions import Ignore, Reject
 
 from workers.app import app, settings
 from workers.artifacts import ArtifactStore
 from workers.jobs import is_cancelled
 from workers.tasks import mark_revoked, stop_if_cancelled
-from workers.worker import gpu_gate, track, untrack
+from workers.worker import gpu_gate, stopping, track, untrack
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,9 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         if self.request.id in worker_state.revoked or is_cancelled(self.app, job_id):
             stop_reason.append("cancelled")
             return True
+        if stopping():
+            stop_reason.append("worker stopping")
+            return True
         if time.monotonic() > deadline:
             stop_reason.append("time limit")
             return True
@@ -107,6 +112,9 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             self, f"cancelled at step {result.steps}; checkpoint in {store.location(job_id)}"
         )
         raise Ignore()
+    if result.interrupted and stop_reason == ["worker stopping"]:
+        # Back on the queue (acks_late: reject + requeue); any worker resumes from the checkpoint.
+        raise Reject(f"worker stopping at step {result.steps}; checkpoint saved", requeue=True)
     if result.interrupted:
         raise TimeoutError(
             f"training job {job_id} reached its time limit at step {result.steps}; its "

@@ -42,3 +42,18 @@ def get_executor(name: str = DEFAULT_BACKEND, **options: Any) -> Executor:
     raise SandboxUnavailable(
         f"unknown sandbox backend {name!r}; choose one of {', '.join(BACKENDS)}"
     )
+
+
+def provided_modules(executor: Executor) -> frozenset[str] | None:
+    """The Python modules `executor` is known to provide, or None when it cannot say.
+
+    The VM backend answers from its image's manifest (each module was imported inside the
+    guest at build time); the process and host backends share the host's interpreter, whose
+    modules are whatever is installed, so they return None.
+    """
+    paths = getattr(executor, "paths", None)
+    if getattr(executor, "name", None) != "vm" or paths is None:
+        return None
+    from sandbox.vm.image import manifest_modules
+
+    return manifest_modules(paths.root)

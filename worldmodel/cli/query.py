@@ -47,7 +47,11 @@ SANDBOX_CHOICES = ("vm", "process")
     help="plain: the model answers before its code runs; after-execution: it answers "
     "after seeing the output. Default: the better one measured by `wm eval`.",
 )
+@click.option("--max-new-tokens", type=int, default=384, show_default=True)
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per block.")
+@click.option(
+    "-i", "--interactive", is_flag=True, help="Ask questions in a loop (model stays loaded)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 def query(
     question: str | None,
@@ -57,7 +61,9 @@ def query(
     sandbox: str,
     no_sandbox: bool,
     mode: str | None,
+    max_new_tokens: int,
     timeout: float,
+    interactive: bool,
     as_json: bool,
 ) -> None:
     """Answer QUESTION with verified, executed code.
@@ -65,16 +71,15 @@ def query(
     Example: wm query "What is 15% of 200?"
     """
     from sandbox.executor import Limits, SandboxError
+    from sandbox.registry import get_executor, provided_modules
     from worldmodel.errors import WorldModelError
+    from worldmodel.format import DEFAULT_ALLOWED_MODULES
     from worldmodel.pipeline import FixedCompleter, Pipeline
 
-    if question is None:
-        if sys.stdin.isatty():
-            raise click.UsageError("give a QUESTION (or pipe one on stdin)")
-        question = sys.stdin.read().strip()
-    if not question:
-        raise click.UsageError("the question is empty")
-    backend = "host" if no_sandbox else sandbox
+    if interactive and response_file is not None:
+        raise click.UsageError("--interactive generates answers; it cannot use --response-file")
+    if not interactive:
+        question = _read_question(question)
     if no_sandbox:
         click.secho(
             "warning: --no-sandbox runs model-written code directly on this host.",
@@ -88,36 +93,67 @@ def query(
             completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
             chosen_mode = "plain"
         else:
-            completer, chosen_mode = _model_completer(model_dir, adapter_dir, mode)
-        executor = _executor(backend)
+            completer, chosen_mode = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
+        executor = get_executor("host" if no_sandbox else sandbox)
         try:
             pipeline = Pipeline(
                 completer,
                 executor,
                 mode=chosen_mode,  # type: ignore[arg-type]
                 limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
+                allowed_modules=provided_modules(executor) or DEFAULT_ALLOWED_MODULES,
             )
-            answer = pipeline.answer(question)
+            if interactive:
+                _repl(pipeline, as_json)
+                return
+            assert question is not None
+            _show(pipeline.answer(question), as_json)
         finally:
             executor.close()
     except (WorldModelError, SandboxError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _read_question(question: str | None) -> str:
+    if question is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give a QUESTION (or pipe one on stdin)")
+        question = sys.stdin.read()
+    question = question.strip()
+    if not question:
+        raise click.UsageError("the question is empty")
+    return question
+
+
+def _show(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
         print_answer(answer)
 
 
-def _executor(backend: str):  # type: ignore[no-untyped-def]
-    from sandbox.registry import get_executor
+def _repl(pipeline, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    click.echo("Ask a question (empty line or Ctrl-D to quit).", err=True)
+    while True:
+        click.echo("? ", nl=False, err=True)  # the prompt goes to stderr: stdout stays data
+        try:
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
+        if not line.strip():
+            click.echo("", err=True)
+            return
+        _show(pipeline.answer(line.strip()), as_json)
 
-    return get_executor(backend)
 
-
-def _model_completer(model_dir: str | None, adapter_dir: str | None, mode: str | None):  # type: ignore[no-untyped-def]
+def _model_completer(  # type: ignore[no-untyped-def]
+    model_dir: str | None, adapter_dir: str | None, mode: str | None, max_new_tokens: int
+):
+    from worldmodel.generate import GenerationConfig, Generator
     from worldmodel.model.defaults import resolve_model
 
     choice = resolve_model(model_dir, adapter_dir, mode)
-    from worldmodel.generate import Generator
-
-    return Generator(choice.model_dir, choice.adapter_dir), choice.mode
+    if choice.note:
+        click.secho(f"note: {choice.note}", fg="yellow", err=True)
+    config = GenerationConfig(max_new_tokens=max_new_tokens)
+    return Generator(choice.model_dir, choice.adapter_dir, config=config), choice.mode

@@ -60,6 +60,7 @@ from typing import NamedTuple
 from worldmodel.errors import DataError, FormatError
 
 __all__ = [
+    "BUILTINS_REQUIREMENT",
     "DEFAULT_ALLOWED_MODULES",
     "Requirement",
     "Response",
@@ -73,6 +74,9 @@ __all__ = [
 # Python modules the sandbox guest provides. The VM image's manifest is built to match this.
 DEFAULT_ALLOWED_MODULES: frozenset[str] = frozenset(
     {
+        # "python:builtins" is what code that imports nothing declares, so that every
+        # response carries a <requires> block (see BUILTINS_REQUIREMENT)
+        "builtins",
         # stdlib
         "math", "statistics", "json", "csv", "datetime", "re", "fractions", "decimal",
         "random", "itertools", "collections", "functools", "string", "os", "pathlib", "time",
@@ -112,6 +116,13 @@ class Requirement:
 
     def __str__(self) -> str:
         return f"{self.language}:{self.module}"
+
+
+BUILTINS_REQUIREMENT = Requirement("python", "builtins")
+"""What code that imports nothing declares: `<requires>python:builtins</requires>`.
+
+Every response carries a `<requires>` block, so its presence is a reliable structure signal
+(and a model never has to learn when to leave it out)."""
 
 
 @dataclass(frozen=True)

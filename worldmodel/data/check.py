@@ -94,8 +94,11 @@ def _static_problems(
     modules = [r.module for r in response.requirements if r.language == "python"]
     req_problems = check_requirements(response, DEFAULT_ALLOWED_MODULES)
     req_problems += requirement_problems(code, modules, DEFAULT_ALLOWED_MODULES)
-    if modules and not score.requires:
-        req_problems.append("malformed <requires> block")
+    if not score.requires:
+        req_problems.append(
+            "missing or malformed <requires> block (code that imports nothing declares "
+            "python:builtins)"
+        )
     problems.extend(problem("requirements", p) for p in req_problems)
     if not response.answer.strip():
         problems.append(problem("format", "no prose answer after the blocks"))

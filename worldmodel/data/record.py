@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worldmodel.format import Requirement, Response, render
+from worldmodel.format import BUILTINS_REQUIREMENT, Requirement, Response, render
 
 SPLITS = ("train", "validation", "test")
 HOLDOUTS = (None, "values", "phrasing")
@@ -86,7 +86,9 @@ def response_of(example: Example, output: str) -> Response:
     return Response(
         reasoning=example.reasoning,
         code=(example.code,),
-        requirements=tuple(Requirement("python", m) for m in example.requires),
+        # Code that imports nothing still declares <requires>python:builtins</requires>.
+        requirements=tuple(Requirement("python", m) for m in example.requires)
+        or (BUILTINS_REQUIREMENT,),
         answer=answer,
     )
 

@@ -14,8 +14,9 @@ The comparison rule lives in one function, `matches(stdout, expected, check)`:
   OS, CPU count, today's year); `PREDICATES[name]` decides using `expected` as its argument and
   values computed here, independently of the code.
 
-`verify_example` also checks the code's imports against its `<requires>` (they must be equal)
-and against the sandbox's allowed modules. Failures are data (`Verdict`), never exceptions.
+`verify_code` also checks the code's imports against its `<requires>` (they must be equal,
+`python:builtins` standing for "imports nothing") and against the sandbox's allowed modules.
+Failures are data (`Verdict`), never exceptions.
 This module does not generate examples or write files.
 """
 
@@ -29,6 +30,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sandbox.executor import ExecutionResult, Executor, Limits
+from worldmodel.format import BUILTINS_REQUIREMENT
 
 VERIFY_LIMITS = Limits(wall_time_s=10.0, cpu_time_s=10.0, memory_mb=512)
 """Limits for running one example; generous, since examples are small and CPUs are shared."""
@@ -126,12 +128,13 @@ def requirement_problems(
     if isinstance(imports, str):
         return [imports]
     problems = []
-    declared = set(requires)
+    # "builtins" is the explicit "imports nothing" declaration; it is never imported.
+    declared = set(requires) - {BUILTINS_REQUIREMENT.module}
     if imports - declared:
         problems.append(f"imports {', '.join(sorted(imports - declared))} not listed in <requires>")
     if declared - imports:
         problems.append(f"<requires> lists {', '.join(sorted(declared - imports))} never imported")
-    unknown = sorted(m for m in declared if m not in allowed)
+    unknown = sorted(m for m in set(requires) if m not in allowed)
     if unknown:
         problems.append(f"modules not allowed in the sandbox: {', '.join(unknown)}")
     return problems

@@ -13,6 +13,7 @@ setup-dev:
 	bash ops/setup.sh --dev
 
 demo: setup
+	$(VENV)/bin/wm sandbox build-image
 	$(VENV)/bin/wm query "$(QUESTION)"
 
 lint:

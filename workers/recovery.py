@@ -6,12 +6,12 @@ timeout must be longer than the longest job (hours, for training), so on its own
 with `kill -9` would hold its jobs for hours. This module closes that gap:
 
 - every worker process keeps a heartbeat key `wm:alive:<owner>` alive with a short TTL;
-- when a worker receives a message it records `delivery_tag -> owner` in `wm:owners`, and
-  removes the entry when the task has run;
-- a reaper thread in every worker looks for owners whose heartbeat has expired and puts their
-  messages back on their queues, in one WATCHed transaction that also checks the owner is
-  still the dead one (so two reapers never requeue one message twice). The message is marked
-  redelivered, so a step that had in fact finished is deduplicated by
+- when a worker receives a message it records `delivery_tag -> owner` in `wm:owners`;
+- a reaper thread in every worker looks for owners whose heartbeat has stayed expired (two
+  looks half a grace period apart; never itself) and puts their messages back on their queues,
+  in one WATCHed transaction that also checks the owner is still the dead one and its
+  heartbeat still absent (so two reapers never requeue one message twice). The message is
+  marked redelivered, so a step that had in fact finished is deduplicated by
   `worker_deduplicate_successful_tasks`.
 
 The owner is `<hostname>/<pid>/<random>`, so a worker restarted under the same name is a new
@@ -109,7 +109,7 @@ def reap_once(app: Any, client: Any, grace_s: float) -> list[str]:
         if tag not in held:  # acked: forget it, unless someone claimed it since we looked
             client.eval(_FORGET, 1, OWNERS_KEY, tag, owner)
             del owners[tag]
-    dead = {owner for owner in set(owners.values()) if not client.exists(ALIVE_PREFIX + owner)}
+    dead = _confirmed_dead(client, set(owners.values()), confirm_s=grace_s / 2)
     unowned = [
         tag.decode()
         for tag in client.zrangebyscore("unacked_index", 0, time.time() - grace_s)
@@ -130,6 +130,29 @@ def reap_once(app: Any, client: Any, grace_s: float) -> list[str]:
     return restored
 
 
+_suspects: dict[str, float] = {}
+"""Owner -> when its heartbeat was first seen missing (monotonic seconds)."""
+
+
+def _confirmed_dead(client: Any, owners: set[str], confirm_s: float) -> set[str]:
+    """Owners whose heartbeat has been missing on looks at least `confirm_s` apart.
+
+    One missing heartbeat is not enough: a worker whose threads were starved for a moment (a
+    long import holding the GIL on a loaded box) would otherwise have its running jobs handed
+    to a second worker. This process never counts itself as dead: it is running this code.
+    """
+    now = time.monotonic()
+    dead = set()
+    for owner in owners:
+        if owner == _state["owner"] or client.exists(ALIVE_PREFIX + owner):
+            _suspects.pop(owner, None)
+            continue
+        first = _suspects.setdefault(owner, now)
+        if now - first >= confirm_s:
+            dead.add(owner)
+    return dead
+
+
 def _restore(channel: Any, tag: str, dead_owner: str | None) -> bool:
     """Put one message back on its queue if `dead_owner` (None: nobody) still holds it.
 
@@ -144,8 +167,9 @@ def _restore(channel: Any, tag: str, dead_owner: str | None) -> bool:
         restored.clear()
         holder = pipe.hget(OWNERS_KEY, tag)
         payload = pipe.hget(channel.unacked_key, tag)
+        revived = dead_owner is not None and pipe.exists(ALIVE_PREFIX + dead_owner)
         pipe.multi()
-        if (holder.decode() if holder is not None else None) != dead_owner:
+        if revived or (holder.decode() if holder is not None else None) != dead_owner:
             return
         pipe.hdel(OWNERS_KEY, tag)
         pipe.zrem(channel.unacked_index_key, tag)
@@ -157,7 +181,10 @@ def _restore(channel: Any, tag: str, dead_owner: str | None) -> bool:
             restored.append(True)
 
     with channel.conn_or_acquire() as redis_client:
-        redis_client.transaction(transaction, channel.unacked_key, OWNERS_KEY)
+        watched = [channel.unacked_key, OWNERS_KEY]
+        if dead_owner is not None:
+            watched.append(ALIVE_PREFIX + dead_owner)  # a heartbeat now aborts the requeue
+        redis_client.transaction(transaction, *watched)
     return bool(restored)
 
 

@@ -78,6 +78,8 @@ def _run(model: Any, batches: list[Any], threads: int) -> dict[str, float]:
         "computed_tokens": computed,
         "useful_tokens_per_s": round(useful / seconds, 1),
         "computed_tokens_per_s": round(computed / seconds, 1),
+        # Load-independent: the share of computed positions that are real tokens.
+        "useful_fraction": round(useful / computed, 3),
     }
 
 
@@ -148,6 +150,10 @@ def main() -> None:
     print(
         f"padded  threads={first}: {numbers['useful_tokens_per_s']:8.1f} useful tok/s "
         f"({numbers['computed_tokens_per_s']:.1f} computed)"
+    )
+    print(
+        f"useful share of computed tokens: packed {report['packed'][first]['useful_fraction']}, "
+        f"padded {numbers['useful_fraction']} (independent of machine load)"
     )
     print(
         f"packing vs padding to {args.seq_len}: "

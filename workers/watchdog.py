@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -38,10 +39,11 @@ def check_once(app: Any, client: Any, grace_s: float) -> list[str]:
     if not client.set(LOCK_KEY, "1", nx=True, px=int(max(grace_s, 1) * 1000)):
         return []  # another worker is doing this pass
     resent: list[str] = []
+    waiting = _waiting_ids(client)
     for raw in client.smembers(ACTIVE_KEY):
         job_id = raw.decode()
         try:
-            task_id = _check_job(app, client, job_id, grace_s)
+            task_id = _check_job(app, client, job_id, grace_s, waiting)
         except Exception as exc:  # one bad record must not stop the others being checked
             log.warning("watchdog could not check job %s: %s", job_id, exc)
             continue
@@ -50,7 +52,7 @@ def check_once(app: Any, client: Any, grace_s: float) -> list[str]:
     return resent
 
 
-def _check_job(app: Any, client: Any, job_id: str, grace_s: float) -> str | None:
+def _check_job(app: Any, client: Any, job_id: str, grace_s: float, waiting: set[str]) -> str | None:
     from workers.jobs import CANCEL_PREFIX, JOB_PREFIX, query_task_ids
     from workers.routes import step_options
 
@@ -59,6 +61,7 @@ def _check_job(app: Any, client: Any, job_id: str, grace_s: float) -> str | None
         client.srem(ACTIVE_KEY, job_id)
         return None
     job = json.loads(raw)
+    pending: list[tuple[str, str, dict[str, object]]]
     if job["kind"] == "train":
         pending = [("train", job_id, {"queue": "train"})]
     else:
@@ -72,8 +75,8 @@ def _check_job(app: Any, client: Any, job_id: str, grace_s: float) -> str | None
         client.srem(ACTIVE_KEY, job_id)
         return None
     first = next(i for i, state in enumerate(states) if state != "SUCCESS")
-    step, task_id, options = pending[first]
-    if states[first] != "PENDING" or _present(client, task_id, str(options["queue"])):
+    step, task_id, _ = pending[first]
+    if states[first] != "PENDING" or task_id in waiting:
         client.hdel(MISSING_KEY, task_id)
         return None
     seen = client.hget(MISSING_KEY, task_id)
@@ -91,15 +94,23 @@ def _check_job(app: Any, client: Any, job_id: str, grace_s: float) -> str | None
     return task_id
 
 
-def _present(client: Any, task_id: str, queue: str) -> bool:
-    """Whether a message for `task_id` waits in `queue` (any priority) or is unacked."""
-    needles = (f'"id": "{task_id}"'.encode(), f'"id":"{task_id}"'.encode())
-    lists = [queue, *(f"{queue}:{p}" for p in range(1, 10))]
-    for key in lists:
-        for item in client.lrange(key, 0, -1):
-            if any(n in item for n in needles):
-                return True
-    return any(any(n in item for n in needles) for item in client.hvals("unacked"))
+_ID = re.compile(rb'"id": ?"([^"]+)"')
+
+
+def _waiting_ids(client: Any) -> set[str]:
+    """Task ids of every message waiting in a queue (any priority) or held unacked."""
+    from workers.settings import QUEUES
+
+    keys = [key for queue in QUEUES for key in (queue, *(f"{queue}:{p}" for p in range(1, 10)))]
+    pipe = client.pipeline()
+    for key in keys:
+        pipe.lrange(key, 0, -1)
+    pipe.hvals("unacked")
+    found: set[str] = set()
+    for items in pipe.execute():
+        for item in items:
+            found.update(match.decode() for match in _ID.findall(item))
+    return found
 
 
 def _resend(

@@ -2,13 +2,14 @@
 
 Run from the repository root:
 
-    python bench/bench_data.py                 # 3 runs, 2 examples per template, 200 GSM8K
+    python bench/bench_data.py                 # 3 runs, --per-template 2, 200 GSM8K lines
     python bench/bench_data.py --runs 5 --per-template 4 --gsm8k-limit 400 --workers 4
 
 Each run builds into a fresh temp folder with `worldmodel.data.build.build` (generation,
 GSM8K conversion, sandboxed verification of every example, splitting, writing), and the
 script prints the median wall time and examples/s, plus generation-only time so the cost of
-verification (process-sandbox runs) is visible.
+verification (process-sandbox runs) is visible. A template yields at least one example per
+split kind (5 in all), so --per-template below 5 still gives about 5 per template.
 """
 
 from __future__ import annotations

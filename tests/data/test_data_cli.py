@@ -92,3 +92,21 @@ def test_build_is_byte_identical_for_a_seed(tmp_path: Path) -> None:
     assert not any(k.startswith("verify") for k in report["rejected"]), report["rejected"]
     for name in ("train.jsonl", "validation.jsonl", "test.jsonl", "manifest.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_every_response_declares_requires_and_check_flags_a_missing_one(tmp_path: Path) -> None:
+    records = _good_records(40)
+    texts = [r["messages"][1]["content"] for r in records]
+    assert all("<requires>python:" in t for t in texts)
+    plain = next(
+        r for r in records if "<requires>python:builtins</requires>" in r["messages"][1]["content"]
+    )
+    stripped = json.loads(json.dumps(plain))
+    stripped["messages"][1]["content"] = stripped["messages"][1]["content"].replace(
+        "<requires>python:builtins</requires>\n", ""
+    )
+    path = _write(tmp_path / "norequires.jsonl", [json.dumps(plain), json.dumps(stripped)])
+    result = CliRunner().invoke(wm, ["data", "check", "--no-run", str(path)])
+    assert result.exit_code == 1, result.output
+    assert f"{path}:2: requirements" in result.output and "<requires>" in result.output
+    assert f"{path}:1:" not in result.output

@@ -157,8 +157,7 @@ def build_command(
         table.add_row(f"verified: {source_name}", str(n))
     for reason, n in sorted(report.rejected.items()):
         table.add_row(f"rejected: {reason}", str(n))
-    table.add_row("gsm8k converted but not sampled (--gsm8k-limit)",
-                  str(report.gsm8k_not_sampled))
+    table.add_row("gsm8k converted but not sampled (--gsm8k-limit)", str(report.gsm8k_not_sampled))
     table.add_row("generator shortfalls", str(len(report.shortfalls)))
     console.print(table)
     for line in report.shortfalls:

@@ -70,6 +70,7 @@ class WorkerSettings:
     )
     model: str = _f("bundled", "base model directory for generation, or 'bundled'")
     adapter: str = _f("", "LoRA adapter directory for generation; '' for none")
+    max_new_tokens: int = _f(384, "upper bound on generated tokens per question")
     mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
     hooks: str = _f("", "comma-separated modules every worker imports at start (signals)")
@@ -92,6 +93,8 @@ class WorkerSettings:
                 found.append(f"{name}: must be >= 2 seconds")
         if self.batch_size < 1:
             found.append("batch_size: must be >= 1")
+        if self.max_new_tokens < 1:
+            found.append("max_new_tokens: must be >= 1")
         if self.batch_wait_s < 0:
             found.append("batch_wait_s: must be >= 0")
         if self.heartbeat_ttl_s < 1:

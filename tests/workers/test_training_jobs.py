@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -171,8 +172,18 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
         120,
         "worker c to resume the long job",
     )
+    follow = subprocess.Popen(
+        [WM, "status", long_id, "--follow"],
+        env=cluster.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # the live view is running
     assert jobs.cancel(app, long_id)["cancelled"]
     wait_for(lambda: jobs.status(app, long_id)["state"] == "REVOKED", 60, "the cancel")
+    shown, _ = follow.communicate(timeout=60)  # the live view ends with the job
+    assert follow.returncode == 0 and f"{long_id}: REVOKED" in shown
     idle = wait_for(
         lambda: [
             w
@@ -194,3 +205,31 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
         f"Task wm.train[{job_id}] received"
     )
     assert received == 1
+
+
+def test_the_real_generator_loads_once_in_a_worker_and_answers_through_the_queue(
+    cluster, tiny_model
+):
+    # The default completer (worldmodel.generate.Generator) with a random tiny model: its text
+    # is gibberish, so the answer is unverifiable, but it flows through every step for real.
+    worker = cluster.start_worker(
+        "gpu",
+        box="real",
+        WM_COMPLETER="workers.tasks.generate:model_completer",
+        WM_MODEL=str(tiny_model),
+        WM_MAX_NEW_TOKENS="24",
+        HF_HUB_OFFLINE="1",
+    )
+    cluster.start_worker("sandbox", box="real")
+    app = cluster.app
+    info = {w["name"]: w for w in jobs.workers(app)}[worker.name]
+    assert info["model_loaded"] and info["torch_imported"]  # loaded at start, kept warm
+    ids = [jobs.submit_query(app, f"What is {n} + 1?", job_class="batch") for n in range(3)]
+    answers = [jobs.result(app, j, wait=True, timeout_s=180) for j in ids]
+    for answer in answers:
+        assert answer["workers"]["generate"] == worker.name
+        assert answer["verification"]["status"] in ("unverifiable", "mismatch")
+        assert answer["problems"]  # the gibberish is reported, not hidden
+    after = {w["name"]: w for w in jobs.workers(app)}[worker.name]
+    assert after["pid"] == info["pid"] and after["model_load_s"] == info["model_load_s"]
+    assert sum(after["batches"]) == 3  # three generations, by the one model loaded at start

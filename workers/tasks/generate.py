@@ -26,7 +26,9 @@ def model_completer(settings_: Any) -> Any:
     return Generator(
         settings_.model,
         settings_.adapter or None,
-        config=GenerationConfig(batch_size=settings_.batch_size),
+        config=GenerationConfig(
+            batch_size=settings_.batch_size, max_new_tokens=settings_.max_new_tokens
+        ),
     )
 
 

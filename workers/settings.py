@@ -215,7 +215,10 @@ def celery_config(settings: WorkerSettings) -> dict[str, Any]:
         "task_track_started": True,
         # A lost Redis connection means our acks can no longer land; cancel and requeue.
         "worker_cancel_long_running_tasks_on_connection_loss": True,
-        # A stopping worker gets this long to finish, then hands its unfinished jobs back.
+        # Soft shutdown (Celery 5.5): a stopping prefork worker gets this long to finish, then
+        # requeues what is unfinished. The thread pools `wm worker` runs wait for running tasks
+        # instead (each bounded by its own limit), and a training job checkpoints and puts
+        # itself back on the queue at its next step (`tasks.train`).
         "worker_soft_shutdown_timeout": settings.soft_shutdown_s,
         "worker_enable_soft_shutdown_on_idle": True,
         # The connection is retried at worker start-up and after a Redis restart.

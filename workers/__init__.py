@@ -1,4 +1,8 @@
-"""Celery app, routes, settings and thin tasks that call `worldmodel` and `sandbox`.
+"""The distributed job system: one Celery app on Redis, its settings, routes and thin tasks.
 
-Filled by the distributed-system issue.
+`app` (the Celery app), `settings` (every setting, with why), `routes` (task -> queue),
+`tasks/` (generate, sandbox, compose, train), `worker` (start-up, pinning, warm objects),
+`batching` (questions generated together), `recovery` and `watchdog` (no accepted job lost),
+`jobs` (the client side), `artifacts` (where training writes). The core library never imports
+this package.
 """

@@ -51,6 +51,7 @@ def _register() -> None:
         stack,
         train,
         worker,
+        workflow,
     )
 
 

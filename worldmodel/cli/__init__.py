@@ -44,7 +44,7 @@ def _register() -> None:
     # Each module adds its commands to `wm`. Imports here are cheap: no torch, no celery.
     from worldmodel.cli import (  # noqa: F401
         data,
-        eval,
+        evaluate,
         jobs,
         query,
         sandbox,

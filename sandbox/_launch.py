@@ -147,11 +147,19 @@ def _make_host_dirs_private(cfg: dict, applied: dict) -> None:
         applied["workdir"] = f"tmpfs, {int(cfg['disk_mb'])} MiB"
     # A handle, because once /tmp is covered the work dir's own path no longer resolves.
     workdir_fd = os.open(cfg["workdir"], os.O_PATH | os.O_DIRECTORY)
+    # Likewise for interpreter dirs inside the private dirs (a virtualenv under /tmp).
+    keep = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in cfg.get("reexpose", [])]
     for target in cfg["private_dirs"]:
         if os.path.isdir(target) and not os.path.islink(target):
             _mount(f"/proc/self/fd/{workdir_fd}", target, None, MS_BIND)
             applied.setdefault("private_dirs", []).append(target)
     os.close(workdir_fd)
+    for path, fd in keep:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+        os.close(fd)
+        applied.setdefault("exposed", []).append(path)
 
 
 def _set_limits(limits: dict, *, nproc: bool) -> None:

@@ -140,6 +140,18 @@ def _expose_plan(paths: list[str]) -> list[tuple[str, list[str]]]:
     )
 
 
+def _under_private_dirs(paths: list[str]) -> list[str]:
+    """The outermost of `paths` that lie inside one of the dirs each run makes private."""
+    inside = sorted(
+        {
+            os.path.abspath(p)
+            for p in paths
+            if any(os.path.abspath(p).startswith(d + os.sep) for d in _PRIVATE_DIRS)
+        }
+    )
+    return [p for p in inside if not any(p.startswith(o + os.sep) for o in inside)]
+
+
 def scrubbed_env(home: str, python: str) -> dict[str, str]:
     """The whole environment the code sees: no WM_*, no credentials, no broker URLs."""
     path = os.pathsep.join([os.path.dirname(python), "/usr/local/bin", "/usr/bin", "/bin"])
@@ -233,9 +245,13 @@ class ProcessExecutor:
         # The launcher itself runs as root before the uid drop, so only the code's own
         # interpreter must be reachable by the dropped uid.
         self._expose: list[tuple[str, list[str]]] = []
+        wanted = [os.path.dirname(info["executable"]), info["prefix"], info["base_prefix"]]
         if self._drop_privileges:
-            wanted = [os.path.dirname(info["executable"]), info["prefix"], info["base_prefix"]]
             self._expose = _expose_plan(wanted)
+        # An interpreter inside a dir the run makes private (a virtualenv in a checkout under
+        # /tmp, say) would vanish when the run's own work dir covers that dir, so it is bound
+        # back read-only at the same path.
+        self._reexpose = _under_private_dirs([os.path.dirname(python), *wanted])
 
     def run(self, code: str, *, limits: Limits | None = None) -> ExecutionResult:
         """Run `code` under `limits` (default: the executor's) and report what happened."""
@@ -262,6 +278,7 @@ class ProcessExecutor:
                 "limits": limits.to_dict(),
                 "expose": self._expose,
                 "private_dirs": list(_PRIVATE_DIRS),
+                "reexpose": self._reexpose,
                 "disk_mb": self.disk_mb,
             }
             captured = run_launcher(

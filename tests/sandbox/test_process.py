@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -417,3 +418,20 @@ def test_unprivileged_caller_still_isolates() -> None:
     assert result["details"]["user_namespace"] is True
     assert result["stdout"] == "65534\n"
     assert "Network is unreachable" in result["stderr"]
+
+
+def test_an_interpreter_inside_a_private_dir_still_runs() -> None:
+    """A checkout (and its virtualenv) under /tmp: the run's own /tmp must not hide python."""
+    real = os.path.realpath(sys.executable)
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        link = os.path.join(folder, "bin", "python3")
+        os.makedirs(os.path.dirname(link))
+        os.symlink(real, link)
+        os.chmod(folder, 0o755)
+        executor = ProcessExecutor(python=link)
+        try:
+            result = executor.run("print(6 * 7)")
+        finally:
+            executor.close()
+    assert result.ok, result.stderr
+    assert result.stdout == "42\n"

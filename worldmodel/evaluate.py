@@ -20,7 +20,6 @@ module does not load models or start sandboxes; callers pass in a `Pipeline`.
 from __future__ import annotations
 
 import ast
-import json
 import math
 import re
 from collections import defaultdict
@@ -29,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from worldmodel.data.record import read_jsonl
 from worldmodel.data.verify import matches
 from worldmodel.format import structure_score
 from worldmodel.pipeline import Answer, Pipeline
@@ -96,21 +96,13 @@ def load_items(path: Path) -> tuple[list[EvalItem], list[str]]:
     """Read evaluation items from `path`; returns (items, problems naming file:line)."""
     items: list[EvalItem] = []
     problems: list[str] = []
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{where}: bad JSON ({exc.msg}, column {exc.colno})")
-                continue
-            item = _item_from(record, where)
-            if isinstance(item, str):
-                problems.append(item)
-            else:
-                items.append(item)
+    for number, record, error in read_jsonl(path):
+        where = f"{path}:{number}"
+        item = _item_from(record, where) if error is None else f"{where}: {error}"
+        if isinstance(item, str):
+            problems.append(item)
+        else:
+            items.append(item)
     return items, problems
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.render import progress_bar
 
 
 @wm.group("data")
@@ -26,28 +25,6 @@ def data() -> None:
 
     Example: wm data build --out data/
     """
-
-
-@contextmanager
-def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on a TTY; nothing when output is piped or --json is asked."""
-    if not enabled or not sys.stdout.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _executor():
@@ -129,7 +106,7 @@ def build_command(
             f"{source} not found; run from the repository root, pass --gsm8k-source, "
             "or use --no-gsm8k"
         )
-    with _progress("verifying", not as_json) as progress:
+    with progress_bar("verifying", not as_json) as progress:
         report = build(
             out,
             seed=seed,
@@ -189,7 +166,7 @@ def check_command(files: tuple[Path, ...], workers: int, no_run: bool, as_json: 
 
     executor = None if no_run else _executor()
     try:
-        with _progress("checking", not as_json) as progress:
+        with progress_bar("checking", not as_json) as progress:
             result = check_files(
                 list(files),
                 executor,

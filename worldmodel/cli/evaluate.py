@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.render import progress_bar
 
 _COLUMNS = (
     ("structure", "3/3 tags"),
@@ -99,7 +100,7 @@ def eval_command(
         try:
             for each in modes:
                 pipeline = Pipeline(generator, executor, mode=each)  # type: ignore[arg-type]
-                with _progress(f"{each}", len(items), quiet=as_json) as advance:
+                with progress_bar(each, not as_json) as advance:
                     reports.append(
                         evaluate(
                             pipeline,
@@ -148,29 +149,6 @@ def eval_command(
         click.echo(json.dumps(summary, indent=2))
         return
     _print_reports(reports, best)
-
-
-def _progress(label: str, total: int, *, quiet: bool):  # type: ignore[no-untyped-def]
-    from contextlib import contextmanager
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    @contextmanager
-    def manager():  # type: ignore[no-untyped-def]
-        if quiet:
-            yield lambda done, _total: None
-            return
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        ) as progress:
-            task = progress.add_task(label, total=total)
-            yield lambda done, _total: progress.update(task, completed=done)
-
-    return manager()
 
 
 def _print_reports(reports, best: str) -> None:  # type: ignore[no-untyped-def]

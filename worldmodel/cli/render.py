@@ -5,6 +5,10 @@ Only presentation lives here; what is printed comes from library values (`Answer
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.syntax import Syntax
@@ -69,3 +73,25 @@ def print_answer(answer: Answer, out: Console | None = None) -> None:
         for problem in answer.problems:
             parts.append(Text(f"- {problem}", style="yellow"))
     out.print(Panel(Group(*parts), title=answer.question, title_align="left", expand=False))
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on a TTY; nothing when output is piped or --json is asked."""
+    if not enabled or not sys.stdout.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -65,7 +65,7 @@ def read_records(path: str | Path, limit: int | None = None) -> list[dict[str, A
     """Records of a JSONL file; `DataError` names the file and line of a malformed one."""
     source = Path(path)
     if not source.is_file():
-        raise DataError(f"data file {source} does not exist (generate it with `wm data generate`)")
+        raise DataError(f"data file {source} does not exist (build it with `wm data build`)")
     records: list[dict[str, Any]] = []
     with source.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):

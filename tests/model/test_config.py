@@ -29,10 +29,18 @@ def test_every_problem_is_reported_at_once() -> None:
                 "lora_dropout": 1.5,
                 "colour": "red",
                 "device": "tpu",
+                "plain_share": 0.5,
             }
         )
     message = str(caught.value)
-    for setting in ("epochs", "learning_rate", "lora_dropout", "colour: unknown", "device"):
+    for setting in (
+        "epochs",
+        "learning_rate",
+        "lora_dropout",
+        "colour: unknown",
+        "device",
+        "plain_share: only means something with with_output",
+    ):
         assert setting in message
 
 
@@ -51,6 +59,22 @@ def test_device_choice_is_explicit(monkeypatch: pytest.MonkeyPatch) -> None:
         device.resolve_device("cuda")
     with pytest.raises(ConfigError, match="not one of"):
         device.resolve_device("gpu")
+
+
+def test_cpu_bf16_warns_only_without_native_support(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import torch
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
+    with caplog.at_level("WARNING"):
+        assert device.resolve_dtype("bf16", cpu) == torch.bfloat16
+    assert not caplog.records
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
+    with caplog.at_level("WARNING"):
+        assert device.resolve_dtype("bf16", cpu) == torch.bfloat16
+    assert "without native bf16" in caplog.text
 
 
 def test_rocm_env_comes_from_config(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -86,3 +86,29 @@ def test_too_long_examples_are_dropped_whole_and_counted(tokenizer, make_record)
     )
     assert dropped == 1 and len(examples) == 1
     assert tokenizer.decode(examples[0].input_ids).count("print(0.15 * 200)") == 1
+
+
+def test_plain_share_keeps_a_seeded_share_of_records_plain(tokenizer, make_record) -> None:
+    from worldmodel.train.trainer import encode_records, plain_indices
+
+    assert plain_indices(10, 0.0, seed=0) == frozenset()
+    assert plain_indices(10, 1.0, seed=0) == frozenset(range(10))
+    chosen = plain_indices(10, 0.5, seed=3)
+    assert len(chosen) == 5 and chosen == plain_indices(10, 0.5, seed=3)
+    assert chosen != plain_indices(10, 0.5, seed=4)
+
+    records = [make_record(f"q{i}", output="30.0") for i in range(10)]
+    examples, _ = encode_records(
+        tokenizer,
+        records,
+        with_output=True,
+        max_len=512,
+        source="t.jsonl",
+        plain_share=0.5,
+        seed=3,
+    )
+    with_block = {i for i, e in enumerate(examples) if "<output>" in tokenizer.decode(e.input_ids)}
+    assert with_block == set(range(10)) - chosen
+    # Without with_output every record is plain, whatever the share says.
+    plain, _ = encode_records(tokenizer, records, with_output=False, max_len=512, source="t")
+    assert not any("<output>" in tokenizer.decode(e.input_ids) for e in plain)

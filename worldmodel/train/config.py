@@ -46,6 +46,11 @@ class TrainConfig:
     with_output: bool = _f(
         False, "answer-after-execution variant: insert the record's <output> block (no loss)"
     )
+    plain_share: float = _f(
+        0.0,
+        "with with_output: this fraction of records (a seeded draw) stays plain, so one adapter "
+        "serves both answer modes",
+    )
     max_train_examples: int | None = _f(None, "use only the first N training records; null: all")
     max_seq_len: int = _f(1024, "tokens per packed row; longer examples are dropped and counted")
     packing: bool = _f(True, "pack several examples per row (else one example per row)")
@@ -165,6 +170,11 @@ def validate(config: TrainConfig) -> list[str]:
     need(config.max_seq_len >= 16, "max_seq_len: must be >= 16 tokens")
     need(config.learning_rate > 0, "learning_rate: must be > 0")
     need(0 <= config.warmup_ratio < 1, "warmup_ratio: must be in [0, 1)")
+    need(0 <= config.plain_share <= 1, "plain_share: must be in [0, 1]")
+    need(
+        config.plain_share == 0 or config.with_output,
+        "plain_share: only means something with with_output: true",
+    )
     need(0 <= config.lora_dropout < 1, "lora_dropout: must be in [0, 1)")
     need(config.weight_decay >= 0, "weight_decay: must be >= 0")
     need(config.max_grad_norm >= 0, "max_grad_norm: must be >= 0")

@@ -93,15 +93,21 @@ def encode_records(
     with_output: bool,
     max_len: int,
     source: str,
+    plain_share: float = 0.0,
+    seed: int = 0,
 ) -> tuple[list[Example], int]:
     """Tokenize records; those longer than `max_len` are dropped whole (never cut inside their
-    code) and counted. Returns (examples, dropped)."""
+    code) and counted. Returns (examples, dropped).
+
+    With `with_output`, a seeded draw of `plain_share` of the records keeps the plain variant
+    (see `plain_indices`)."""
     eot = end_of_turn(tokenizer)
+    plain = plain_indices(len(records), plain_share if with_output else 1.0, seed)
     examples: list[Example] = []
     dropped = 0
-    for record in records:
+    for index, record in enumerate(records):
         try:
-            example = encode_record(tokenizer, record, with_output=with_output, eot=eot)
+            example = encode_record(tokenizer, record, with_output=index not in plain, eot=eot)
         except DataError as exc:
             raise DataError(f"{source}:{record.get('_line', '?')}: {exc}") from exc
         if len(example) > max_len:
@@ -113,6 +119,15 @@ def encode_records(
             "%s: dropped %d example(s) longer than max_seq_len=%d", source, dropped, max_len
         )
     return examples, dropped
+
+
+def plain_indices(count: int, share: float, seed: int) -> frozenset[int]:
+    """Which of `count` records stay in the plain variant: exactly round(share * count) of
+    them, drawn with `seed` (the same records on every run and on resume)."""
+    chosen = round(share * count)
+    if chosen >= count:
+        return frozenset(range(count))
+    return frozenset(random.Random(seed).sample(range(count), chosen))
 
 
 def lr_lambda(total_steps: int, warmup_steps: int) -> Callable[[int], float]:
@@ -441,6 +456,8 @@ def _load_examples(config: TrainConfig, tokenizer: Any) -> tuple[list[Example], 
         with_output=config.with_output,
         max_len=config.max_seq_len,
         source=config.train_file,
+        plain_share=config.plain_share,
+        seed=config.seed,
     )
     if not train_examples:
         raise DataError(f"{config.train_file}: every example is longer than max_seq_len")
@@ -452,6 +469,8 @@ def _load_examples(config: TrainConfig, tokenizer: Any) -> tuple[list[Example], 
             with_output=config.with_output,
             max_len=config.max_seq_len,
             source=config.validation_file,
+            plain_share=config.plain_share,
+            seed=config.seed,
         )
     return train_examples, dropped, val_examples
 

@@ -69,6 +69,31 @@ class ExecutionResult:
     def ok(self) -> bool:
         return self.exit_code == 0 and not self.timed_out and not self.memory_exceeded
 
+    @property
+    def reason(self) -> str | None:
+        """Why the run failed in a few words ("timed out", "exit code 1", ...); None if ok."""
+        if self.ok:
+            return None
+        if self.timed_out:
+            return "timed out"
+        if self.memory_exceeded:
+            return "ran out of memory"
+        if self.exit_code is None:
+            return "never started"
+        return f"exit code {self.exit_code}"
+
+    @property
+    def last_error_line(self) -> str:
+        """The last line the code wrote to stderr (usually the exception), or ""."""
+        lines = self.stderr.strip().splitlines()
+        return lines[-1] if lines else ""
+
+    def describe_failure(self) -> str | None:
+        """`reason` with the last stderr line beside it, for people and logs; None if ok."""
+        if self.reason is None:
+            return None
+        return f"{self.reason} ({self.last_error_line})" if self.last_error_line else self.reason
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -131,9 +131,8 @@ def output_block(executions: Sequence[ExecutionResult]) -> str:
     for result in executions:
         text = result.stdout.rstrip("\n")
         if not result.ok:
-            reason = "timed out" if result.timed_out else f"exit code {result.exit_code}"
-            tail = result.stderr.strip().splitlines()[-1:] if result.stderr.strip() else []
-            text = "\n".join([text, f"error: {reason}", *tail]).strip("\n")
+            tail = [result.last_error_line] if result.last_error_line else []
+            text = "\n".join([text, f"error: {result.reason}", *tail]).strip("\n")
         parts.append(text)
     return "<output>\n" + "\n".join(parts) + "\n</output>\n"
 
@@ -163,7 +162,7 @@ def run_blocks(
         result = executor.run(code, limits=limits)
         executions.append(result)
         if not result.ok:
-            problems.append(f"code block {index} failed: {_describe_failure(result)}")
+            problems.append(f"code block {index} failed: {result.describe_failure()}")
     return executions, problems
 
 
@@ -312,13 +311,3 @@ def finish_after_execution(
         timings=timings,
         backend=first.backend,
     )
-
-
-def _describe_failure(result: ExecutionResult) -> str:
-    if result.timed_out:
-        return "timed out"
-    if result.memory_exceeded:
-        return "ran out of memory"
-    last_line = result.stderr.strip().splitlines()[-1:] if result.stderr.strip() else []
-    detail = f" ({last_line[0]})" if last_line else ""
-    return f"exit code {result.exit_code}{detail}"

@@ -112,3 +112,32 @@ def test_plain_share_keeps_a_seeded_share_of_records_plain(tokenizer, make_recor
     # Without with_output every record is plain, whatever the share says.
     plain, _ = encode_records(tokenizer, records, with_output=False, max_len=512, source="t")
     assert not any("<output>" in tokenizer.decode(e.input_ids) for e in plain)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"messages": []}\n{"messages": \n', r"t\.jsonl:2: bad JSON"),
+        (b'{"messages": []}\n\n[1, 2]\n', r"t\.jsonl:3: bad JSON: expected an object"),
+        (b'{"messages": "caf\xe9"}\n', r"t\.jsonl: not UTF-8 text"),
+        (b"\n\n", r"t\.jsonl holds no records"),
+    ],
+)
+def test_training_data_errors_name_file_and_line(tmp_path, content, message) -> None:
+    from worldmodel.train.trainer import read_records
+
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_records(path)
+    with pytest.raises(DataError, match="does not exist"):
+        read_records(tmp_path / "missing.jsonl")
+
+
+def test_training_records_keep_their_line_numbers(tmp_path) -> None:
+    from worldmodel.train.trainer import read_records
+
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": 2}\n{"a": 3}\n')
+    assert [r["_line"] for r in read_records(path)] == [1, 3, 4]
+    assert [r["a"] for r in read_records(path, limit=2)] == [1, 2]

@@ -131,13 +131,17 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+def read_jsonl(
+    path: Path, *, errors: str = "replace"
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """Yield (line number, record or None, error or None) for every non-blank line.
 
     A line that is not a JSON object yields an error instead of raising, so one bad line
-    never hides the rest of the file.
+    never hides the rest of the file. `errors` is the UTF-8 decoding policy: "replace" lets a
+    checker report the line; "strict" raises `UnicodeDecodeError` (training must not learn
+    replacement characters).
     """
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with path.open(encoding="utf-8", errors=errors) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

@@ -152,13 +152,8 @@ class Verdict:
 
 def judge(result: ExecutionResult, expected: str, check: str) -> Verdict:
     """Turn one execution into a verdict under the comparison rule."""
-    if result.timed_out:
-        return Verdict(False, "timeout: code ran past the time limit", result.stdout)
-    if result.memory_exceeded:
-        return Verdict(False, "memory: code exceeded the memory limit", result.stdout)
-    if result.exit_code != 0:
-        last = result.stderr.strip().splitlines()[-1:] or [f"exit code {result.exit_code}"]
-        return Verdict(False, f"code failed: {last[0]}", result.stdout)
+    if not result.ok:
+        return Verdict(False, f"code failed: {result.describe_failure()}", result.stdout)
     ok, why = matches(result.stdout, expected, check)
     return Verdict(ok, why if ok else f"wrong answer: {why}", result.stdout)
 

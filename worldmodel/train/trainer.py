@@ -62,25 +62,24 @@ class TrainResult:
 
 
 def read_records(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """Records of a JSONL file; `DataError` names the file and line of a malformed one."""
+    """Records of a JSONL file; `DataError` names the file and line of the first malformed one
+    (training stops there: `wm data check` lists every problem of a file at once)."""
+    from worldmodel.data.record import read_jsonl
+
     source = Path(path)
     if not source.is_file():
         raise DataError(f"data file {source} does not exist (build it with `wm data build`)")
     records: list[dict[str, Any]] = []
-    with source.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{source}:{number}: not valid JSON: {exc}") from exc
-            if not isinstance(record, dict):
-                raise DataError(f"{source}:{number}: a record must be a JSON object")
+    try:
+        for number, record, error in read_jsonl(source, errors="strict"):
+            if record is None:
+                raise DataError(f"{source}:{number}: {error}")
             record["_line"] = number
             records.append(record)
             if limit is not None and len(records) >= limit:
                 break
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source}: not UTF-8 text ({exc.reason}); fix or rebuild it") from exc
     if not records:
         raise DataError(f"data file {source} holds no records")
     return records

@@ -15,6 +15,12 @@ would begin. Both match `train.tokenization.code_section_end`, where training pu
 `<output>` block.
 Greedy by default (temperature 0); sampling with temperature/top_p is seeded, so it repeats.
 
+Adapters per call: `complete(..., adapter=DIR)` generates with another LoRA adapter on the same
+base, loaded into the one model beside the others (peft's named adapters) on first use and kept
+warm, so a server that answers for many trained adapters holds the base weights once. At most
+`warm_adapters` such adapters stay loaded; the least recently used one is unloaded first. The
+adapter given to the constructor (or none: the base model alone) is what `adapter=None` uses.
+
 This module does not parse, execute or verify (see `worldmodel.pipeline`).
 """
 
@@ -34,6 +40,8 @@ STOP_MODES = ("end", "requires")
 REQUIRES_END = "</requires>"
 CODE_END_NO_REQUIRES = "</model>\n\n"
 """Stop string for a response without <requires>: its last code block, then a blank line."""
+DEFAULT_ADAPTER = "default"
+"""peft's name for the adapter `load_model` attaches (the constructor's `adapter_dir`)."""
 
 
 @dataclass
@@ -58,6 +66,8 @@ class GenerationConfig:
     """auto|fp32|bf16|fp16 (auto: fp32 on CPU, bf16 or fp16 on GPU)."""
     rocm_env: dict[str, str] = field(default_factory=dict)
     """ROCm variables applied before the GPU initialises (see `worldmodel.model.device`)."""
+    warm_adapters: int = 4
+    """Most per-call adapters (`complete(adapter=...)`) kept loaded beside the base model."""
 
     def problems(self) -> list[str]:
         found = []
@@ -69,6 +79,8 @@ class GenerationConfig:
             found.append("top_p: must be in (0, 1]")
         if self.batch_size < 1:
             found.append("batch_size: must be >= 1")
+        if self.warm_adapters < 1:
+            found.append("warm_adapters: must be >= 1")
         return found
 
 
@@ -123,9 +135,24 @@ class Generator:
             stop_ids.add(int(eot[0]))
         self.stop_ids = sorted(stop_ids)
         self.stats = GenerationStats()
+        self._default_adapter = DEFAULT_ADAPTER if adapter_dir is not None else None
+        self._warm: dict[str, str] = {}
+        """Resolved adapter directory -> peft adapter name, least recently used first."""
+        self.adapter_loads: list[str] = []
+        """Every per-call adapter directory loaded so far, in order (a reload shows twice)."""
+
+    @property
+    def warm_adapters(self) -> list[str]:
+        """The per-call adapters loaded now, least recently used first."""
+        return list(self._warm)
 
     def complete(
-        self, questions: list[str], prefixes: list[str] | None = None, *, stop_at: str = "end"
+        self,
+        questions: list[str],
+        prefixes: list[str] | None = None,
+        *,
+        stop_at: str = "end",
+        adapter: str | Path | None = None,
     ) -> list[str]:
         """For each question, build the chat prompt (model's chat template, user turn = question),
         append the assistant-side prefix (prefixes[i], may be "") and generate.
@@ -133,8 +160,11 @@ class Generator:
         Returns only the newly generated text (not the prompt, not the prefix). stop_at="end":
         stop at EOS/end of turn; stop_at="requires": stop right after the first "</requires>"
         (or after the last `</model>` of a response that declares no requirements; see the
-        module docstring).
+        module docstring). `adapter`: a local adapter directory to generate with instead of the
+        constructor's (loaded once, then kept warm); None uses the constructor's.
         """
+        import contextlib
+
         import torch
 
         from worldmodel.train.tokenization import prompt_ids
@@ -153,15 +183,68 @@ class Generator:
         # Similar lengths share a batch so little padding is computed; results go back in order.
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         results: list[str] = [""] * len(encoded)
+        name = self._activate(adapter)
+        # The base alone, while other adapters are loaded into the model: switch them off.
+        plain = name is None and self._is_peft()
         torch.manual_seed(self.config.seed)
         size = self.config.batch_size
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
-            texts = self._generate([encoded[i] for i in chunk], stop_at)
-            for index, text in zip(chunk, texts, strict=True):
-                results[index] = text
+        with self.model.disable_adapter() if plain else contextlib.nullcontext():
+            for start in range(0, len(order), size):
+                chunk = order[start : start + size]
+                texts = self._generate([encoded[i] for i in chunk], stop_at)
+                for index, text in zip(chunk, texts, strict=True):
+                    results[index] = text
         self.stats.seconds = time.perf_counter() - started
         return results
+
+    def _is_peft(self) -> bool:
+        """Whether the model is a peft model yet (an adapter was attached at load or since)."""
+        return self._default_adapter is not None or bool(self.adapter_loads)
+
+    def _activate(self, adapter: str | Path | None) -> str | None:
+        """Make `adapter` the active one; return its peft name (None: the base model alone).
+
+        A new adapter is loaded into the model under a fresh name and activated; then, past
+        `warm_adapters`, the least recently used ones are deleted (never the constructor's,
+        never the one just activated). Loading before evicting means peft always has an active
+        adapter to fall back on.
+        """
+        from worldmodel.model.loading import check_adapter_dir
+
+        if adapter is None:
+            name = self._default_adapter
+        else:
+            folder = check_adapter_dir(adapter)
+            if self.adapter_dir is not None and folder == self.adapter_dir.resolve():
+                name = DEFAULT_ADAPTER
+            elif str(folder) in self._warm:
+                name = self._warm.pop(str(folder))
+                self._warm[str(folder)] = name  # most recently used now
+            else:
+                name = self._load_adapter(folder)
+        if name is not None:
+            self.model.set_adapter(name)
+        while len(self._warm) > self.config.warm_adapters:
+            old_key = next(iter(self._warm))
+            self.model.delete_adapter(self._warm.pop(old_key))
+            log.info("unloaded adapter %s (least recently used)", old_key)
+        return name
+
+    def _load_adapter(self, folder: Path) -> str:
+        name = f"warm{len(self.adapter_loads)}"
+        started = time.perf_counter()
+        if self._is_peft():
+            self.model.load_adapter(folder, adapter_name=name)
+        else:
+            from peft import PeftModel
+
+            self.model = PeftModel.from_pretrained(self.model, folder, adapter_name=name)
+        self.model.to(self.device)
+        self.model.eval()
+        self._warm[str(folder)] = name
+        self.adapter_loads.append(str(folder))
+        log.info("loaded adapter %s in %.2f s", folder, time.perf_counter() - started)
+        return name
 
     def _generate(self, prompts: list[list[int]], stop_at: str) -> list[str]:
         import torch

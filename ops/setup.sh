@@ -29,7 +29,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # --- Debian packages ---------------------------------------------------------------------
 APT_PACKAGES=(python3-venv qemu-system-x86 qemu-utils cpio zstd openssh-client)
 if [ "$DEV" = 1 ]; then
-  APT_PACKAGES+=(redis-server chromium iproute2 procps shellcheck)
+  # openssh-server: the sftp:// artifact-store tests start their own sshd on loopback.
+  APT_PACKAGES+=(redis-server chromium iproute2 procps shellcheck openssh-server)
 fi
 if [ "${WM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   missing=()
@@ -62,7 +63,7 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   "${PIP[@]}" "$TORCH_SPEC"
 fi
 EXTRAS="model,vm,workers"
-[ "$DEV" = 1 ] && EXTRAS="$EXTRAS,dev"
+[ "$DEV" = 1 ] && EXTRAS="$EXTRAS,stores,dev"
 say "installing worldmodel[$EXTRAS]"
 "${PIP[@]}" -e ".[$EXTRAS]"
 say "ready: $VENV/bin/wm --help"

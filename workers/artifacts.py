@@ -7,35 +7,68 @@
   trains into a local staging folder, pulls the newest checkpoint from the store before it
   starts, and pushes each new checkpoint and the final adapter after they are written.
 
-Checkpoints are complete-or-absent folders (`worldmodel.train.checkpoint`); a push copies a
-checkpoint under a temporary name and renames it, so the store holds complete ones only. This
-module does not train.
+Complete-or-absent, on every kind of store: object stores have no atomic rename, so a folder is
+uploaded file by file with its marker file last (`state.json` for a checkpoint,
+`adapter_config.json` for an adapter), and a reader takes only folders whose marker is there.
+A half-uploaded folder left by a killed worker is deleted and uploaded again by the next push.
+
+Generation workers read adapters from the store too: `local_adapter(location)` turns an adapter
+location (a path, or the URL a training job's result names under `adapter`) into a local
+folder, fetching a URL once into `<WM_HOME>/cache/adapters/` (same complete-or-absent rule).
+
+Credentials: fsspec's own configuration, so every store works the way its users expect (for
+example `FSSPEC_S3_ENDPOINT_URL` and the usual `AWS_*` variables for s3, `FSSPEC_SFTP_KEY_FILENAME`
+or `~/.ssh/id_*` for sftp). An sftp store's host key must be in the known_hosts file
+(`ssh_known_hosts` setting, default `~/.ssh/known_hosts`): fsspec alone would accept any host
+key on first contact, which lets a machine in the middle serve adapters, so an unknown or
+changed key is refused. This module does not train or generate.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import shutil
+import threading
+import uuid
 from pathlib import Path
 from typing import Any
+
+from worldmodel.errors import WorldModelError
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
+ADAPTER = "adapter"
+ADAPTER_MARKER = "adapter_config.json"
+SSH_PROTOCOLS = ("sftp", "ssh")
+
+
+class ArtifactError(WorldModelError):
+    """The artifact store cannot be reached, refuses us, or lacks what was asked for."""
 
 
 class ArtifactStore:
-    """A store at `url`; `run_dir(job)` is where a job trains."""
+    """A store at `url`; `run_dir(job)` is where a job trains.
 
-    def __init__(self, url: str):
+    `known_hosts` pins the host keys of sftp stores ('' means `~/.ssh/known_hosts`); `staging`
+    is the local folder mirrored jobs train in (default `<WM_HOME>/runs/jobs`).
+    """
+
+    def __init__(self, url: str, *, known_hosts: str = "", staging: Path | None = None):
         self.url = url.rstrip("/")
         self.mirrored = "://" in url
+        self.known_hosts = known_hosts
+        self.staging = staging
 
     def run_dir(self, job_id: str) -> Path:
         """The local folder the trainer writes for this job (the store itself if local)."""
         if not self.mirrored:
             return Path(self.url).expanduser() / job_id
+        if self.staging is not None:
+            return self.staging / job_id
         from worldmodel.home import home_path
 
         return home_path("runs", "jobs") / job_id
@@ -44,22 +77,16 @@ class ArtifactStore:
         """Where the job's artifacts live, as the user should address them."""
         return f"{self.url}/{job_id}" if self.mirrored else str(self.run_dir(job_id))
 
+    def adapter_location(self, job_id: str) -> str:
+        """Where the job's final adapter lives (what `wm submit-query --adapter` takes)."""
+        return f"{self.location(job_id)}/{ADAPTER}"
+
     def pull(self, job_id: str) -> str | None:
         """Fetch the newest complete remote checkpoint into the run folder; return its name."""
         if not self.mirrored:
             return None
         fs, root = self._fs(job_id)
-        remote = f"{root}/{CHECKPOINTS}"
-        if not fs.exists(remote):
-            return None
-        names = sorted(
-            (
-                Path(p).name
-                for p in fs.ls(remote, detail=False)
-                if Path(p).name.startswith("step-") and fs.exists(f"{p}/{STATE_FILE}")
-            ),
-            key=lambda name: int(name.split("-")[1]),
-        )
+        names = _complete_checkpoints(fs, f"{root}/{CHECKPOINTS}")
         if not names:
             return None
         local = self.run_dir(job_id) / CHECKPOINTS
@@ -68,10 +95,9 @@ class ArtifactStore:
         if not (target / STATE_FILE).is_file():
             if target.exists():
                 shutil.rmtree(target)
-            fs.get(f"{remote}/{names[-1]}", str(target), recursive=True)
-        for extra in ("metrics.jsonl",):
-            if fs.exists(f"{root}/{extra}"):
-                fs.get(f"{root}/{extra}", str(self.run_dir(job_id) / extra))
+            _get_dir(fs, f"{root}/{CHECKPOINTS}/{names[-1]}", target, marker=STATE_FILE)
+        if fs.exists(f"{root}/metrics.jsonl"):
+            fs.get_file(f"{root}/metrics.jsonl", str(self.run_dir(job_id) / "metrics.jsonl"))
         log.info("pulled checkpoint %s of job %s from %s", names[-1], job_id, self.url)
         return names[-1]
 
@@ -84,27 +110,156 @@ class ArtifactStore:
         local = run / CHECKPOINTS
         present = {p.name for p in local.glob("step-*") if (p / STATE_FILE).is_file()}
         remote = f"{root}/{CHECKPOINTS}"
-        fs.makedirs(remote, exist_ok=True)
-        existing = {Path(p).name for p in fs.ls(remote, detail=False)}
-        for name in sorted(present - existing):
-            staging = f"{remote}/.tmp-{name}"
-            fs.put(str(local / name), staging, recursive=True)
-            fs.mv(staging, f"{remote}/{name}", recursive=True)
-        for name in existing - present:
-            if name.startswith("step-"):
+        complete = set(_complete_checkpoints(fs, remote))
+        for name in sorted(present - complete):
+            _put_dir(fs, local / name, f"{remote}/{name}", marker=STATE_FILE)
+        # Older checkpoints the trainer dropped, and half-uploaded ones of a killed push.
+        for name in _listing(fs, remote):
+            if name not in present:
                 fs.rm(f"{remote}/{name}", recursive=True)
         if (run / "metrics.jsonl").is_file():
-            fs.put(str(run / "metrics.jsonl"), f"{root}/metrics.jsonl")
+            fs.put_file(str(run / "metrics.jsonl"), f"{root}/metrics.jsonl")
         if final:
-            for name in ("adapter",):
-                if (run / name).is_dir():
-                    fs.put(str(run / name), f"{root}/{name}", recursive=True)
+            if (run / ADAPTER / ADAPTER_MARKER).is_file():
+                _put_dir(fs, run / ADAPTER, f"{root}/{ADAPTER}", marker=ADAPTER_MARKER)
             for name in ("config.json", "metrics.json"):
                 if (run / name).is_file():
-                    fs.put(str(run / name), f"{root}/{name}")
+                    fs.put_file(str(run / name), f"{root}/{name}")
 
     def _fs(self, job_id: str) -> tuple[Any, str]:
-        import fsspec
+        return open_store(f"{self.url}/{job_id}", known_hosts=self.known_hosts)
 
-        fs, root = fsspec.core.url_to_fs(f"{self.url}/{job_id}")
-        return fs, root.rstrip("/")
+
+_fetching: dict[str, threading.Lock] = {}
+_fetching_guard = threading.Lock()
+
+
+def local_adapter(location: str, *, known_hosts: str = "") -> Path:
+    """A local folder holding the adapter at `location`: the path itself, or a cached copy.
+
+    A URL is fetched once per box into `<WM_HOME>/cache/adapters/<sha256 of the URL>` and reused
+    from there (a training job writes its adapter once, under its own job id, so a location
+    never changes content). Threads asking for the same URL wait for one download; processes
+    sharing the cache each download into a private folder and the first rename wins.
+    """
+    if "://" not in location:
+        return Path(location).expanduser()
+    from worldmodel.home import home_path
+
+    cache = home_path("cache", "adapters")
+    target = cache / hashlib.sha256(location.encode()).hexdigest()[:32]
+    if (target / ADAPTER_MARKER).is_file():
+        return target
+    with _fetching_guard:
+        lock = _fetching.setdefault(location, threading.Lock())
+    with lock:
+        if (target / ADAPTER_MARKER).is_file():
+            return target
+        fs, root = open_store(location, known_hosts=known_hosts)
+        if not fs.exists(f"{root}/{ADAPTER_MARKER}"):
+            raise ArtifactError(
+                f"no adapter at {location} (no {ADAPTER_MARKER} there): pass the location a "
+                "finished training job's result names under 'adapter' (`wm result JOB_ID`)"
+            )
+        private = cache / f".tmp-{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            _get_dir(fs, root, private, marker=ADAPTER_MARKER)
+            try:
+                private.rename(target)
+            except OSError:
+                if not (target / ADAPTER_MARKER).is_file():
+                    raise  # not "another process was first": a real failure
+        finally:
+            if private.exists():
+                shutil.rmtree(private)
+        log.info("fetched adapter %s into %s", location, target)
+        return target
+
+
+def open_store(url: str, *, known_hosts: str = "") -> tuple[Any, str]:
+    """(fsspec filesystem, root path) for `url`; sftp host keys pinned by `known_hosts`."""
+    import fsspec
+
+    protocol = url.split("://", 1)[0]
+    options: dict[str, Any] = {}
+    if protocol in SSH_PROTOCOLS:
+        options["host_key_policy"] = _pinned_host_keys(
+            Path(known_hosts or "~/.ssh/known_hosts").expanduser()
+        )
+    try:
+        fs, root = fsspec.core.url_to_fs(url, **options)
+    except ImportError as exc:
+        raise ArtifactError(
+            f"cannot open the artifact store {url}: {exc}; pip install 'worldmodel[stores]'"
+        ) from exc
+    return fs, root.rstrip("/")
+
+
+def _pinned_host_keys(path: Path) -> Any:
+    """A paramiko policy that accepts a server only if its key is in the known_hosts `path`.
+
+    paramiko asks the policy about every server, since fsspec's client loads no known hosts.
+    Its repr is stable, so fsspec's per-URL filesystem cache reuses one connection.
+    """
+    import paramiko
+
+    class PinnedHostKeys(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+            known = paramiko.HostKeys()
+            if path.is_file():
+                known.load(str(path))
+            if known.check(hostname, key):
+                return
+            fingerprint = key.fingerprint if hasattr(key, "fingerprint") else key.get_name()
+            raise ArtifactError(
+                f"refusing the sftp artifact store {hostname}: its host key ({fingerprint}) is "
+                f"not in {path}. Check the fingerprint with the server's owner, then add it "
+                f"(ssh-keyscan -p PORT HOST >> {path}) or point the ssh_known_hosts setting "
+                "(WM_SSH_KNOWN_HOSTS) at a file that has it"
+            )
+
+        def __repr__(self) -> str:
+            return f"PinnedHostKeys({str(path)!r})"
+
+    return PinnedHostKeys()
+
+
+def _listing(fs: Any, folder: str) -> list[str]:
+    """Names in a remote folder; none when it does not exist (object stores have no folders)."""
+    try:
+        return sorted(Path(p.rstrip("/")).name for p in fs.ls(folder, detail=False))
+    except FileNotFoundError:
+        return []
+
+
+def _complete_checkpoints(fs: Any, folder: str) -> list[str]:
+    """Remote checkpoint names whose marker is there, oldest first."""
+    names = [
+        name
+        for name in _listing(fs, folder)
+        if name.startswith("step-") and fs.exists(f"{folder}/{name}/{STATE_FILE}")
+    ]
+    return sorted(names, key=lambda name: int(name.split("-")[1]))
+
+
+def _put_dir(fs: Any, local: Path, remote: str, *, marker: str) -> None:
+    """Upload the folder `local` as `remote`, replacing what is there, `marker` last."""
+    if fs.exists(remote):
+        fs.rm(remote, recursive=True)
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    for path in sorted(files, key=lambda p: p.relative_to(local).as_posix() == marker):
+        destination = f"{remote}/{path.relative_to(local).as_posix()}"
+        fs.makedirs(destination.rsplit("/", 1)[0], exist_ok=True)
+        fs.put_file(str(path), destination)
+
+
+def _get_dir(fs: Any, remote: str, local: Path, *, marker: str) -> None:
+    """Download the remote folder `remote` into the new folder `local`, `marker` last."""
+    found = [p.rstrip("/") for p in fs.find(remote)]
+    relative = sorted(p[len(remote) + 1 :] for p in found if p.startswith(remote + "/"))
+    if marker not in relative:
+        raise ArtifactError(f"{remote} in the artifact store lost its {marker} while being read")
+    local.mkdir(parents=True)
+    for name in sorted(relative, key=lambda name: name == marker):
+        (local / name).parent.mkdir(parents=True, exist_ok=True)
+        fs.get_file(f"{remote}/{name}", str(local / name))

@@ -3,9 +3,9 @@
 A generation worker runs its Celery tasks on a pool of threads (one per batch slot). Each task
 hands its question to the process's one `Batcher` and blocks; the batcher's loop takes the first
 waiting question, waits up to `max_wait_s` for more (or until `max_batch` are there), and calls
-the completer once for the whole batch, grouped by stop condition. Each task then gets its own
-text back and finishes (and is acked) on its own, so a batch never weakens the per-job
-guarantees: late acks and redelivery still work job by job.
+the completer once for the whole batch, grouped by stop condition and adapter. Each task then
+gets its own text back and finishes (and is acked) on its own, so a batch never weakens the
+per-job guarantees: late acks and redelivery still work job by job.
 
 We wrote this small loop instead of using celery-batches: its latest release (0.11) requires
 `celery<5.7` and the project runs Celery 5.7, and it needs a prefetch multiplier larger than the
@@ -34,6 +34,7 @@ class _Item:
     question: str
     prefix: str
     stop_at: str
+    adapter: str | None
     done: threading.Event = field(default_factory=threading.Event)
     text: str | None = None
     error: BaseException | None = None
@@ -120,10 +121,15 @@ class Batcher:
         prefix: str = "",
         *,
         stop_at: str = "end",
+        adapter: str | None = None,
         timeout_s: float | None = None,
     ) -> str:
-        """Generate for one question (batched with others); raises what the completer raised."""
-        item = _Item(question, prefix, stop_at)
+        """Generate for one question (batched with others); raises what the completer raised.
+
+        `adapter` (a local adapter folder) is handed to the completer only when set, so a
+        completer that knows no adapters serves every query that asks for none.
+        """
+        item = _Item(question, prefix, stop_at, adapter)
         self._queue.put(item)
         if not item.done.wait(timeout_s):
             raise TimeoutError(f"generation did not finish within {timeout_s} s")
@@ -150,17 +156,20 @@ class Batcher:
             self._run(batch)
 
     def _run(self, batch: list[_Item]) -> None:
-        groups: dict[str, list[_Item]] = {}
+        # One completer call per (stop condition, adapter): a forward pass has one of each.
+        groups: dict[tuple[str, str | None], list[_Item]] = {}
         for item in batch:
-            groups.setdefault(item.stop_at, []).append(item)
-        for stop_at, items in groups.items():
+            groups.setdefault((item.stop_at, item.adapter), []).append(item)
+        for (stop_at, adapter), items in groups.items():
             prefixes = [item.prefix for item in items]
+            chosen = {} if adapter is None else {"adapter": adapter}
             try:
                 with self.gate.generation():
                     texts = self.completer.complete(
                         [item.question for item in items],
                         prefixes if any(prefixes) else None,
                         stop_at=stop_at,
+                        **chosen,
                     )
                 self.stats.batches.append(len(items))
                 if len(texts) != len(items):

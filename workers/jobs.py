@@ -47,8 +47,13 @@ def submit_query(
     mode: str | None = None,
     job_class: str = "interactive",
     block_timeout_s: float | None = None,
+    adapter: str | None = None,
 ) -> str:
-    """Publish the generate -> sandbox -> compose chain for `question`; return the job id."""
+    """Publish the generate -> sandbox -> compose chain for `question`; return the job id.
+
+    `adapter`: a LoRA adapter to answer with instead of the workers' own (a path every
+    generation worker can read, or an artifact-store URL such as a training job's `adapter`).
+    """
     from celery import chain
 
     from workers.routes import step_options
@@ -63,6 +68,7 @@ def submit_query(
         "mode": mode or settings.mode,
         "job_class": job_class,
         "block_timeout_s": block_timeout_s,
+        "adapter": adapter,
         "submitted_at": time.time(),
     }
     steps = [

@@ -70,9 +70,15 @@ class WorkerSettings:
     )
     model: str = _f("bundled", "base model directory for generation, or 'bundled'")
     adapter: str = _f("", "LoRA adapter directory for generation; '' for none")
+    warm_adapters: int = _f(
+        4, "most per-query adapters (submit-query --adapter) a generation worker keeps loaded"
+    )
     max_new_tokens: int = _f(384, "upper bound on generated tokens per question")
     mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
+    ssh_known_hosts: str = _f(
+        "", "known_hosts file pinning sftp:// artifact stores' host keys; '' = ~/.ssh/known_hosts"
+    )
     hooks: str = _f("", "comma-separated modules every worker imports at start (signals)")
 
     def problems(self) -> list[str]:
@@ -95,6 +101,8 @@ class WorkerSettings:
             found.append("batch_size: must be >= 1")
         if self.max_new_tokens < 1:
             found.append("max_new_tokens: must be >= 1")
+        if self.warm_adapters < 1:
+            found.append("warm_adapters: must be >= 1")
         if self.batch_wait_s < 0:
             found.append("batch_wait_s: must be >= 0")
         if self.heartbeat_ttl_s < 1:

@@ -176,6 +176,7 @@ def untrack(task_id: str) -> None:
 def describe() -> dict[str, Any]:
     """What `wm workers` shows about this worker process."""
     warm = _warm["batcher"]
+    completer = warm.completer if warm is not None else None
     return {
         "kind": os.environ.get("WM_WORKER_KIND", "unknown"),
         "gpu": os.environ.get("WM_GPU") or None,
@@ -187,5 +188,8 @@ def describe() -> dict[str, Any]:
         "model_loaded": warm is not None,
         "model_load_s": _warm["loaded_s"],
         "batches": list(warm.stats.batches[-50:]) if warm is not None else [],
+        # Per-query adapters held beside the model, and how many times one was loaded.
+        "warm_adapters": list(getattr(completer, "warm_adapters", [])),
+        "adapter_loads": len(getattr(completer, "adapter_loads", [])),
         "current": [{"id": task_id, **facts} for task_id, facts in list(_current.items())],
     }

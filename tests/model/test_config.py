@@ -100,3 +100,15 @@ TRAIN_CONFIGS = Path(__file__).parents[2] / "configs"
 def test_shipped_configs_are_valid_and_name_their_command(path: Path) -> None:
     build_config(load_yaml(path))  # raises on any problem
     assert "wm train --config configs/" + path.name in path.read_text()
+
+
+def test_resume_allows_a_moved_run_folder_but_not_changed_training_settings():
+    # Where the run folder is does not change the math: a job resumed on another box trains in
+    # that box's staging folder (workers.artifacts). What it trains with must stay the same.
+    from worldmodel.train.config import resume_conflicts
+
+    saved = build_config({"output_dir": "/box-a/runs/job", "run_name": "a"}).to_dict()
+    moved = build_config({"output_dir": "/box-b/runs/job", "run_name": "b"})
+    assert resume_conflicts(saved, moved) == []
+    changed = build_config({"output_dir": "/box-b/runs/job", "learning_rate": 5e-3})
+    assert [c.split(":")[0] for c in resume_conflicts(saved, changed)] == ["learning_rate"]

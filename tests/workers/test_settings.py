@@ -116,6 +116,33 @@ def test_batcher_generates_waiting_questions_together_and_returns_each_its_own()
     assert [questions for questions, stop in recorder.calls if stop == "requires"] == [["r"]]
 
 
+def test_batcher_keeps_each_adapter_in_its_own_forward_pass():
+    calls: list[tuple[list[str], str]] = []
+
+    class Recorder:
+        def complete(self, questions, prefixes=None, *, stop_at="end", **chosen):
+            # No adapter asked for: no `adapter` argument at all (plain completers serve it).
+            calls.append((sorted(questions), chosen.get("adapter", "<no argument>")))
+            return [f"{q}@{chosen.get('adapter')}" for q in questions]
+
+    batcher = Batcher(Recorder(), max_batch=8, max_wait_s=0.3)
+    asked = {"q1": None, "q2": "/a", "q3": "/a", "q4": "/b"}
+    results: dict[str, str] = {}
+
+    def ask(question: str) -> None:
+        results[question] = batcher.complete(question, adapter=asked[question], timeout_s=10)
+
+    threads = [threading.Thread(target=ask, args=(q,)) for q in asked]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {"q1": "q1@None", "q2": "q2@/a", "q3": "q3@/a", "q4": "q4@/b"}
+    # However the four were split into batches, no forward pass mixed adapters.
+    for questions, adapter in calls:
+        assert {asked[q] or "<no argument>" for q in questions} == {adapter}
+
+
 def test_batcher_hands_a_generation_error_to_every_waiting_caller():
     class Broken:
         def complete(self, questions, prefixes=None, *, stop_at="end"):

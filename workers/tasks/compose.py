@@ -2,8 +2,9 @@
 
 In plain mode this is `worldmodel.pipeline.compose_answer`. In after-execution mode the model
 first reads the output block and writes its prose answer (a second, batched generation on the
-same kind of worker), then `finish_after_execution` composes. The result is `Answer.to_dict()`
-plus the job id and which workers ran each step. This module does not execute code.
+same kind of worker, with the job's adapter), then `finish_after_execution` composes. The result
+is `Answer.to_dict()` plus the job id, the adapter that answered and which workers ran each
+step. This module does not execute code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sandbox.executor import ExecutionResult
 from workers.app import app, settings
 from workers.tasks import stop_if_cancelled
+from workers.tasks.generate import job_adapter
 from workers.worker import batcher, track, untrack
 
 
@@ -41,12 +43,18 @@ def compose(self: Any, state: dict[str, Any]) -> dict[str, Any]:
         if job["mode"] == "after-execution" and response is not None and executions:
             prefix = after_execution_prefix(state["generated"], executions)
             started = time.perf_counter()
+            _, local = job_adapter(job, settings)  # the generate step's adapter, same model
             tail = batcher(settings).complete(
-                job["question"], prefix, stop_at="end", timeout_s=settings.generate_time_limit_s
+                job["question"],
+                prefix,
+                stop_at="end",
+                adapter=local,
+                timeout_s=settings.generate_time_limit_s,
             )
             answer = finish_after_execution(answer, prefix + tail, time.perf_counter() - started)
         return answer.to_dict() | {
             "job_id": job["job_id"],
+            "adapter": state.get("adapter"),
             "workers": {
                 "generate": state.get("worker"),
                 "sandbox": state.get("sandbox_worker"),

@@ -6,7 +6,13 @@ generated text is parsed, never the prompt. The step returns small JSON for the 
 
 `model_completer` is the default completer factory (the real `worldmodel.generate.Generator`);
 the `completer` setting can name another ("module:factory"), which the tests use because a
-random-weight test model cannot write the response format. This module does not execute code.
+random-weight test model cannot write the response format.
+
+A query may name its own LoRA adapter (`wm submit-query --adapter`: a path, or the artifact URL
+a training job's result names). `job_adapter` makes it a local folder (fetched from the store
+once per box, `workers.artifacts.local_adapter`) before the question joins a batch, so a
+download never holds up other questions; the generator loads it once and keeps it warm beside
+the base model. The result names the adapter that answered. This module does not execute code.
 """
 
 from __future__ import annotations
@@ -27,9 +33,22 @@ def model_completer(settings_: Any) -> Any:
         settings_.model,
         settings_.adapter or None,
         config=GenerationConfig(
-            batch_size=settings_.batch_size, max_new_tokens=settings_.max_new_tokens
+            batch_size=settings_.batch_size,
+            max_new_tokens=settings_.max_new_tokens,
+            warm_adapters=settings_.warm_adapters,
         ),
     )
+
+
+def job_adapter(job: dict[str, Any], settings_: Any) -> tuple[str | None, str | None]:
+    """(adapter as the job named it, local folder to generate with); (None, None) for the
+    worker's own model (its `adapter` setting, which the completer was built with)."""
+    from workers.artifacts import local_adapter
+
+    location = job.get("adapter")
+    if not location:
+        return None, None
+    return location, str(local_adapter(location, known_hosts=settings_.ssh_known_hosts))
 
 
 @app.task(name="wm.generate", bind=True)
@@ -41,9 +60,13 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     track(self.request.id, "wm.generate", job=job["job_id"])
     try:
         started = time.perf_counter()
+        named, local = job_adapter(job, settings)
         stop_at = "requires" if job["mode"] == "after-execution" else "end"
         generated = batcher(settings).complete(
-            job["question"], stop_at=stop_at, timeout_s=settings.generate_time_limit_s
+            job["question"],
+            stop_at=stop_at,
+            adapter=local,
+            timeout_s=settings.generate_time_limit_s,
         )
         generate_s = time.perf_counter() - started
         response, problems = parse_generated(generated)
@@ -53,6 +76,7 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             "response": response.to_dict() if response else None,
             "problems": problems,
             "timings": {"generate_s": round(generate_s, 4)},
+            "adapter": named or settings.adapter or None,
             "worker": self.request.hostname,
         }
     finally:

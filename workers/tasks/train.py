@@ -48,7 +48,9 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
 
     job_id = job["job_id"]
     stop_if_cancelled(self, job_id)
-    store = ArtifactStore(job.get("artifacts") or settings.artifact_url())
+    store = ArtifactStore(
+        job.get("artifacts") or settings.artifact_url(), known_hosts=settings.ssh_known_hosts
+    )
     run_dir = store.run_dir(job_id)
     pulled = store.pull(job_id)
     layers = dict(job.get("config") or {})
@@ -104,6 +106,8 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     summary = asdict(result) | {
         "job_id": job_id,
         "artifacts": store.location(job_id),
+        # What `wm submit-query --adapter` takes; adapter_dir is the trainer's local folder.
+        "adapter": store.adapter_location(job_id),
         "pulled_checkpoint": pulled,
         "worker": self.request.hostname,
     }

@@ -70,9 +70,20 @@ def _echo_json(value: Any) -> None:
     is_flag=True,
     help="Bulk/evaluation priority: waits behind interactive queries.",
 )
+@click.option(
+    "--adapter",
+    help="LoRA adapter to answer with: a path the workers can read, or the artifact URL a "
+    "training job's result names under 'adapter' (default: the workers' own).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def submit_query(
-    question: str, wait: bool, timeout: float, mode: str | None, batch: bool, as_json: bool
+    question: str,
+    wait: bool,
+    timeout: float,
+    mode: str | None,
+    batch: bool,
+    adapter: str | None,
+    as_json: bool,
 ) -> None:
     """Submit QUESTION to the workers; print its job id (or, with --wait, the answer).
 
@@ -80,9 +91,22 @@ def submit_query(
     """
     from workers import jobs
 
+    if adapter and "://" not in adapter and Path(adapter).exists():
+        # A folder this machine sees: check it now rather than fail on a worker later.
+        if not (Path(adapter) / "adapter_config.json").is_file():
+            raise click.UsageError(
+                f"--adapter {adapter} has no adapter_config.json; pass the adapter folder "
+                "(a training job's result names it under 'adapter')"
+            )
+        adapter = str(Path(adapter).resolve())
     app = _app()
     job_id = _guard(
-        jobs.submit_query, app, question, mode=mode, job_class="batch" if batch else "interactive"
+        jobs.submit_query,
+        app,
+        question,
+        mode=mode,
+        job_class="batch" if batch else "interactive",
+        adapter=adapter,
     )
     if not wait:
         _echo_json({"job_id": job_id}) if as_json else click.echo(job_id)

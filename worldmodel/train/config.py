@@ -23,8 +23,13 @@ from worldmodel.model.device import DEVICES, PRECISIONS, ROCM_ENV_KEYS
 
 DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
-# Settings a resumed run may change without breaking bit-for-bit continuation.
-RESUME_MAY_CHANGE = frozenset({"resume", "threads", "progress", "log_every", "keep_checkpoints"})
+# Settings a resumed run may change without breaking bit-for-bit continuation. output_dir and
+# run_name only say where the run folder is, and the checkpoint was found there: a folder moved,
+# mounted elsewhere, or mirrored into another box's staging folder (`workers.artifacts`)
+# continues the same run.
+RESUME_MAY_CHANGE = frozenset(
+    {"resume", "threads", "progress", "log_every", "keep_checkpoints", "output_dir", "run_name"}
+)
 
 
 def _f(default: Any, help: str) -> Any:

@@ -2,7 +2,7 @@
 
 `app` (the Celery app), `settings` (every setting, with why), `routes` (task -> queue),
 `tasks/` (generate, sandbox, compose, train), `worker` (start-up, pinning, warm objects),
-`batching` (questions generated together), `recovery` and `watchdog` (no accepted job lost),
-`jobs` (the client side), `artifacts` (where training writes). The core library never imports
-this package.
+`batching` (questions generated together), `recovery`, `transport` and `watchdog` (no accepted
+job lost, none committed twice), `jobs` (the client side), `artifacts` (where training writes).
+The core library never imports this package.
 """

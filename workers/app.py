@@ -8,10 +8,14 @@ one for explicit settings (tests, benchmarks).
 
 Worker start-up (signals connected here, code in `workers.worker` and `workers.recovery`):
 
-- `worker_init`: a generation worker loads its model once and keeps it warm; every worker
-  imports the hook modules named in settings;
+- `worker_init`: kombu's Redis channels start settling messages through `workers.recovery`
+  (`workers.transport`); a generation worker loads its model once and keeps it warm; every
+  worker imports the hook modules named in settings;
 - `worker_ready`: the heartbeat and the reaper that requeues a dead worker's jobs start;
 - `task_received`: which worker holds which unacked message.
+
+Every task is a `recovery.FencedTask`: its result commits only while its worker still holds
+the message (`recovery.fence`).
 
 It also registers the `wm_info` inspect command behind `wm workers`. It does not define tasks
 (see `workers.tasks`).
@@ -45,7 +49,9 @@ TASK_MODULES = [
 def create_app(settings: WorkerSettings) -> Celery:
     """A Celery app for these settings. `app` below is the one built from the environment;
     clients that talk to another Redis (tests, benchmarks) build their own."""
-    made = Celery("worldmodel", include=TASK_MODULES, set_as_current=False)
+    made = Celery(
+        "worldmodel", include=TASK_MODULES, set_as_current=False, task_cls=recovery.FencedTask
+    )
     made.conf.update(celery_config(settings))
     made.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES]
     made.conf.task_routes = TASK_ROUTES
@@ -75,6 +81,9 @@ def _settings_of(sender: Any) -> WorkerSettings:
 
 @signals.worker_init.connect
 def _on_worker_init(sender: Any = None, **_: Any) -> None:
+    from workers import transport
+
+    transport.install()
     settings = _settings_of(sender)
     for module in filter(None, (m.strip() for m in settings.hooks.split(","))):
         importlib.import_module(module)

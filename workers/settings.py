@@ -221,8 +221,10 @@ def celery_config(settings: WorkerSettings) -> dict[str, Any]:
         "result_extended": True,
         # STARTED is stored, so `wm status` tells queued from running.
         "task_track_started": True,
-        # A lost Redis connection means our acks can no longer land; cancel and requeue.
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A running job keeps running through a broker reconnect: its ack goes through a
+        # connection of its own (`workers.transport`), so it lands after the reconnect, and
+        # the thread pools cannot cancel a job anyway (Celery would only log a failed cancel).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         # Soft shutdown (Celery 5.5): a stopping prefork worker gets this long to finish, then
         # requeues what is unfinished. The thread pools `wm worker` runs wait for running tasks
         # instead (each bounded by its own limit), and a training job checkpoints and puts

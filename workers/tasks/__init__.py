@@ -7,7 +7,8 @@
 
 Every task is safe to run twice for the same id (late acks can redeliver): steps are pure
 functions of their input, a redelivered step that already succeeded is skipped by Celery
-(`worker_deduplicate_successful_tasks`), and training resumes from its own checkpoints.
+(`worker_deduplicate_successful_tasks`), training resumes from its own checkpoints, and of two
+runs only the one whose worker holds the message commits (`workers.recovery.FencedTask`).
 """
 
 from __future__ import annotations

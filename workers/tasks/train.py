@@ -11,7 +11,10 @@ after every optimizer step, is where this task:
 - lets waiting generation batches use the GPU (`GpuGate.yield_to_generation`);
 - stops, with a checkpoint, when the job is cancelled (`wm cancel`), near its time limit, or
   when its worker is asked to stop (SIGTERM): then the job goes back on the queue (`Reject`
-  with requeue) and any worker resumes it from that checkpoint.
+  with requeue) and any worker resumes it from that checkpoint;
+- stops without progress, push or result when this worker no longer holds the job's message
+  (`recovery.holds`): it was requeued while this worker was unresponsive, and the worker that
+  took it over resumed it.
 
 The total step count is `max_steps` when set, else read from the first checkpoint's summary;
 before that, ETA is unknown (None). This module does not generate or execute.
@@ -30,6 +33,7 @@ from celery.exceptions import Ignore, Reject
 from workers.app import app, settings
 from workers.artifacts import ArtifactStore
 from workers.jobs import is_cancelled
+from workers.recovery import holds
 from workers.tasks import mark_revoked, stop_if_cancelled
 from workers.worker import gpu_gate, stopping, track, untrack
 
@@ -71,6 +75,11 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     pushed: set[str] = set()
 
     def should_stop(step: int) -> bool:
+        if not holds(self.request):
+            # Requeued while this worker was unresponsive (another worker resumed the job):
+            # stop before writing progress over the new holder's.
+            stop_reason.append("lost")
+            return True
         if not first_step:
             first_step.append(step - 1)
         self.update_state(
@@ -102,6 +111,11 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         if gate is not None:
             gate.release_for_training()
         untrack(self.request.id)
+    if stop_reason == ["lost"]:
+        log.warning(
+            "training job %s: another worker holds it now; stopped at step %s", job_id, result.steps
+        )
+        raise Ignore()
     store.push(job_id, final=not result.interrupted)
     summary = asdict(result) | {
         "job_id": job_id,

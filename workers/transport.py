@@ -1,0 +1,59 @@
+"""How a worker settles a message it took: through `workers.recovery`, never the message's channel.
+
+kombu's Redis transport acks a message by removing it from the `unacked` hash over the channel
+the message arrived on, and restores every unacked message of a channel when that channel
+closes. Both go wrong when a Redis restart breaks a worker's broker connection while a job runs
+(seen with kombu 5.7 and Celery 5.7; `tests/workers/test_faults.py` reproduces it):
+
+- Celery's reconnect first detaches the transport from the broken connection (`collect`), then
+  closes the channel; the close tries to restore the running job's message and, the channel's
+  connection details being gone by then, raises AttributeError, which stops the whole worker;
+- had that restore worked, the job would be queued again while it still runs here (a thread
+  pool cannot cancel a job), and it would run twice;
+- the job's ack, sent when it ends, goes to that dead channel and raises the same
+  AttributeError in the worker's event loop, which stops the worker too.
+
+`SettlingQoS` replaces both behaviours. A closing channel restores nothing: a message whose job
+still runs here is acked when the job ends, one that nothing here runs any more is requeued by
+the reaper (`workers.recovery`). And every ack and reject goes to `recovery.settle`, which uses
+a connection of its own (it survives the consumer's reconnect) and acts only while this worker
+holds the message. `install` sets it as kombu's Redis channel QoS class in a worker process
+(`worker_init`); clients never take messages, so they keep kombu's. It is installed rather
+than configured as a `broker_transport` class because kombu would then describe the broker as
+`workers.transport:...://host`, a URL Flower's queue view cannot read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
+
+from workers import recovery
+
+
+class SettlingQoS(kombu_redis.QoS):
+    """kombu's Redis QoS, with acks and rejects made by `recovery.settle` and no restore when
+    the channel closes. Prefetch accounting (which messages this channel has out) is kombu's."""
+
+    restore_at_shutdown = False
+
+    def ack(self, delivery_tag: Any) -> None:
+        try:
+            recovery.settle(str(delivery_tag), requeue=False)
+        finally:
+            # This channel no longer counts the message against its prefetch, even when Redis
+            # was unreachable: the reaper settles what the ack could not.
+            virtual.QoS.ack(self, delivery_tag)
+
+    def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        try:
+            recovery.settle(str(delivery_tag), requeue=requeue)
+        finally:
+            virtual.QoS.ack(self, delivery_tag)
+
+
+def install() -> None:
+    """Make this process's kombu Redis channels settle messages through `workers.recovery`."""
+    kombu_redis.Channel.QoS = SettlingQoS

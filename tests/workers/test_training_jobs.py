@@ -204,7 +204,7 @@ def test_a_training_worker_frozen_past_its_heartbeat_stops_once_it_wakes(
         wait_for(lambda: "resuming from" in worker_b.log.read_text(), 120, "b to resume the job")
     finally:
         os.kill(worker_a.pid, signal.SIGCONT)
-    wait_for(lambda: "another worker holds it now" in worker_a.log.read_text(), 60, "a to stop")
+    wait_for(lambda: "stopped without saving" in worker_a.log.read_text(), 60, "a to stop")
     step = (jobs.status(app, job_id)["progress"] or {}).get("step", 0)
     wait_for(
         lambda: (jobs.status(app, job_id)["progress"] or {}).get("step", 0) > step + 2,

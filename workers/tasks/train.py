@@ -48,7 +48,7 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     from celery.worker import state as worker_state
 
     from worldmodel.train.config import build_config
-    from worldmodel.train.trainer import train
+    from worldmodel.train.trainer import RunAbandoned, train
 
     job_id = job["job_id"]
     stop_if_cancelled(self, job_id)
@@ -77,9 +77,8 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     def should_stop(step: int) -> bool:
         if not holds(self.request):
             # Requeued while this worker was unresponsive (another worker resumed the job):
-            # stop before writing progress over the new holder's.
-            stop_reason.append("lost")
-            return True
+            # leave before writing progress or a checkpoint over the new holder's.
+            raise RunAbandoned(f"training job {job_id}: another worker holds it now")
         if not first_step:
             first_step.append(step - 1)
         self.update_state(
@@ -107,15 +106,13 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         gate.acquire_for_training()
     try:
         result = train(config, should_stop=should_stop, command=f"wm submit-train ({job_id})")
+    except RunAbandoned as exc:
+        log.warning("%s; stopped without saving", exc)
+        raise Ignore() from exc
     finally:
         if gate is not None:
             gate.release_for_training()
         untrack(self.request.id)
-    if stop_reason == ["lost"]:
-        log.warning(
-            "training job %s: another worker holds it now; stopped at step %s", job_id, result.steps
-        )
-        raise Ignore()
     store.push(job_id, final=not result.interrupted)
     summary = asdict(result) | {
         "job_id": job_id,

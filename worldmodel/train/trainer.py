@@ -41,6 +41,11 @@ from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record, 
 log = logging.getLogger(__name__)
 
 
+class RunAbandoned(Exception):
+    """Raised by a `should_stop` hook to leave at once, writing nothing more: the run folder
+    now belongs to someone else (a job worker whose job was handed to another worker)."""
+
+
 @dataclass
 class TrainResult:
     """What a finished (or stopped) run produced; JSON-serialisable via `asdict`."""
@@ -207,7 +212,8 @@ def train(
     """Run (or resume) LoRA training as configured; return what it produced.
 
     `should_stop(step)` is asked after every optimizer step; when it answers True the run saves
-    a checkpoint and returns with `interrupted=True` (the CLI wires Ctrl-C to it).
+    a checkpoint and returns with `interrupted=True` (the CLI wires Ctrl-C to it); when it
+    raises `RunAbandoned`, that propagates before anything more is written.
     `on_finish(model)` receives the trained peft model in memory before `train` returns (tests
     use it to check that base weights stayed frozen).
     """

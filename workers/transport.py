@@ -54,6 +54,29 @@ class SettlingQoS(kombu_redis.QoS):
             virtual.QoS.ack(self, delivery_tag)
 
 
+# What this module and workers.recovery use of kombu's Redis transport beyond its public API.
+_KOMBU_INTERNALS = {
+    kombu_redis.Channel: ("QoS", "_do_restore_message", "unacked_key", "unacked_index_key"),
+    kombu_redis.QoS: ("ack", "reject", "restore_at_shutdown"),
+}
+
+
 def install() -> None:
-    """Make this process's kombu Redis channels settle messages through `workers.recovery`."""
+    """Make this process's kombu Redis channels settle messages through `workers.recovery`.
+
+    Refuses to start (RuntimeError naming what is missing) on a kombu whose Redis transport
+    lacks what the settling relies on, rather than losing acks silently."""
+    missing = [
+        f"{owner.__name__}.{name}"
+        for owner, names in _KOMBU_INTERNALS.items()
+        for name in names
+        if not hasattr(owner, name)
+    ]
+    if missing:
+        import kombu
+
+        raise RuntimeError(
+            f"kombu {kombu.__version__} lacks {', '.join(missing)}, which workers/transport.py "
+            "needs; install the kombu version pyproject.toml names"
+        )
     kombu_redis.Channel.QoS = SettlingQoS

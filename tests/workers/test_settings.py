@@ -197,3 +197,14 @@ def test_local_artifact_store_is_used_in_place(tmp_path):
     assert store.run_dir("j") == tmp_path / "shared" / "j"
     assert store.pull("j") is None
     assert store.location("j") == str(tmp_path / "shared" / "j")
+
+
+def test_settling_refuses_a_kombu_without_the_internals_it_uses(monkeypatch) -> None:
+    from kombu.transport import redis as kombu_redis
+
+    from workers import transport
+
+    monkeypatch.setattr(kombu_redis.Channel, "QoS", kombu_redis.Channel.QoS)  # restored after
+    monkeypatch.delattr(kombu_redis.Channel, "_do_restore_message")
+    with pytest.raises(RuntimeError, match=r"Channel\._do_restore_message"):
+        transport.install()

@@ -27,8 +27,34 @@ SSHD = "/usr/sbin/sshd"
 MOTO_SERVER = str(Path(sys.executable).parent / "moto_server")
 
 
-class SftpServer:
+class _LoopbackServer:
+    """A server process of a test on 127.0.0.1, logging into its folder."""
+
+    program = ""
+    log_name = ""
+    folder: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None
+
+    def log_tail(self) -> str:
+        path = self.folder / self.log_name
+        return path.read_text(errors="replace")[-3000:] if path.is_file() else ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def describe(self) -> str:
+        pid = self.proc.pid if self.proc else None
+        return f"{self.program} pid {pid} on 127.0.0.1:{self.port} (folder {self.folder})"
+
+
+class SftpServer(_LoopbackServer):
     """sshd on 127.0.0.1:<free port>, key login only, for the user running the tests."""
+
+    program = "sshd"
+    log_name = "sshd.log"
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -81,7 +107,7 @@ class SftpServer:
             # sshd started as root insists on its privilege-separation folder, which Debian's
             # service script (not run here) creates: the same folder, the same mode.
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        log = open(self.folder / "sshd.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.folder / self.log_name, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", str(config)],
             stdout=log,
@@ -99,22 +125,12 @@ class SftpServer:
         except OSError:
             return False
 
-    def log_tail(self) -> str:
-        path = self.folder / "sshd.log"
-        return path.read_text(errors="replace")[-3000:] if path.is_file() else ""
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def describe(self) -> str:
-        pid = self.proc.pid if self.proc else None
-        return f"sshd pid {pid} on 127.0.0.1:{self.port} (folder {self.folder})"
-
-
-class S3Server:
+class S3Server(_LoopbackServer):
     """moto's S3 server on 127.0.0.1:<free port>, with one bucket."""
+
+    program = "moto_server"
+    log_name = "moto.log"
 
     bucket = "wm-artifacts"
     credentials: ClassVar[dict[str, str]] = {
@@ -150,7 +166,7 @@ class S3Server:
         }
 
     def start(self) -> None:
-        log = open(self.folder / "moto.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.folder / self.log_name, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             [MOTO_SERVER, "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=log,
@@ -178,19 +194,6 @@ class S3Server:
                 return True
         except OSError:
             return False
-
-    def log_tail(self) -> str:
-        path = self.folder / "moto.log"
-        return path.read_text(errors="replace")[-3000:] if path.is_file() else ""
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def describe(self) -> str:
-        pid = self.proc.pid if self.proc else None
-        return f"moto_server pid {pid} on 127.0.0.1:{self.port} (folder {self.folder})"
 
 
 def missing(kind: str) -> str | None:

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import pytest
 from harness import WM, wait_for
+from tiny_training import train_config, write_train_file
 
 from workers import jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-RESPONSE = (
-    "<think>15% of 200 is 0.15 times 200.</think>\n<model>\nprint(0.15 * 200)\n</model>\n"
-    "<requires>python:math</requires>\n\n15% of 200 is 30."
-)
 
 
 @pytest.fixture(scope="module")
@@ -34,33 +30,7 @@ def tiny_model(tiny_model_dir: Path) -> Path:
 
 @pytest.fixture()
 def train_file(tmp_path: Path) -> Path:
-    records = [
-        {
-            "messages": [
-                {"role": "user", "content": f"What is {p}% of {n}?"},
-                {"role": "assistant", "content": RESPONSE},
-            ],
-            "output": "30.0",
-        }
-        for p, n in [(15, 200), (20, 50), (5, 80), (50, 6), (10, 10), (25, 40), (30, 90)]
-    ]
-    path = tmp_path / "train.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return path
-
-
-def _config(**extra: object) -> dict[str, object]:
-    return {
-        "max_seq_len": 200,
-        "batch_size": 2,
-        "epochs": 200,
-        "learning_rate": 1e-2,
-        "lora_r": 4,
-        "lora_alpha": 8,
-        "threads": 1,
-        "log_every": 1,
-        **extra,
-    }
+    return write_train_file(tmp_path / "train.jsonl")
 
 
 def test_training_job_reports_progress_and_resumes_after_kill9(
@@ -70,7 +40,7 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
     worker_a = cluster.start_worker("gpu", "--queues", "train", box="a")
     app = cluster.app
     config = tmp_path / "train.yaml"
-    config.write_text(json.dumps(_config(checkpoint_every=2)))  # JSON is YAML
+    config.write_text(json.dumps(train_config(checkpoint_every=2)))  # JSON is YAML
     submitted = subprocess.run(
         [
             WM,
@@ -130,7 +100,7 @@ def test_training_job_reports_progress_and_resumes_after_kill9(
         app,
         data=str(train_file),
         base=str(tiny_model),
-        config=_config(max_steps=100_000, checkpoint_every=1_000),
+        config=train_config(max_steps=100_000, checkpoint_every=1_000),
         artifacts=str(store),
     )
     wait_for(lambda: jobs.status(app, long_id)["state"] == "PROGRESS", 120, "the long job")
@@ -193,7 +163,7 @@ def test_a_training_worker_frozen_past_its_heartbeat_stops_once_it_wakes(
         app,
         data=str(train_file),
         base=str(tiny_model),
-        config=_config(max_steps=100_000, checkpoint_every=2),
+        config=train_config(max_steps=100_000, checkpoint_every=2),
         artifacts=str(store),
     )
     checkpoints = store / job_id / "checkpoints"

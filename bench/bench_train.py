@@ -1,4 +1,4 @@
-"""Training throughput: packing vs padding every example to 512 tokens, and CPU thread counts.
+"""Training throughput: packing vs padding to 512 tokens, CPU thread counts, fp32 vs bf16.
 
 The predecessor padded every example to 512 tokens; we pack several examples per row. Both
 layouts train the same LoRA model on the same examples for a few optimizer steps; the number
@@ -6,6 +6,7 @@ that matters is useful (non-padding) tokens per second, printed with the ratio.
 
     .venv/bin/python bench/bench_train.py                      # bundled SmolLM2, data/train.jsonl
     .venv/bin/python bench/bench_train.py --threads 1 2        # compare thread counts (packed)
+    .venv/bin/python bench/bench_train.py --bf16               # also packed with bf16 autocast
     .venv/bin/python bench/bench_train.py --model DIR --steps 5 --json
 
 On a shared machine other processes compete for the cores: the load average is printed with
@@ -51,7 +52,9 @@ def _setup(model: str, data: Path, examples: int, seq_len: int) -> tuple[Any, An
     return peft_model, tokenizer, encoded
 
 
-def _run(model: Any, batches: list[Any], threads: int) -> dict[str, float]:
+def _run(model: Any, batches: list[Any], threads: int, bf16: bool = False) -> dict[str, float]:
+    """Train on `batches` (the first untimed); bf16: autocast as the trainer does for
+    `precision: bf16` (LoRA weights stay fp32)."""
     import torch
 
     from worldmodel.train.trainer import batch_loss
@@ -64,7 +67,8 @@ def _run(model: Any, batches: list[Any], threads: int) -> dict[str, float]:
     for index, batch in enumerate(batches):
         if index == 1:  # the first step is untimed: it warms up allocators and kernels
             t0 = time.perf_counter()
-        loss = batch_loss(model, batch, torch.device("cpu")) / max(1, batch.target_tokens)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = batch_loss(model, batch, torch.device("cpu")) / max(1, batch.target_tokens)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -91,6 +95,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2, help="rows per step")
     parser.add_argument("--seq-len", type=int, default=512)
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
+    parser.add_argument(
+        "--bf16", action="store_true", help="also time packed rows with bf16 autocast"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -128,6 +135,16 @@ def main() -> None:
         report["packed"][threads] = _run(model, packed, threads)
     report["padded"][args.threads[0]] = _run(model, padded, args.threads[0])
     first = args.threads[0]
+    if args.bf16:
+        from worldmodel.model.device import cpu_has_native_bf16
+
+        report["cpu_native_bf16"] = cpu_has_native_bf16()
+        report["packed_bf16"] = {first: _run(model, packed, first, bf16=True)}
+        report["useful_tokens_per_s_ratio_bf16_vs_fp32"] = round(
+            report["packed_bf16"][first]["useful_tokens_per_s"]
+            / report["packed"][first]["useful_tokens_per_s"],
+            2,
+        )
     report["useful_tokens_per_s_ratio_packed_vs_padded"] = round(
         report["packed"][first]["useful_tokens_per_s"]
         / report["padded"][first]["useful_tokens_per_s"],
@@ -151,6 +168,12 @@ def main() -> None:
         f"padded  threads={first}: {numbers['useful_tokens_per_s']:8.1f} useful tok/s "
         f"({numbers['computed_tokens_per_s']:.1f} computed)"
     )
+    if args.bf16:
+        numbers_bf16 = report["packed_bf16"][first]
+        print(
+            f"packed  threads={first} bf16 autocast: {numbers_bf16['useful_tokens_per_s']:8.1f} "
+            f"useful tok/s (CPU native bf16: {report['cpu_native_bf16']})"
+        )
     print(
         f"useful share of computed tokens: packed {report['packed'][first]['useful_fraction']}, "
         f"padded {numbers['useful_fraction']} (independent of machine load)"
@@ -159,6 +182,8 @@ def main() -> None:
         f"packing vs padding to {args.seq_len}: "
         f"{report['useful_tokens_per_s_ratio_packed_vs_padded']}x useful tokens/s"
     )
+    if args.bf16:
+        print(f"bf16 vs fp32 (packed): {report['useful_tokens_per_s_ratio_bf16_vs_fp32']}x")
 
 
 if __name__ == "__main__":

@@ -58,3 +58,29 @@ def test_wm_eval_without_questions_fails_clearly(tmp_path: Path) -> None:
     result = CliRunner().invoke(wm, ["eval", str(empty), "--sandbox", "process"])
     assert result.exit_code == 1
     assert "has no usable questions" in result.output
+
+
+def test_record_default_writes_the_mode_and_how_it_was_measured(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    adapter = tmp_path / "adapter"
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, local_files_only=True)
+    get_peft_model(base, LoraConfig(r=2, target_modules=["q_proj"])).save_pretrained(adapter)
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "What is 6 times 7?", "answer": "#### 42"}\n')
+    args = ["eval", str(questions), "--model", str(tiny_model_dir), "--adapter", str(adapter)]
+    args += ["--sandbox", "process", "--max-new-tokens", "8", "--limit", "1"]
+    args += ["--out", str(adapter / "eval.json"), "--record-default"]
+    result = CliRunner().invoke(wm, args)
+    assert result.exit_code == 0, result.output
+    recorded = json.loads((adapter / "worldmodel-defaults.json").read_text())
+    assert recorded["mode"] in ("plain", "after-execution")
+    assert recorded["measured_by"] == (
+        f"wm eval {questions} --limit 1 --sandbox process --adapter {adapter} --max-new-tokens 8"
+    )
+    for key in ("verified", "accuracy", "structure"):
+        assert set(recorded[key]) == {"plain", "after-execution"}
+    assert recorded["report"] == "eval.json"  # beside the adapter: named relative to it

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from worldmodel.cli import wm
 from worldmodel.cli.render import progress_bar
+
+DEFAULT_MAX_NEW_TOKENS = 384
 
 _COLUMNS = (
     ("structure", "3/3 tags"),
@@ -44,7 +47,7 @@ _COLUMNS = (
     help="Where the model's code runs.",
 )
 @click.option("--batch-size", type=int, default=8, show_default=True, help="Questions per batch.")
-@click.option("--max-new-tokens", type=int, default=384, show_default=True)
+@click.option("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, show_default=True)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
 )
@@ -130,19 +133,28 @@ def eval_command(
         if not choice.adapter_dir:
             raise click.ClickException("--record-default needs an adapter to record beside")
         target = Path(choice.adapter_dir) / "worldmodel-defaults.json"
-        target.write_text(
-            json.dumps(
-                {
-                    "mode": best,
-                    "measured_by": f"wm eval {file} --limit {limit} --sandbox {sandbox}",
-                    "verified": {r.mode: r.metrics["verified"] for r in reports},
-                    "accuracy": {r.mode: r.metrics["correct"] for r in reports},
-                },
-                indent=2,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        command = ["wm eval", str(file), f"--limit {limit}", f"--sandbox {sandbox}"]
+        if adapter_dir:
+            command.append(f"--adapter {adapter_dir}")
+        if max_new_tokens != DEFAULT_MAX_NEW_TOKENS:
+            command.append(f"--max-new-tokens {max_new_tokens}")
+        recorded: dict[str, Any] = {
+            "mode": best,
+            "measured_by": " ".join(command),
+            **{
+                name: {r.mode: r.metrics[key] for r in reports}
+                for name, key in (
+                    ("verified", "verified"),
+                    ("accuracy", "correct"),
+                    ("structure", "structure"),
+                )
+            },
+        }
+        if out:
+            # Beside the adapter: name it relative to it, so the record stays true when moved.
+            inside = out.resolve().parent == target.parent.resolve()
+            recorded["report"] = out.name if inside else str(out)
+        target.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
     if as_json:
         for report in summary["reports"]:
             report.pop("items", None)

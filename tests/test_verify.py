@@ -49,11 +49,33 @@ def test_written_precision_is_respected() -> None:
         ("The mean is 2.5 and the median is 3.", "2.5 3\n", "verified"),
         ("The mean is 2.5 and the median is 4.", "2.5 3\n", "mismatch"),
         ("There are 3 vowels.", "working...\n3\n", "verified"),
+        # The stated result counts, not any number the sentence mentions.
+        ("30% of 200 is 300.", "30\n", "mismatch"),
+        ("15% of 200 is 30, not 300.", "300\n", "mismatch"),
+        ("There are 60 days between 2024-01-01 and 2024-03-01.", "60\n", "verified"),
+        ("6 * 7 = 42", "42\n", "verified"),
+        ("The answer: 7 apples.", "7\n", "verified"),
+        ("42.", "42\n", "verified"),
+        # A result written first reads as stating the number after "is": a false mismatch,
+        # the safe side (never a false verification).
+        ("30 is 15% of 200.", "30\n", "mismatch"),
     ],
 )
 def test_verify_claim(answer: str, stdout: str, status: str) -> None:
     verdict = verify_claim(answer, stdout)
     assert verdict.status == status, verdict.reason
+
+
+def test_stated_results_are_the_numbers_after_is_or_equals() -> None:
+    from worldmodel.verify import stated_results
+
+    def texts(answer: str) -> list[str]:
+        return [number.text for number in stated_results(answer)]
+
+    assert texts("15% of 200 is 30.") == ["30"]
+    assert texts("The mean is 2.5 and the median is 3.") == ["2.5", "3"]
+    assert texts("Roughly 12 or 13 apples") == ["13"]  # no marker: the last number
+    assert texts("No numbers here.") == []
 
 
 def test_failed_execution_is_unverifiable_not_verified() -> None:

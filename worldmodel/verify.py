@@ -3,10 +3,16 @@
 A response carries a prose answer ("15% of 200 is 30.") and code whose execution printed a
 value ("30.0"). `verify_claim` compares the two and returns one of three verdicts:
 
-- ``verified``: a value stated in the prose equals the executed value;
-- ``mismatch``: the prose states values, and none of them equals the executed value;
+- ``verified``: a value the prose states as its result equals the executed value;
+- ``mismatch``: the prose states results, and none of them equals the executed value;
 - ``unverifiable``: there is nothing to compare (the code failed or printed nothing, or the
   prose states no value).
+
+The stated results are the numbers right after "is", "are", "equals", "=", ":" and the like
+("15% of 200 is 30" states 30, not 15 or 200), or the last number when the prose has no such
+word. So "30% of 200 is 300" is a mismatch with a printed 30 even though "30" appears in it.
+A result written first ("30 is 15% of 200") reads as stating 15: a false mismatch, never a
+false verification.
 
 Numbers compare with a tolerance that respects how precisely the prose wrote them
 ("3.14" matches 3.14159, "about 33.3%" matches 33.333...). Text values compare after
@@ -69,6 +75,31 @@ class Verification:
 
 def extract_numbers(text: str) -> list[Number]:
     """Every number in `text`, in order: "1,234.5", "-3", "2e-3", "3/4" (as 0.75), "15%"."""
+    return [number for _, number in _numbers_at(text)]
+
+
+# Words after which prose states a result: "is 30", "are 3 vowels", "= 42", "answer: 7".
+_RESULT_MARK = re.compile(
+    r"\b(?:is|are|was|were|equals?|gives|makes|comes\s+to|totals?)\b|[=≈:]", re.IGNORECASE
+)
+
+
+def stated_results(text: str) -> list[Number]:
+    """The numbers `text` states as its result: the first number after each "is", "=", ...
+    (see the module docstring), or the last number when no such word is followed by one."""
+    numbers = _numbers_at(text)
+    if not numbers:
+        return []
+    stated: list[Number] = []
+    for mark in _RESULT_MARK.finditer(text):
+        after = next((number for start, number in numbers if start >= mark.end()), None)
+        if after is not None and after not in stated:
+            stated.append(after)
+    return stated or [numbers[-1][1]]
+
+
+def _numbers_at(text: str) -> list[tuple[int, Number]]:
+    """(start offset, number) for every number in `text`, in order."""
     found: list[tuple[int, Number]] = []
     taken: list[tuple[int, int]] = []
     for match in _FRACTION.finditer(text):
@@ -92,7 +123,7 @@ def extract_numbers(text: str) -> list[Number]:
             continue
         decimals = max(0, len((match.group("frac") or ".")[1:]) - exponent)
         found.append((match.start(), Number(value, decimals, match.group(0))))
-    return [number for _, number in sorted(found, key=lambda pair: pair[0])]
+    return sorted(found, key=lambda pair: pair[0])
 
 
 def numbers_match(claimed: Number, executed: float, *, rel_tol: float = 1e-6) -> bool:
@@ -137,10 +168,11 @@ def verify_claim(answer: str, stdout: str | None, *, execution_ok: bool = True) 
             if normalise_text(value) and normalise_text(value) in normalise_text(answer):
                 return Verification("verified", "the answer repeats the printed value", value)
             return Verification("unverifiable", "the answer states no number to compare", value, [])
-        texts = [claim.text for claim in claims]
-        if any(numbers_match(claim, target) for claim in claims):
+        results = stated_results(answer)
+        texts = [claim.text for claim in results]
+        if any(numbers_match(claim, target) for claim in results):
             return Verification(
-                "verified", "a number in the answer equals the output", value, texts
+                "verified", "the result the answer states equals the output", value, texts
             )
         return Verification(
             "mismatch",
@@ -166,16 +198,17 @@ def verify_claim(answer: str, stdout: str | None, *, execution_ok: bool = True) 
                 [answer],
             )
         return Verification("unverifiable", "the answer states no clear yes or no", value)
-    texts = [claim.text for claim in claims] or [answer]
+    results = stated_results(answer)
+    texts = [claim.text for claim in results] or [answer]
     if (
         executed_numbers
-        and claims
+        and results
         and all(
-            any(numbers_match(claim, number.value) for claim in claims)
+            any(numbers_match(claim, number.value) for claim in results)
             for number in executed_numbers
         )
     ):
-        return Verification("verified", "every printed number appears in the answer", value, texts)
+        return Verification("verified", "every printed number is a result the answer states", value, texts)
     if not answer.strip():
         return Verification("unverifiable", "the response has no prose answer", value)
     return Verification(

@@ -208,7 +208,9 @@ def verify_claim(answer: str, stdout: str | None, *, execution_ok: bool = True) 
             for number in executed_numbers
         )
     ):
-        return Verification("verified", "every printed number is a result the answer states", value, texts)
+        return Verification(
+            "verified", "every printed number is a result the answer states", value, texts
+        )
     if not answer.strip():
         return Verification("unverifiable", "the response has no prose answer", value)
     return Verification(

@@ -160,15 +160,15 @@ def verify_claim(answer: str, stdout: str | None, *, execution_ok: bool = True) 
     value = executed_value(stdout or "")
     if value is None:
         return Verification("unverifiable", "the code printed nothing")
-    claims = extract_numbers(answer)
+    # The numbers the prose states as its result (empty exactly when it states no number).
+    results = stated_results(answer)
     executed_numbers = extract_numbers(value)
     if executed_numbers and len(executed_numbers) == 1:
         target = executed_numbers[0].value
-        if not claims:
+        if not results:
             if normalise_text(value) and normalise_text(value) in normalise_text(answer):
                 return Verification("verified", "the answer repeats the printed value", value)
             return Verification("unverifiable", "the answer states no number to compare", value, [])
-        results = stated_results(answer)
         texts = [claim.text for claim in results]
         if any(numbers_match(claim, target) for claim in results):
             return Verification(
@@ -198,7 +198,6 @@ def verify_claim(answer: str, stdout: str | None, *, execution_ok: bool = True) 
                 [answer],
             )
         return Verification("unverifiable", "the answer states no clear yes or no", value)
-    results = stated_results(answer)
     texts = [claim.text for claim in results] or [answer]
     if (
         executed_numbers

@@ -115,6 +115,29 @@ def test_resume_refuses_changed_settings(tiny_model_dir, tiny_dataset, tmp_path)
         train(changed)
 
 
+def test_a_finished_run_can_be_extended_in_the_same_data_order(
+    tiny_model_dir, tiny_dataset, tmp_path
+):
+    straight = train(_config(tiny_model_dir, tiny_dataset, tmp_path / "straight", max_steps=4))
+    assert straight.steps == 4
+    train(_config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=2))
+    with pytest.raises(ConfigError, match="at step 2, but max_steps: 2 -> 1 leaves only 1"):
+        train(_config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=1, resume=True))
+    longer = _config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=4, resume=True)
+    result = train(longer)
+    assert result.resumed_from == 2 and result.steps == 4 and result.total_steps == 4
+
+    steps = [m for m in _metric_lines(tmp_path / "run") if "loss" in m]
+    reference = [m for m in _metric_lines(tmp_path / "straight") if "loss" in m]
+    assert [m["step"] for m in steps] == [1, 2, 3, 4]
+    # The same batches in the same order as a run planned for 4 steps from the start...
+    assert [m["data"] for m in steps] == [m["data"] for m in reference]
+    # ...and from step 3 on, the 4-step schedule's rate (the 2-step one had decayed to 0).
+    assert steps[1]["lr"] != reference[1]["lr"]
+    assert steps[2]["lr"] == pytest.approx(reference[2]["lr"]) and steps[2]["lr"] > 0
+    assert steps[3]["lr"] == pytest.approx(reference[3]["lr"])
+
+
 def test_early_stopping_ends_the_run_when_validation_stops_improving(
     tiny_model_dir, tiny_dataset, tmp_path
 ):

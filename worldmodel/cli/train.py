@@ -2,7 +2,8 @@
 
 Thin commands: they build a `TrainConfig` from defaults < `--config` YAML < flags, call
 `worldmodel.train.trainer.train`, and print the result. Ctrl-C stops at the next step boundary
-after saving a checkpoint; `--resume` continues from it bit-for-bit.
+after saving a checkpoint; `--resume` continues from it bit-for-bit, or, with a larger
+`--epochs`/`max_steps`, trains a stopped or finished run longer in the same data order.
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ _FLAGS = {
     default=None,
     help="Train the answer-after-execution variant (<output> block, no loss on it).",
 )
-@click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the run folder's last checkpoint (a larger --epochs/max_steps extends it).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar (metrics still go to JSONL).")
 @click.option("--help-config", is_flag=True, help="List every setting with its help and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

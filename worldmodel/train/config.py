@@ -30,6 +30,10 @@ DEFAULT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj
 RESUME_MAY_CHANGE = frozenset(
     {"resume", "threads", "progress", "log_every", "keep_checkpoints", "output_dir", "run_name"}
 )
+# Settings a resumed run may change to train longer (or stop sooner, but not before the step it
+# reached): the batches continue in exactly the same order, and the learning-rate schedule is
+# recomputed for the new length from the step reached on.
+RESUME_MAY_EXTEND = frozenset({"epochs", "max_steps"})
 
 
 def _f(default: Any, help: str) -> Any:
@@ -206,12 +210,26 @@ def validate(config: TrainConfig) -> list[str]:
 
 
 def resume_conflicts(saved: Mapping[str, Any], current: TrainConfig) -> list[str]:
-    """Settings that differ from the checkpoint's and would break bit-for-bit continuation."""
+    """Settings that differ from the checkpoint's and would break continuation of its run.
+
+    The run's length (`RESUME_MAY_EXTEND`) is not among them: see `extended_settings`.
+    """
     now = current.to_dict()
+    free = RESUME_MAY_CHANGE | RESUME_MAY_EXTEND
     return [
         f"{key}: checkpoint has {saved.get(key)!r}, now {now[key]!r}"
         for key in now
-        if key not in RESUME_MAY_CHANGE and saved.get(key) != now[key]
+        if key not in free and saved.get(key) != now[key]
+    ]
+
+
+def extended_settings(saved: Mapping[str, Any], current: TrainConfig) -> list[str]:
+    """The run-length settings changed since the checkpoint, as 'key: old -> new'."""
+    now = current.to_dict()
+    return [
+        f"{key}: {saved.get(key)!r} -> {now[key]!r}"
+        for key in sorted(RESUME_MAY_EXTEND)
+        if saved.get(key) != now[key]
     ]
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from worldmodel.errors import ConfigError, DataError
 from worldmodel.train import checkpoint as ckpt
-from worldmodel.train.config import TrainConfig, resume_conflicts
+from worldmodel.train.config import TrainConfig, extended_settings, resume_conflicts
 from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
 from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record, end_of_turn
 
@@ -232,7 +232,7 @@ def train(
 
     # --- load -----------------------------------------------------------------------------
     run_dir = config.run_dir()
-    start_ckpt, saved_state, trainer_state = _resume_point(config, run_dir)
+    start_ckpt, saved_state, trainer_state, saved_config = _resume_point(config, run_dir)
     apply_rocm_env(config.rocm_env)
     device = resolve_device(config.device)
     threads = set_threads(config.threads) if device.type == "cpu" else None
@@ -276,6 +276,22 @@ def train(
         step, epoch, group_pos = saved_state["step"], saved_state["epoch"], saved_state["group"]
         best_val, bad_epochs = saved_state["best_val"], saved_state["bad_epochs"]
         val_losses = list(saved_state["val_losses"])
+        extended = extended_settings(saved_config or {}, config)
+        if step > total_steps:
+            raise ConfigError(
+                f"the checkpoint is at step {step}, but {', '.join(extended)} leaves only "
+                f"{total_steps} steps; resume with at least as many"
+            )
+        if extended:
+            # Same batches from here on; the rate follows the schedule of the new length.
+            scheduler.last_epoch = step - 1
+            scheduler.step()
+            log.warning(
+                "extending the run (%s): %d steps in all, learning rate now %.3g",
+                "; ".join(extended),
+                total_steps,
+                scheduler.get_last_lr()[0],
+            )
         _truncate_metrics(metrics_path, step)
         log.warning("resuming from %s (step %d)", start_ckpt, step)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -427,11 +443,11 @@ def train(
 
 def _resume_point(
     config: TrainConfig, run_dir: Path
-) -> tuple[Path | None, dict[str, Any] | None, dict[str, Any] | None]:
-    """(checkpoint, its state, its trainer state) to resume from, or Nones for a fresh run.
+) -> tuple[Path | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """(checkpoint, its state, trainer state, config) to resume from, or Nones for a fresh run.
 
     Refuses to overwrite a run that has checkpoints unless resuming, and refuses to resume with
-    settings that would break bit-for-bit continuation.
+    settings that would break continuation (only the run's length may change).
     """
     start = ckpt.latest_checkpoint(run_dir)
     if start is not None and not config.resume:
@@ -440,17 +456,17 @@ def _resume_point(
             "choose another output_dir/run_name"
         )
     if not config.resume:
-        return None, None, None
+        return None, None, None, None
     if start is None:
         log.warning("resume: no checkpoint in %s, starting from step 0", run_dir)
-        return None, None, None
+        return None, None, None, None
     state, trainer_state, saved_config = ckpt.load_checkpoint(start)
     conflicts = resume_conflicts(saved_config, config)
     if conflicts:
         raise ConfigError(
             "cannot resume bit-for-bit with changed settings:\n  " + "\n  ".join(conflicts)
         )
-    return start, state, trainer_state
+    return start, state, trainer_state, saved_config
 
 
 def _load_examples(config: TrainConfig, tokenizer: Any) -> tuple[list[Example], int, list[Example]]:

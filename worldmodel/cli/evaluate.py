@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.options import sandbox_option
 from worldmodel.cli.render import progress_bar
 
 DEFAULT_MAX_NEW_TOKENS = 384
@@ -39,13 +40,7 @@ _COLUMNS = (
 @click.option("--limit", type=int, help="Evaluate at most N questions (stratified by family).")
 @click.option("--model", "model_dir", help="Base model directory (default: the bundled model).")
 @click.option("--adapter", "adapter_dir", help="LoRA adapter directory (default: bundled).")
-@click.option(
-    "--sandbox",
-    type=click.Choice(["vm", "process"]),
-    default="vm",
-    show_default=True,
-    help="Where the model's code runs.",
-)
+@sandbox_option(help="Where the model's code runs: a single-use VM, or a limited host process.")
 @click.option("--batch-size", type=int, default=8, show_default=True, help="Questions per batch.")
 @click.option("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, show_default=True)
 @click.option(

@@ -14,9 +14,8 @@ from pathlib import Path
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.options import sandbox_option
 from worldmodel.cli.render import print_answer
-
-SANDBOX_CHOICES = ("vm", "process")
 
 
 @wm.command()
@@ -28,13 +27,7 @@ SANDBOX_CHOICES = ("vm", "process")
 )
 @click.option("--model", "model_dir", help="Base model directory (default: the bundled model).")
 @click.option("--adapter", "adapter_dir", help="LoRA adapter directory (default: bundled).")
-@click.option(
-    "--sandbox",
-    type=click.Choice(SANDBOX_CHOICES),
-    default="vm",
-    show_default=True,
-    help="Where code runs: a single-use VM, or a limited host process (weaker isolation).",
-)
+@sandbox_option()
 @click.option(
     "--no-sandbox",
     is_flag=True,

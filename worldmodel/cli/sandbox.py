@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.options import sandbox_option
 
 
 @wm.group()
@@ -111,14 +112,7 @@ def status(as_json: bool) -> None:
     "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("-c", "code", help="Python code to run (instead of FILE).")
-@click.option(
-    "--sandbox",
-    "backend",
-    type=click.Choice(["vm", "process"]),
-    default="vm",
-    show_default=True,
-    help="A single-use VM, or a limited host process (weaker isolation).",
-)
+@sandbox_option(dest="backend")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Wall seconds.")
 @click.option("--memory-mb", type=int, default=512, show_default=True, help="Memory cap, MiB.")
 @click.option("--json", "as_json", is_flag=True, help="Print the ExecutionResult as JSON.")

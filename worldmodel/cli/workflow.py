@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.options import sandbox_option
 
 
 @wm.command()
@@ -26,12 +27,8 @@ from worldmodel.cli import wm
 @click.option("--max-steps", type=int, help="Training steps (overrides the preset's config).")
 @click.option("--eval-limit", type=int, help="Test questions to evaluate per answer mode.")
 @click.option("--max-new-tokens", type=int, help="Generation budget per answer.")
-@click.option(
-    "--sandbox",
-    type=click.Choice(["vm", "process"]),
-    default="process",
-    show_default=True,
-    help="Where verification, evaluation and sample code runs.",
+@sandbox_option(
+    default="process", help="Where verification, evaluation and sample code runs: vm or process."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def workflow(

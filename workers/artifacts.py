@@ -15,6 +15,9 @@ A half-uploaded folder left by a killed worker is deleted and uploaded again by 
 Generation workers read adapters from the store too: `local_adapter(location)` turns an adapter
 location (a path, or the URL a training job's result names under `adapter`) into a local
 folder, fetching a URL once into `<WM_HOME>/cache/adapters/` (same complete-or-absent rule).
+The cache keeps the `keep` most recently used adapters (`adapter_cache_keep`); older ones are
+deleted after each fetch, except any used in the last `CACHE_GRACE_S` seconds, which another
+worker process on the box may be loading right now.
 
 Credentials: fsspec's own configuration, so every store works the way its users expect (for
 example `FSSPEC_S3_ENDPOINT_URL` and the usual `AWS_*` variables for s3, `FSSPEC_SFTP_KEY_FILENAME`
@@ -31,6 +34,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,8 @@ CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
 ADAPTER = "adapter"
 ADAPTER_MARKER = "adapter_config.json"
+CACHE_GRACE_S = 600.0
+"""A cached adapter used this recently is never pruned (another process may be reading it)."""
 SSH_PROTOCOLS = ("sftp", "ssh")
 
 
@@ -134,13 +140,14 @@ _fetching: dict[str, threading.Lock] = {}
 _fetching_guard = threading.Lock()
 
 
-def local_adapter(location: str, *, known_hosts: str = "") -> Path:
+def local_adapter(location: str, *, known_hosts: str = "", keep: int = 64) -> Path:
     """A local folder holding the adapter at `location`: the path itself, or a cached copy.
 
     A URL is fetched once per box into `<WM_HOME>/cache/adapters/<sha256 of the URL>` and reused
     from there (a training job writes its adapter once, under its own job id, so a location
     never changes content). Threads asking for the same URL wait for one download; processes
-    sharing the cache each download into a private folder and the first rename wins.
+    sharing the cache each download into a private folder and the first rename wins. Each use
+    marks the folder as recently used; after a download the cache is pruned to `keep` folders.
     """
     if "://" not in location:
         return Path(location).expanduser()
@@ -148,12 +155,12 @@ def local_adapter(location: str, *, known_hosts: str = "") -> Path:
 
     cache = home_path("cache", "adapters")
     target = cache / hashlib.sha256(location.encode()).hexdigest()[:32]
-    if (target / ADAPTER_MARKER).is_file():
+    if _use_cached(target):
         return target
     with _fetching_guard:
         lock = _fetching.setdefault(location, threading.Lock())
     with lock:
-        if (target / ADAPTER_MARKER).is_file():
+        if _use_cached(target):
             return target
         fs, root = open_store(location, known_hosts=known_hosts)
         if not fs.exists(f"{root}/{ADAPTER_MARKER}"):
@@ -173,7 +180,54 @@ def local_adapter(location: str, *, known_hosts: str = "") -> Path:
             if private.exists():
                 shutil.rmtree(private)
         log.info("fetched adapter %s into %s", location, target)
+        prune_adapter_cache(cache, keep)
         return target
+
+
+def _use_cached(folder: Path) -> bool:
+    """True (and the folder marked as used now) when `folder` holds a complete adapter."""
+    try:
+        os.utime(folder)
+    except FileNotFoundError:
+        return False
+    return (folder / ADAPTER_MARKER).is_file()
+
+
+def prune_adapter_cache(cache: Path, keep: int, *, grace_s: float = CACHE_GRACE_S) -> list[Path]:
+    """Delete all but the `keep` most recently used adapters in `cache`; return what went.
+
+    A folder used in the last `grace_s` seconds stays whatever its rank, and so do the private
+    download folders of fetches in progress unless they are a day old (left by a killed worker).
+    A folder is renamed away before it is deleted, so no reader ever sees half of one.
+    """
+    now = time.time()
+    folders, stale = [], []
+    for entry in cache.iterdir() if cache.is_dir() else ():
+        try:
+            used = entry.stat().st_mtime
+        except FileNotFoundError:
+            continue  # pruned or renamed by another process meanwhile
+        if entry.name.startswith(".trash-"):
+            stale.append(entry)  # a removal that was interrupted
+        elif entry.name.startswith(".tmp-"):
+            if now - used > 86400:
+                stale.append(entry)
+        elif entry.is_dir():
+            folders.append((used, entry))
+    folders.sort(reverse=True)
+    doomed = [f for used, f in folders[keep:] if now - used > grace_s] + stale
+    gone = []
+    for folder in doomed:
+        trash = cache / f".trash-{folder.name}-{uuid.uuid4().hex[:8]}"
+        try:
+            folder.rename(trash)
+        except OSError:
+            continue  # another process got there first
+        shutil.rmtree(trash, ignore_errors=True)
+        gone.append(folder)
+    if gone:
+        log.info("adapter cache %s: removed %d least recently used", cache, len(gone))
+    return gone
 
 
 def open_store(url: str, *, known_hosts: str = "") -> tuple[Any, str]:

@@ -73,6 +73,9 @@ class WorkerSettings:
     warm_adapters: int = _f(
         4, "most per-query adapters (submit-query --adapter) a generation worker keeps loaded"
     )
+    adapter_cache_keep: int = _f(
+        64, "most fetched adapters a box keeps in <WM_HOME>/cache/adapters (least recent go)"
+    )
     max_new_tokens: int = _f(384, "upper bound on generated tokens per question")
     mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
@@ -103,6 +106,11 @@ class WorkerSettings:
             found.append("max_new_tokens: must be >= 1")
         if self.warm_adapters < 1:
             found.append("warm_adapters: must be >= 1")
+        if self.adapter_cache_keep < self.warm_adapters:
+            found.append(
+                f"adapter_cache_keep: {self.adapter_cache_keep} must be at least warm_adapters "
+                f"({self.warm_adapters})"
+            )
         if self.batch_wait_s < 0:
             found.append("batch_wait_s: must be >= 0")
         if self.heartbeat_ttl_s < 1:

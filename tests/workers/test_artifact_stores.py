@@ -10,8 +10,10 @@ store), and a query answers with the adapter URL that job's result names.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +29,13 @@ from tiny_training import (
 )
 
 from workers import jobs
-from workers.artifacts import ArtifactError, ArtifactStore, local_adapter, open_store
+from workers.artifacts import (
+    ArtifactError,
+    ArtifactStore,
+    local_adapter,
+    open_store,
+    prune_adapter_cache,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +246,30 @@ def test_a_job_resumes_on_another_box_from_the_store_and_its_adapter_answers(
     assert answer["generated"] != reference_completion(tiny_model_dir, None, QUESTION)
     cached = list((home_b / "cache" / "adapters").iterdir())
     assert len(cached) == 1 and (cached[0] / "adapter_config.json").is_file()
+
+
+def test_the_adapter_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("WM_HOME", str(tmp_path / "home"))
+    store = tmp_path / "store"
+    for job in ("a", "b", "c"):
+        (store / job / "adapter").mkdir(parents=True)
+        (store / job / "adapter" / "adapter_config.json").write_text(f'{{"job": "{job}"}}')
+    location = {job: f"file://{store}/{job}/adapter" for job in ("a", "b", "c")}
+    fetched = {job: local_adapter(location[job], keep=2) for job in ("a", "b")}
+    cache = fetched["a"].parent
+    # "a" was used last long ago, "b" an hour ago; using "a" again makes it the most recent.
+    os.utime(fetched["a"], (1, 1))
+    os.utime(fetched["b"], (time.time() - 3600,) * 2)
+    assert local_adapter(location["a"], keep=2) == fetched["a"]
+    (cache / ".tmp-killed-download").mkdir()
+    os.utime(cache / ".tmp-killed-download", (1, 1))
+    (cache / ".tmp-download-in-progress").mkdir()
+
+    fetched["c"] = local_adapter(location["c"], keep=2)  # a third: "b" is the one to go
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [fetched["a"].name, fetched["c"].name, ".tmp-download-in-progress"]
+    )
+    assert (fetched["a"] / "adapter_config.json").read_text() == '{"job": "a"}'
+    # An adapter used within the grace period stays even beyond `keep`.
+    assert prune_adapter_cache(cache, keep=0) == []
+    assert prune_adapter_cache(cache, keep=1, grace_s=0) == [fetched["a"]]

@@ -34,6 +34,7 @@ def test_every_problem_is_reported_at_once_naming_the_setting():
                 "WM_BATCH_SIZE": "zero",
                 "WM_VISIBILITY_TIMEOUT_S": "100",
                 "WM_SANDBOX_BACKEND": "docker",
+                "WM_ADAPTER_CACHE_KEEP": "2",
             }
         )
     message = str(caught.value)
@@ -41,6 +42,7 @@ def test_every_problem_is_reported_at_once_naming_the_setting():
     assert "WM_BATCH_SIZE: expected an integer" in message
     assert "visibility_timeout_s: 100 must exceed the longest time limit" in message
     assert "sandbox_backend: must be vm, process or host" in message
+    assert "adapter_cache_keep: 2 must be at least warm_adapters (4)" in message
 
 
 def test_no_password_is_accepted_only_when_allowed_explicitly():

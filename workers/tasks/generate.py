@@ -48,7 +48,10 @@ def job_adapter(job: dict[str, Any], settings_: Any) -> tuple[str | None, str | 
     location = job.get("adapter")
     if not location:
         return None, None
-    return location, str(local_adapter(location, known_hosts=settings_.ssh_known_hosts))
+    folder = local_adapter(
+        location, known_hosts=settings_.ssh_known_hosts, keep=settings_.adapter_cache_keep
+    )
+    return location, str(folder)
 
 
 @app.task(name="wm.generate", bind=True)

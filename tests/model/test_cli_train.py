@@ -1,4 +1,4 @@
-"""`wm train` and `wm export --merge` end to end on the tiny model."""
+"""`wm train`, `wm export --merge` and `wm export --package` end to end on the tiny model."""
 
 from __future__ import annotations
 
@@ -25,8 +25,11 @@ def test_bad_settings_fail_with_every_problem(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_train_then_export_merged_model(tiny_model_dir, tiny_dataset, tmp_path: Path) -> None:
+def test_train_then_export_merged_model_and_package(
+    tiny_model_dir, tiny_dataset, tmp_path: Path, wm_home: Path
+) -> None:
     from peft import PeftModel
+    from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM
 
     config = tmp_path / "c.yaml"
@@ -35,7 +38,7 @@ def test_train_then_export_merged_model(tiny_model_dir, tiny_dataset, tmp_path: 
         "learning_rate: 1e-2\n"
     )
     train_file, val_file = tiny_dataset
-    run = tmp_path / "run"
+    run = wm_home / "runs" / "tiny"
     result = CliRunner().invoke(
         wm,
         [
@@ -87,3 +90,42 @@ def test_train_then_export_merged_model(tiny_model_dir, tiny_dataset, tmp_path: 
         peft_logits = PeftModel.from_pretrained(base, summary["adapter_dir"]).eval()(ids).logits
     torch.testing.assert_close(merged_logits, peft_logits, atol=1e-4, rtol=1e-4)
     assert not torch.allclose(merged_logits, base_logits, atol=1e-3)  # the adapter mattered
+
+    # The package: fp16 weights that load with peft and give the same model, the run's config,
+    # metrics and log beside them, nothing naming this machine's home; other files stay.
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "README.md").write_text("kept")
+    result = CliRunner().invoke(
+        wm, ["export", "--package", str(run), "--out", str(package), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["dtype"] == "float16"
+    weights = load_file(str(package / "adapter_model.safetensors"))
+    trained = load_file(str(Path(summary["adapter_dir"]) / "adapter_model.safetensors"))
+    assert weights.keys() == trained.keys()
+    for name, tensor in weights.items():
+        assert tensor.dtype == torch.float16
+        torch.testing.assert_close(tensor.float(), trained[name], atol=1e-3, rtol=1e-3)
+    assert (package / "README.md").read_text() == "kept"
+    texts = {p.name: p.read_text() for p in package.iterdir() if p.suffix in {".json", ".jsonl"}}
+    assert {"training-config.json", "training-metrics.json", "training-log.jsonl"} <= set(texts)
+    assert not any(str(wm_home) in text for text in texts.values())
+    assert json.loads(texts["training-config.json"])["output_dir"] == "<WM_HOME>/runs/tiny"
+    metrics = json.loads(texts["training-metrics.json"])
+    assert metrics["stored_as"] == "float16 (trained as float32)"
+    assert "wm train --config" in metrics["command"]
+    assert len(texts["training-log.jsonl"].splitlines()) >= 2
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    with torch.no_grad():
+        packaged_logits = PeftModel.from_pretrained(base, package).eval()(ids).logits
+    torch.testing.assert_close(packaged_logits, peft_logits, atol=1e-2, rtol=1e-2)
+
+    unfinished = CliRunner().invoke(
+        wm, ["export", "--package", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]
+    )
+    assert unfinished.exit_code == 1 and "holds no finished run" in unfinished.output
+    both = CliRunner().invoke(
+        wm, ["export", "--merge", "--package", str(run), "--out", str(tmp_path / "y")]
+    )
+    assert both.exit_code == 2 and "choose one of --merge" in both.output

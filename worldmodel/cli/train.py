@@ -1,4 +1,4 @@
-"""`wm train` (LoRA fine-tuning) and `wm export --merge` (adapter folded into a model).
+"""`wm train` (LoRA fine-tuning) and `wm export` (an adapter merged, or packaged to share).
 
 Thin commands: they build a `TrainConfig` from defaults < `--config` YAML < flags, call
 `worldmodel.train.trainer.train`, and print the result. Ctrl-C stops at the next step boundary
@@ -171,40 +171,73 @@ def _command_line(
 
 
 @wm.command()
+@click.option("--merge", is_flag=True, help="Fold --adapter into the --model base weights.")
 @click.option(
-    "--merge",
-    is_flag=True,
-    required=True,
-    help="Fold the adapter into the base weights (the only export today).",
+    "--package",
+    "run_dir",
+    type=click.Path(path_type=Path),
+    help="Package the finished run in RUN_DIR: its adapter with config, metrics and log.",
 )
 @click.option(
     "--model",
     "model_dir",
     default="bundled",
     show_default=True,
-    help="Base model directory, or 'bundled'.",
+    help="Base model directory, or 'bundled' (--merge).",
 )
-@click.option("--adapter", "adapter_dir", required=True, help="LoRA adapter directory.")
+@click.option("--adapter", "adapter_dir", help="LoRA adapter directory (--merge).")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float16", "bfloat16", "float32"]),
+    default="float16",
+    show_default=True,
+    help="Weight dtype of a package (--package).",
+)
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(path_type=Path),
-    help="New folder for the merged model.",
+    help="Folder to write: new for --merge; for --package, files it does not write stay.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def export(merge: bool, model_dir: str, adapter_dir: str, out_dir: Path, as_json: bool) -> None:
-    """Write a merged model directory (base + LoRA adapter) that needs no peft to load.
+def export(
+    merge: bool,
+    run_dir: Path | None,
+    model_dir: str,
+    adapter_dir: str | None,
+    dtype: str,
+    out_dir: Path,
+    as_json: bool,
+) -> None:
+    """Export a trained adapter: merged into its base model, or packaged with its provenance.
 
-    Example: wm export --merge --adapter runs/worldmodel-lora/adapter --out merged/
+    \b
+    Examples:
+      wm export --merge --adapter runs/worldmodel-lora/adapter --out merged/
+      wm export --package ~/.local/share/worldmodel/runs/smollm2-cpu --out my-adapter/
     """
-    from worldmodel.model.loading import merge_adapter
-
+    if merge == (run_dir is not None):
+        raise click.UsageError("choose one of --merge (with --adapter) or --package RUN_DIR")
+    if merge and not adapter_dir:
+        raise click.UsageError("--merge needs --adapter DIR")
     try:
-        out = merge_adapter(model_dir, adapter_dir, out_dir)
+        if merge:
+            from worldmodel.model.loading import merge_adapter
+
+            result = {"merged_model_dir": str(merge_adapter(model_dir, adapter_dir, out_dir))}
+        else:
+            from worldmodel.train.package import package_run
+
+            result = package_run(run_dir, out_dir, dtype=dtype)
     except WorldModelError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps({"merged_model_dir": str(out)}))
+        click.echo(json.dumps(result))
+    elif merge:
+        click.echo(f"merged model: {result['merged_model_dir']}")
     else:
-        click.echo(f"merged model: {out}")
+        click.echo(
+            f"packaged {result['parameters']:,} adapter parameters ({dtype}) into "
+            f"{result['package']}"
+        )

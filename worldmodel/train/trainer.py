@@ -288,7 +288,7 @@ def train(
             scheduler.last_epoch = step - 1
             scheduler.step()
             log.warning(
-                "extending the run (%s): %d steps in all, learning rate now %.3g",
+                "run length changed (%s): %d steps in all, learning rate now %.3g",
                 "; ".join(extended),
                 total_steps,
                 scheduler.get_last_lr()[0],

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from worldmodel.errors import ConfigError
+from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
 QUEUES = ("generate", "generate-batch", "train", "sandbox")
 """generate: interactive queries; generate-batch: evaluation/bulk; train; sandbox."""
@@ -76,7 +77,7 @@ class WorkerSettings:
     adapter_cache_keep: int = _f(
         64, "most fetched adapters a box keeps in <WM_HOME>/cache/adapters (least recent go)"
     )
-    max_new_tokens: int = _f(384, "upper bound on generated tokens per question")
+    max_new_tokens: int = _f(DEFAULT_MAX_NEW_TOKENS, "upper bound on generated tokens per question")
     mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
     ssh_known_hosts: str = _f(

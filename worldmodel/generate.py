@@ -44,11 +44,15 @@ DEFAULT_ADAPTER = "default"
 """peft's name for the adapter `load_model` attaches (the constructor's `adapter_dir`)."""
 
 
+DEFAULT_MAX_NEW_TOKENS = 384
+"""Generation budget per answer unless a caller sets one (CLI flags, worker settings)."""
+
+
 @dataclass
 class GenerationConfig:
     """How to generate. Greedy unless temperature > 0."""
 
-    max_new_tokens: int = 384
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     """Upper bound on generated tokens per question."""
     temperature: float = 0.0
     """0 = greedy (deterministic); > 0 samples with this temperature."""

@@ -11,8 +11,7 @@ import click
 from worldmodel.cli import wm
 from worldmodel.cli.options import sandbox_option
 from worldmodel.cli.render import progress_bar
-
-DEFAULT_MAX_NEW_TOKENS = 384
+from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
 _COLUMNS = (
     ("structure", "3/3 tags"),

@@ -16,6 +16,7 @@ import click
 from worldmodel.cli import wm
 from worldmodel.cli.options import sandbox_option
 from worldmodel.cli.render import print_answer
+from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
 
 @wm.command()
@@ -40,7 +41,7 @@ from worldmodel.cli.render import print_answer
     help="plain: the model answers before its code runs; after-execution: it answers "
     "after seeing the output. Default: the better one measured by `wm eval`.",
 )
-@click.option("--max-new-tokens", type=int, default=384, show_default=True)
+@click.option("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, show_default=True)
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per block.")
 @click.option(
     "-i", "--interactive", is_flag=True, help="Ask questions in a loop (model stays loaded)."

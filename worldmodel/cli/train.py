@@ -19,6 +19,7 @@ import click
 
 from worldmodel.cli import wm
 from worldmodel.errors import WorldModelError
+from worldmodel.train.package import DTYPES
 
 # Flag name -> TrainConfig field, for the settings people change most; anything else: --set.
 _FLAGS = {
@@ -188,8 +189,8 @@ def _command_line(
 @click.option("--adapter", "adapter_dir", help="LoRA adapter directory (--merge).")
 @click.option(
     "--dtype",
-    type=click.Choice(["float16", "bfloat16", "float32"]),
-    default="float16",
+    type=click.Choice(DTYPES),
+    default=DTYPES[0],
     show_default=True,
     help="Weight dtype of a package (--package).",
 )

@@ -21,6 +21,7 @@ from worldmodel.home import wm_home
 WEIGHTS = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 DTYPES = ("float16", "bfloat16", "float32")
+"""Weight dtypes a package may be stored in; the first is the default."""
 PACKAGE_FILES = (
     ADAPTER_CONFIG,
     WEIGHTS,
@@ -30,7 +31,7 @@ PACKAGE_FILES = (
 )
 
 
-def package_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str = "float16") -> dict:
+def package_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str = DTYPES[0]) -> dict:
     """Write `run_dir`'s finished adapter and provenance into `out_dir`; return a summary."""
     import torch
     from safetensors.torch import load_file, save_file

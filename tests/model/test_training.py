@@ -155,3 +155,41 @@ def test_early_stopping_ends_the_run_when_validation_stops_improving(
     assert result.stopped_early
     assert len(result.val_losses) == 2 and result.steps == 4  # 2 epochs of 2 steps, not 4
     assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
+    tiny_model_dir, tiny_dataset, tmp_path
+):
+    first = train(_config(tiny_model_dir, tiny_dataset, tmp_path / "first", max_steps=2))
+    trained = load_file(str(Path(first.adapter_dir) / "adapter_model.safetensors"))
+    # A learning rate so small the weights barely move: the result must sit next to the
+    # init adapter, not next to a fresh LoRA (whose B matrices start at zero).
+    warm = _config(
+        tiny_model_dir,
+        tiny_dataset,
+        tmp_path / "warm",
+        max_steps=1,
+        learning_rate=1e-9,
+        init_adapter=first.adapter_dir,
+    )
+    result = train(warm)
+    after = load_file(str(Path(result.adapter_dir) / "adapter_model.safetensors"))
+    assert after.keys() == trained.keys()
+    for name in trained:
+        assert torch.allclose(after[name], trained[name], atol=1e-6), name
+    started = json.loads((tmp_path / "warm" / "metrics.json").read_text())["init_adapter"]
+    assert started["dir"] == str(Path(first.adapter_dir).resolve())
+    assert len(started["sha256"]) == 64
+
+    wrong_rank = _config(
+        tiny_model_dir,
+        tiny_dataset,
+        tmp_path / "wrong",
+        max_steps=1,
+        lora_r=8,
+        init_adapter=first.adapter_dir,
+    )
+    with pytest.raises(ConfigError, match="r: adapter has 4, run has 8"):
+        train(wrong_rank)
+    with pytest.raises(Exception, match=r"adapter directory .* does not exist"):
+        train(_config(tiny_model_dir, tiny_dataset, tmp_path / "x", init_adapter="/nonexistent"))

@@ -78,6 +78,12 @@ class TrainConfig:
         default_factory=lambda: list(DEFAULT_TARGETS),
         metadata={"help": "module names that get LoRA adapters"},
     )
+    init_adapter: str | None = _f(
+        None,
+        "start from this PEFT adapter's weights (e.g. fine-tune an adapter further on new "
+        "data; 'bundled': the committed one); its rank, alpha and targets must match; fresh "
+        "optimizer and schedule; null: fresh LoRA",
+    )
     gradient_checkpointing: bool = _f(False, "recompute activations in backward to save memory")
     precision: str = _f("auto", "auto|fp32|bf16|fp16; auto: fp32 on CPU, bf16 (else fp16) on GPU")
     device: str = _f("auto", "auto|cpu|cuda|cuda:N|rocm|rocm:N")
@@ -198,6 +204,7 @@ def validate(config: TrainConfig) -> list[str]:
         "max_train_examples: must be >= 1 or null",
     )
     need(bool(config.lora_targets), "lora_targets: name at least one module")
+    need(config.init_adapter != "", "init_adapter: give an adapter directory, 'bundled' or null")
     need(config.precision in PRECISIONS, f"precision: must be one of {', '.join(PRECISIONS)}")
     base = config.device.split(":")[0]
     need(base in DEVICES, "device: must be auto, cpu, cuda, cuda:N, rocm or rocm:N")

@@ -249,6 +249,7 @@ def train(
 
     # --- set up ---------------------------------------------------------------------------
     model = _attach_lora(model, config)
+    init_from = None if saved_state is not None else _init_from_adapter(model, config)
     pad_id = int(tokenizer.pad_token_id)
     plans, total_steps = _plan_epochs(config, [len(e) for e in train_examples])
     params = [p for p in model.parameters() if p.requires_grad]
@@ -297,6 +298,8 @@ def train(
         log.warning("resuming from %s (step %d)", start_ckpt, step)
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = config.to_dict() | {"model_dir": str(model_dir)}
+    if init_from is not None:
+        resolved["init_adapter"] = {"dir": init_from[0], "sha256": init_from[1]}
     resolved_config = config.to_dict()
 
     result = TrainResult(
@@ -520,6 +523,75 @@ def _attach_lora(model: Any, config: TrainConfig) -> Any:
         raise ConfigError(f"lora_targets: {exc}") from exc
 
 
+def _init_from_adapter(model: Any, config: TrainConfig) -> tuple[str, str] | None:
+    """Load `config.init_adapter`'s weights into the fresh LoRA layers; (its dir, sha256).
+
+    The adapter must have the run's rank, alpha and target modules, and fill every LoRA
+    weight: anything else would silently start part of the adapter from scratch.
+    """
+    if config.init_adapter is None:
+        return None
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from worldmodel.model.bundled import sha256_of
+    from worldmodel.model.defaults import bundled_adapter
+    from worldmodel.model.loading import check_adapter_dir
+
+    if config.init_adapter == "bundled":
+        found = bundled_adapter()
+        if found is None:
+            raise ConfigError("init_adapter: this checkout has no bundled adapter")
+        folder = found
+    else:
+        folder = check_adapter_dir(config.init_adapter)
+    saved = json.loads((folder / "adapter_config.json").read_text())
+    wanted = {
+        "r": config.lora_r,
+        "lora_alpha": config.lora_alpha,
+        "target_modules": sorted(config.lora_targets),
+    }
+    have = {
+        "r": saved.get("r"),
+        "lora_alpha": saved.get("lora_alpha"),
+        "target_modules": sorted(saved.get("target_modules") or []),
+    }
+    differ = [
+        f"{k}: adapter has {have[k]!r}, run has {wanted[k]!r}"
+        for k in wanted
+        if have[k] != wanted[k]
+    ]
+    if differ:
+        raise ConfigError(
+            f"init_adapter {folder} does not fit this run (set the run's LoRA settings to the "
+            "adapter's):\n  " + "\n  ".join(differ)
+        )
+    weights_file = folder / "adapter_model.safetensors"
+    if not weights_file.is_file():
+        raise ConfigError(f"init_adapter {folder} has no adapter_model.safetensors")
+    weights = load_file(str(weights_file))
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    try:
+        loaded = set_peft_model_state_dict(model, weights)
+    except RuntimeError as exc:  # shape mismatch: an adapter for another base model
+        raise ConfigError(
+            f"init_adapter {folder} does not fit model {config.model}: {exc}"
+        ) from exc
+    unexpected = list(getattr(loaded, "unexpected_keys", []) or [])
+    missing = sorted(
+        name for name in getattr(loaded, "missing_keys", []) or [] if name in trainable
+    )
+    if unexpected or missing:
+        raise ConfigError(
+            f"init_adapter {folder} does not fit model {config.model}: "
+            f"{len(unexpected)} of its tensors have no place here, e.g. {unexpected[:2]}; "
+            f"{len(missing)} LoRA weights would stay untrained, e.g. {missing[:2]}"
+        )
+    digest = sha256_of(weights_file)
+    log.warning("LoRA weights start from %s (sha256 %s...)", folder, digest[:12])
+    return str(folder), digest
+
+
 def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any]], int]:
     """Every epoch's batches (fixed by seed and epoch) and the number of optimizer steps."""
     plans = [
@@ -540,7 +612,10 @@ def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any
 
 
 def _summary(result: TrainResult, resolved: dict[str, Any], command: str | None) -> dict[str, Any]:
-    return {"result": asdict(result), "model_dir": resolved.get("model_dir"), "command": command}
+    summary = {"result": asdict(result), "model_dir": resolved.get("model_dir"), "command": command}
+    if "init_adapter" in resolved:  # where the weights started (absent: a fresh LoRA)
+        summary["init_adapter"] = resolved["init_adapter"]
+    return summary
 
 
 def _truncate_metrics(path: Path, step: int) -> None:

@@ -40,6 +40,12 @@ def _factor(n: int) -> list[int]:
     (
         "What is the greatest common divisor of {a} and {b}?",
         "Find gcd({a}, {b}).",
+        "gcd of {a} and {b}?",
+        "Work out the greatest common divisor of {a} and {b}.",
+        "I'm reducing a fraction and need the GCD of {a} and {b}. What is it?",
+        "{a} and {b}: what is their greatest common factor?",
+        "tell me the highest common factor of {a} and {b}",
+        "Calculate the GCD of the two numbers {a} and {b}.",
         "What is the largest number that divides both {a} and {b}?",
     ),
 )
@@ -64,6 +70,12 @@ def gcd(v: Values) -> Draft:
     (
         "What is the least common multiple of {a} and {b}?",
         "Find lcm({a}, {b}).",
+        "lcm of {a} and {b}?",
+        "Work out the lowest common multiple of {a} and {b}.",
+        "I'm adding fractions with denominators {a} and {b}. What is their least common multiple?",
+        "{a} and {b}: what's the LCM?",
+        "tell me the least common multiple of {a} and {b}",
+        "Calculate the LCM of the integers {a} and {b}.",
         "What is the smallest positive number divisible by both {a} and {b}?",
     ),
 )
@@ -87,6 +99,12 @@ def lcm(v: Values) -> Draft:
     (
         "Is {n} a prime number?",
         "Determine whether {n} is prime (True or False).",
+        "is {n} prime?",
+        "Tell me whether {n} is a prime (answer True or False).",
+        "Prime or not: {n}?",
+        "I need to know if the number {n} is prime. Is it?",
+        "Test {n} for primality.",
+        "Decide whether or not {n} is a prime number.",
         "Check if {n} has no divisors other than 1 and itself.",
     ),
 )
@@ -116,6 +134,13 @@ def is_prime(v: Values) -> Draft:
     (
         "What is the prime factorization of {n}?",
         "List the prime factors of {n} with repetition, smallest first.",
+        "prime factorization of {n}?",
+        "Break {n} down into its prime factors, smallest first, repeating any that occur more "
+        "than once.",
+        "Give me the prime factors of {n}, including repeated ones, in increasing order.",
+        "I'm simplifying a square root and need {n} written as a product of primes. Which primes?",
+        "{n}: which primes multiply together to give it (with multiplicity)?",
+        "Work out the prime decomposition of {n}.",
         "Factor {n} into primes.",
     ),
 )
@@ -151,6 +176,12 @@ def prime_factors(v: Values) -> Draft:
     (
         "What is the {n}th Fibonacci number (F(1) = F(2) = 1)?",
         "Compute Fibonacci number F({n}), with F(1) = 1 and F(2) = 1.",
+        "fibonacci number {n}? (F(1) = 1, F(2) = 1)",
+        "Work out F({n}) in the Fibonacci sequence where F(1) = F(2) = 1.",
+        "Tell me the Fibonacci number at position {n}, counting F(1) = 1 and F(2) = 1.",
+        "With F(1) = 1, F(2) = 1 and F(k) = F(k-1) + F(k-2), find F({n}).",
+        "I'm testing a recursive function and need F({n}), using F(1) = F(2) = 1. What is it?",
+        "F({n}) = ? (Fibonacci, F(1) = F(2) = 1)",
         "Starting 1, 1, 2, 3, 5, ..., what is term number {n}?",
     ),
 )
@@ -181,6 +212,12 @@ def fibonacci(v: Values) -> Draft:
     (
         "What is {a}^{b} mod {m}?",
         "Compute {a} to the power {b}, modulo {m}.",
+        "{a}^{b} mod {m} = ?",
+        "Calculate pow({a}, {b}, {m}).",
+        "Work out {a} raised to the power of {b}, reduced modulo {m}.",
+        "what's {a}**{b} % {m}",
+        "For a cryptography exercise I need {a}^{b} modulo {m}. What do I get?",
+        "Evaluate {a}^{b} (mod {m}).",
         "Find the remainder when {a}^{b} is divided by {m}.",
     ),
 )
@@ -212,6 +249,12 @@ def modular_power(v: Values) -> Draft:
     (
         "What is sin({deg}°)? Round to 4 decimals.",
         "Compute the sine of {deg} degrees to four decimal places.",
+        "sin({deg} degrees) to 4 decimal places?",
+        "Tell me the sine of {deg}°, rounded to 4 decimals.",
+        "Work out sin {deg}° (the angle is in degrees, not radians) to four decimal places.",
+        "An angle measures {deg} degrees. What is its sine, to 4 decimal places?",
+        "whats sin of {deg} deg, 4 dp",
+        "Find the value of sin({deg}°), rounding to four decimals.",
         "Evaluate sin of an angle of {deg} degrees (4 decimals).",
     ),
 )
@@ -239,6 +282,12 @@ def sine_degrees(v: Values) -> Draft:
     (
         "What is cos({deg}°), rounded to 4 decimals?",
         "Compute the cosine of {deg} degrees.",
+        "cos({deg} degrees) to 4 decimal places?",
+        "Tell me the cosine of {deg}°, rounded to 4 decimals.",
+        "Work out cos {deg}° (degrees, not radians), giving four decimal places.",
+        "An angle measures {deg} degrees. What is its cosine, to 4 decimal places?",
+        "whats cos of {deg} deg, 4 dp",
+        "Find the value of cos({deg}°) to four decimals.",
         "Evaluate cos of {deg} degrees to four decimal places.",
     ),
 )
@@ -267,6 +316,14 @@ def cosine_degrees(v: Values) -> Draft:
         "A right triangle has opposite side {o} and adjacent side {a}. What is the angle in "
         "degrees?",
         "Find the angle (degrees, 2 decimals) whose tangent is {o}/{a}.",
+        "Right triangle: opposite = {o}, adjacent = {a}. Angle in degrees?",
+        "Work out the angle, in degrees to 2 decimals, of a right triangle whose opposite "
+        "side is {o} and adjacent side is {a}.",
+        "What is arctan({o}/{a}) expressed in degrees?",
+        "In a right-angled triangle the side opposite an angle is {o} and the side adjacent "
+        "to it is {a}. Find that angle in degrees.",
+        "tell me the angle in degrees, given opposite {o} and adjacent {a}",
+        "{o} opposite, {a} adjacent: what angle is that in degrees (2 decimals)?",
         "A ramp rises {o} m over a horizontal run of {a} m. What is its angle of incline in "
         "degrees?",
     ),
@@ -300,6 +357,15 @@ def angle_from_sides(v: Values) -> Draft:
         "third side?",
         "Use the law of cosines: sides {a} and {b}, included angle {deg} degrees. Find the third "
         "side.",
+        "Sides {a} and {b} meet at {deg}°. How long is the third side of the triangle?",
+        "Work out the third side of a triangle with two sides {a} and {b} and an included "
+        "angle of {deg} degrees.",
+        "In triangle ABC, BC = {a}, CA = {b} and angle C = {deg}°. Find AB.",
+        "triangle, two sides {a} and {b}, angle between them {deg} deg - third side?",
+        "I'm building a triangular frame: two beams of {a} and {b} units meet at a {deg}° "
+        "angle. How long must the third beam be?",
+        "Given sides of {a} and {b} enclosing a {deg}° angle, what is the length of the "
+        "opposite side?",
         "Two roads of length {a} km and {b} km leave a point at {deg}°. How far apart are their "
         "ends?",
     ),
@@ -345,6 +411,12 @@ def _det(m: list[list[int]]) -> int:
     (
         "What is the determinant of the matrix {matrix}?",
         "Compute det({matrix}).",
+        "det of {matrix}?",
+        "Calculate the determinant of {matrix}.",
+        "Work out the determinant for this matrix: {matrix}",
+        "I need to check whether {matrix} is invertible. What is its determinant?",
+        "{matrix} - what's the determinant?",
+        "Tell me the value of the determinant of the matrix {matrix}.",
         "Find the determinant of the {n}x{n} matrix {matrix}.",
     ),
 )
@@ -379,6 +451,12 @@ def determinant(v: Values) -> Draft:
     (
         "What is the dot product of {u} and {w}?",
         "Compute u · w for u = {u} and w = {w}.",
+        "dot product of {u} and {w}?",
+        "Work out the dot product between vector {u} and vector {w}.",
+        "For vectors u = {u} and w = {w}, what is u dot w?",
+        "{u} and {w}: multiply them componentwise and add up the results. What do you get?",
+        "I'm computing a projection and need the dot product of {u} with {w}. What is it?",
+        "tell me the inner product of {u} and {w}",
         "Find the scalar product of the vectors {u} and {w}.",
     ),
 )
@@ -407,6 +485,13 @@ def dot_product(v: Values) -> Draft:
     (
         "Multiply the 2x2 matrices {a} and {b}.",
         "What is the matrix product A·B for A = {a} and B = {b}?",
+        "Work out the product AB where A = {a} and B = {b}.",
+        "A = {a}, B = {b}. Find A*B.",
+        "matrix multiply {a} by {b}, with {a} on the left",
+        "I'm composing two linear maps and need A B with A = {a} and B = {b}. What is the "
+        "resulting matrix?",
+        "Calculate the 2x2 product of {a} and {b}, with {a} as the left factor.",
+        "What do you get when you multiply the matrix {a} on the right by {b}?",
         "Compute {a} times {b} (matrix multiplication).",
     ),
 )
@@ -437,6 +522,15 @@ def matrix_product(v: Values) -> Draft:
     (
         "Solve for x and y: {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}.",
         "Find x and y such that {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}.",
+        "{a1}x + {b1}y = {c1}, {a2}x + {b2}y = {c2}. Solve for x and y.",
+        "Work out x and y given the system {a1}x + {b1}y = {c1}, {a2}x + {b2}y = {c2}.",
+        "solve the system: {a1}x + {b1}y = {c1}; {a2}x + {b2}y = {c2}",
+        "Tell me the values of x and y that satisfy both {a1}x + {b1}y = {c1} and {a2}x + "
+        "{b2}y = {c2}.",
+        "The lines {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2} cross at one point. Give its "
+        "x and y.",
+        "I have the simultaneous equations {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}. "
+        "Find x and y.",
         "What are x and y if {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}?",
     ),
 )
@@ -474,6 +568,12 @@ def linear_system(v: Values) -> Draft:
     (
         "What is the length of the vector {u}?",
         "Compute the Euclidean norm of {u}, to 2 decimals.",
+        "Magnitude of {u}?",
+        "Calculate the norm of the vector {u}, rounded to 2 decimals.",
+        "Work out |{u}| (Euclidean length) to two decimal places.",
+        "A displacement vector is {u}. What is its magnitude, to 2 decimal places?",
+        "tell me the length of vector {u}, 2 dp",
+        "Find the L2 norm of {u}, rounded to 2 decimal places.",
         "How long is the vector {u} (2 decimal places)?",
     ),
 )
@@ -503,6 +603,13 @@ def vector_magnitude(v: Values) -> Draft:
     (
         "How many positive divisors does {n} have?",
         "Count the divisors of {n}.",
+        "how many divisors does {n} have",
+        "Work out how many positive divisors {n} has.",
+        "Tell me the total count of positive factors of {n}.",
+        "{n}: how many factors does it have, counting 1 and itself?",
+        "I'm studying the divisor function. What is d({n}), the number of positive divisors "
+        "of {n}?",
+        "Find the number of divisors of {n}.",
         "What is the number of positive integers that divide {n}?",
     ),
 )
@@ -537,6 +644,13 @@ def divisor_count(v: Values) -> Draft:
     (
         "How many ways can you choose {k} items from {n}?",
         "Compute the binomial coefficient C({n}, {k}).",
+        "{n} choose {k}?",
+        "Calculate nCr with n = {n} and r = {k}.",
+        "How many different subsets of size {k} does a set of {n} elements have?",
+        "I have {n} distinct books and want to take {k} of them on a trip (order doesn't "
+        "matter). How many possible selections are there?",
+        "tell me how many combinations of {k} you can make out of {n} things",
+        "In how many ways can {k} objects be selected from {n} distinct objects, ignoring order?",
         "A committee of {k} is picked from {n} people. How many different committees are there?",
     ),
 )
@@ -562,6 +676,13 @@ def binomial(v: Values) -> Draft:
     (
         "What is the inverse of {a} modulo {m}?",
         "Find x with {a}·x ≡ 1 (mod {m}).",
+        "inverse of {a} mod {m}?",
+        "Work out {a}^-1 modulo {m}.",
+        "Tell me the number between 1 and {m} - 1 that, multiplied by {a}, leaves remainder 1 "
+        "when divided by {m}.",
+        "I'm doing RSA by hand and need the inverse of {a} modulo {m}. What is it?",
+        "Find pow({a}, -1, {m}).",
+        "Solve {a}*x mod {m} = 1 for x.",
         "Compute the modular multiplicative inverse of {a} mod {m}.",
     ),
 )

@@ -46,6 +46,12 @@ def _round2(value: Fraction) -> float:
         "What is {pct}% of {amount}?",
         "Calculate {pct} percent of {amount}.",
         "How much is {pct}% of {amount}?",
+        "Work out {pct}% of {amount}.",
+        "what's {pct} percent of {amount}",
+        "I need to set aside {pct}% of {amount} for savings. How much is that?",
+        "{pct}% of {amount} = ?",
+        "Tell me what {pct} percent of {amount} comes to.",
+        "Take {pct}% of {amount}. What do you get?",
         "Find {pct}% of the number {amount}.",
     ),
 )
@@ -74,6 +80,13 @@ def percent_of(v: Values) -> Draft:
     (
         "A price went from {old} to {new}. What is the percentage change?",
         "By what percent did a value change if it moved from {old} to {new}?",
+        "Something that used to cost {old} now costs {new}. By how many percent did it change?",
+        "what's the % change going from {old} to {new}?",
+        "Work out the percentage increase or decrease when {old} becomes {new}.",
+        "{old} -> {new}: percent change?",
+        "My rent went from {old} to {new}. What percentage change is that?",
+        "Tell me the relative change, in percent, from an old value of {old} to a new value of "
+        "{new}.",
         "Compute the percent change from {old} to {new}.",
     ),
 )
@@ -105,6 +118,12 @@ def percent_change(v: Values) -> Draft:
     (
         "A {item} costs ${price}. It is on sale for {pct}% off. What is the sale price?",
         "What do you pay for a ${price} {item} with a {pct}% discount?",
+        "What's the sale price of a ${price} {item} at {pct}% off?",
+        "I'm eyeing a {item} listed at ${price}, and it's {pct}% off this week. What would I pay?",
+        "Work out the discounted price: {item}, ${price}, {pct}% off.",
+        "{pct}% off a ${price} {item} -- what's the final price?",
+        "how much is a {item} that normally sells for ${price} after a {pct}% markdown",
+        "Tell me the price of a ${price} {item} once a {pct}% discount is applied.",
         "A store takes {pct}% off a {item} priced at ${price}. How much does it cost now?",
     ),
 )
@@ -134,6 +153,12 @@ def discount_price(v: Values) -> Draft:
     (
         "A dinner bill is ${bill}. With a {pct}% tip, what is the total?",
         "How much do you pay in total for a ${bill} meal if you add a {pct}% tip?",
+        "My meal came to ${bill} and I want to leave a {pct}% tip. What should I pay altogether?",
+        "what's ${bill} plus a {pct}% tip",
+        "Work out the total of a ${bill} check including a {pct}% gratuity.",
+        "Bill: ${bill}. Tip: {pct}%. Total?",
+        "Tell me the full amount for a ${bill} tab once a {pct}% tip is included.",
+        "${bill} for dinner, {pct}% tip on top -- how much altogether?",
         "Add a {pct}% tip to a restaurant bill of ${bill}. What is the total amount?",
     ),
 )
@@ -163,6 +188,13 @@ def tip_total(v: Values) -> Draft:
     (
         "What is the area of a rectangle that is {w} {unit} wide and {h} {unit} long?",
         "A rectangle measures {w} {unit} by {h} {unit}. Find its area.",
+        "How many square {unit} are in a rectangle of {w} {unit} by {h} {unit}?",
+        "I'm tiling a rectangular floor that is {w} {unit} wide and {h} {unit} long. What area, in "
+        "square {unit}, does it cover?",
+        "Work out the area of a rectangle with width {w} {unit} and length {h} {unit}.",
+        "rectangle {w} {unit} x {h} {unit}, area?",
+        "what's the area of a {w} {unit} by {h} {unit} rectangle",
+        "Tell me how much surface a rectangle {w} {unit} across and {h} {unit} long covers.",
         "Compute the area of a {w} by {h} rectangle (in {unit}).",
     ),
 )
@@ -187,6 +219,13 @@ def rectangle_area(v: Values) -> Draft:
     (
         "What is the perimeter of a rectangle with sides {w} and {h}?",
         "A rectangular garden is {w} m by {h} m. How much fencing goes around it?",
+        "How long is the boundary of a rectangle whose sides are {w} and {h}?",
+        "Work out the total distance around a rectangle with width {w} and height {h}.",
+        "rectangle with sides {w} and {h}: perimeter?",
+        "I want to put trim around a rectangular picture frame that is {w} cm by {h} cm. How much "
+        "trim do I need?",
+        "what's the perimeter if a rectangle is {w} wide and {h} tall",
+        "Sides {w} and {h} make a rectangle. Tell me its perimeter.",
         "Find the perimeter of a {w} by {h} rectangle.",
     ),
 )
@@ -212,6 +251,13 @@ def rectangle_perimeter(v: Values) -> Draft:
     (
         "What is the area of a circle with radius {r}?",
         "A circular pond has a radius of {r} meters. What is its area in square meters?",
+        "Find the area of a circle that has a radius of {r}.",
+        "how big is the area of a circle with r = {r}",
+        "I'm covering a round table top of radius {r} ft with cloth. What is its area in square "
+        "feet?",
+        "Work out the area enclosed by a circle of radius {r}.",
+        "Radius {r}: what's the circle's area?",
+        "Tell me the area of a circular region whose radius measures {r}.",
         "Compute the area of a circle whose radius is {r}, to two decimals.",
     ),
 )
@@ -240,6 +286,13 @@ def circle_area(v: Values) -> Draft:
     (
         "What is the circumference of a circle with diameter {d}?",
         "A wheel has a diameter of {d} cm. How far does it roll in one full turn?",
+        "How long is the circumference of a circle that is {d} across?",
+        "Work out the distance around a circle with a diameter of {d}.",
+        "what's the circumference if the diameter is {d}",
+        "I'm bending a hoop with a diameter of {d} inches. How long a strip do I need to go all "
+        "the way around?",
+        "Circle, diameter {d}. Circumference?",
+        "Tell me the perimeter of a circle whose diameter measures {d}.",
         "Find the circumference of a circle of diameter {d}, rounded to two decimals.",
     ),
 )
@@ -268,6 +321,13 @@ def circle_circumference(v: Values) -> Draft:
     (
         "A triangle has a base of {b} and a height of {h}. What is its area?",
         "Find the area of a triangle with base {b} cm and height {h} cm.",
+        "Work out the area of a triangle whose base is {b} and height is {h}.",
+        "what's the area of a triangle with base {b} and height {h}",
+        "I'm cutting a triangular sail with a base of {b} ft and a height of {h} ft. How many "
+        "square feet of cloth is that?",
+        "Triangle: base {b}, height {h}. Area?",
+        "Tell me the area of a triangle that stands {h} high on a base of {b}.",
+        "Given base = {b} and height = {h}, how large is the triangle's area?",
         "What area does a triangle with height {h} and base {b} enclose?",
     ),
 )
@@ -291,6 +351,13 @@ def triangle_area(v: Values) -> Draft:
     (
         "A right triangle has legs {a} and {b}. How long is the hypotenuse?",
         "Find the hypotenuse of a right triangle with sides {a} and {b} around the right angle.",
+        "What is the hypotenuse of a right triangle whose two legs measure {a} and {b}?",
+        "Work out the length of the longest side of a right-angled triangle with legs {a} and {b}.",
+        "legs {a} and {b}, right triangle -- how long's the hypotenuse?",
+        "I walk {a} blocks east and then {b} blocks north. How far am I from the start in a "
+        "straight line?",
+        "Tell me the hypotenuse when the two shorter sides of a right triangle are {a} and {b}.",
+        "Use Pythagoras: right triangle, legs {a} and {b}. Hypotenuse?",
         "A ladder reaches {b} m up a wall with its foot {a} m from the wall. How long is it?",
     ),
 )
@@ -321,6 +388,12 @@ def hypotenuse(v: Values) -> Draft:
     (
         "A car travels {dist} km in {hours} hours. What is its average speed in km/h?",
         "What is the average speed of a train covering {dist} km in {hours} hours?",
+        "Work out the average speed, in km/h, for a trip of {dist} km that takes {hours} hours.",
+        "I drove {dist} km and it took me {hours} hours. What was my average speed in km/h?",
+        "{dist} km in {hours} h -- average speed in km/h?",
+        "what's the average speed in km/h if you go {dist} km in {hours} hours",
+        "Tell me the mean speed (km/h) of a bus that covers {dist} km in {hours} hours.",
+        "How fast on average, in km/h, is a journey of {dist} km completed in {hours} hours?",
         "If a cyclist rides {dist} km over {hours} hours, what is the average speed (km/h)?",
     ),
 )
@@ -349,6 +422,16 @@ def average_speed(v: Values) -> Draft:
     (
         "How much simple interest does ${principal} earn at {rate}% per year over {years} years?",
         "Compute the simple interest on a ${principal} loan at {rate}% annually for {years} years.",
+        "Work out the simple interest on ${principal} at an annual rate of {rate}% for {years} "
+        "years.",
+        "I'm lending a friend ${principal} at {rate}% simple interest per year. How much interest "
+        "will that bring in after {years} years?",
+        "what's the simple interest on ${principal} at {rate}% a year for {years} years",
+        "Principal ${principal}, rate {rate}% per year, {years} years. Simple interest?",
+        "Tell me how much simple interest accrues on ${principal} over {years} years at {rate}% "
+        "per annum.",
+        "Over {years} years, how much simple interest does ${principal} earn at a yearly rate of "
+        "{rate}%?",
         "A deposit of ${principal} earns {rate}% simple interest a year. What interest does it "
         "earn in {years} years?",
     ),
@@ -381,6 +464,16 @@ def simple_interest(v: Values) -> Draft:
         "If you invest ${principal} at {rate}% interest compounded yearly, how much do you have "
         "after {years} years?",
         "What is ${principal} worth after {years} years at {rate}% compounded annually?",
+        "Work out the future value of ${principal} invested for {years} years at {rate}% "
+        "compounded annually.",
+        "I'm putting ${principal} into an account paying {rate}% a year, compounded yearly. How "
+        "much will be there after {years} years?",
+        "${principal} at {rate}% compound interest (yearly) for {years} years -- final amount?",
+        "how much does ${principal} grow to in {years} years with {rate}% annual compounding",
+        "Tell me the total after {years} years if ${principal} earns {rate}% interest compounded "
+        "once a year.",
+        "Starting with ${principal} and {rate}% annual compound interest, what is the total after "
+        "{years} years?",
         "Compute the balance of ${principal} growing at {rate}% per year, compounded, for "
         "{years} years.",
     ),
@@ -416,6 +509,13 @@ def compound_interest(v: Values) -> Draft:
     (
         "What is the volume of a cylinder with radius {r} and height {h}?",
         "A cylindrical tank has a radius of {r} m and a height of {h} m. What is its volume?",
+        "Work out the volume of a cylinder that has a radius of {r} and a height of {h}.",
+        "what's the volume of a cylinder, radius {r}, height {h}",
+        "I have a cylindrical planter {h} inches tall with a radius of {r} inches. How much soil "
+        "does it hold, in cubic inches?",
+        "Cylinder: r = {r}, h = {h}. Volume?",
+        "Tell me how much space is inside a cylinder with height {h} and radius {r}.",
+        "How large is the volume of a cylinder whose base radius is {r} and whose height is {h}?",
         "Find the volume of a can that is {h} cm tall with a {r} cm radius.",
     ),
 )
@@ -447,6 +547,14 @@ def cylinder_volume(v: Values) -> Draft:
         "Split {total} in the ratio {a}:{b}. How large is the first part?",
         "{total} coins are shared between two friends in the ratio {a}:{b}. How many does the "
         "first friend get?",
+        "If {total} is divided in the ratio {a}:{b}, what is the first share?",
+        "Work out the first part when {total} is split {a}:{b}.",
+        "Two partners split a profit of {total} dollars in the ratio {a}:{b}. How much does the "
+        "first partner receive?",
+        "{total} shared {a}:{b} -- how big is the first portion?",
+        "tell me the first part if you split {total} in a {a}:{b} ratio",
+        "I'm mixing {total} ml of juice and water in the ratio {a}:{b}, juice first. How many ml "
+        "of juice do I need?",
         "Divide {total} into two parts in the ratio {a} to {b}; what is the first part?",
     ),
 )
@@ -478,6 +586,12 @@ def ratio_split(v: Values) -> Draft:
     (
         "Each box holds {size} items. How many boxes are needed for {count} items?",
         "You must pack {count} books into crates of {size}. How many crates do you need?",
+        "How many boxes do I need to pack {count} items if each box fits {size}?",
+        "Work out the number of boxes needed to hold {count} items when every box takes {size}.",
+        "{count} items, {size} per box -- how many boxes?",
+        "I'm shipping {count} jars and each carton holds {size}. How many cartons should I order?",
+        "what's the minimum number of boxes of {size} needed for {count} items",
+        "Tell me how many containers holding {size} each it takes to fit all {count} items.",
         "How many buses with {size} seats are needed to carry {count} people?",
     ),
 )
@@ -508,6 +622,12 @@ def boxes_needed(v: Values) -> Draft:
     (
         "Convert {value} {src} to {dst}.",
         "How many {dst} are in {value} {src}?",
+        "What is {value} {src} in {dst}?",
+        "Change {value} {src} into {dst}.",
+        "{value} {src} = how many {dst}?",
+        "I have a measurement of {value} {src}. What is that in {dst}?",
+        "what does {value} {src} come to in {dst}",
+        "Tell me the equivalent of {value} {src} in {dst}.",
         "Express {value} {src} in {dst}.",
     ),
 )

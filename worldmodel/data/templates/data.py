@@ -30,6 +30,12 @@ def _listing(values: list[int]) -> str:
     (
         "What is the mean of {listing}?",
         "Compute the average of these numbers: {listing}.",
+        "Work out the average of {listing}. Round to 2 decimal places.",
+        "what's the average of {listing}",
+        "I have these values: {listing}. What do they average to?",
+        "{listing}: mean?",
+        "Tell me the mean value of the following numbers: {listing}",
+        "Calculate the mean of the list {listing} (to 2 decimal places).",
         "Find the arithmetic mean of the data set {listing}, rounded to two decimals.",
     ),
 )
@@ -58,6 +64,12 @@ def mean(v: Values) -> Draft:
     (
         "What is the median of {listing}?",
         "Find the median value of the numbers {listing}.",
+        "Work out the median of {listing}.",
+        "what's the median of {listing}",
+        "Sort {listing} and tell me the median.",
+        "{listing} -- median?",
+        "I recorded these measurements: {listing}. What is their median?",
+        "Calculate the median for the following values: {listing}",
         "Given the data {listing}, what is the middle value (median)?",
     ),
 )
@@ -91,6 +103,12 @@ def median(v: Values) -> Draft:
     (
         "What is the most common value in {listing}?",
         "Find the mode of {listing}.",
+        "Tell me the mode of these numbers: {listing}",
+        "what's the mode of {listing}",
+        "{listing}: which value occurs the most times?",
+        "Identify the most frequent number in {listing}.",
+        "I logged these values: {listing}. Which one shows up most frequently?",
+        "Determine the statistical mode of the sequence {listing}.",
         "Which number appears most often in the list {listing}?",
     ),
 )
@@ -117,6 +135,15 @@ def mode(v: Values) -> Draft:
     (
         "What is the population standard deviation of {listing}? Round to 2 decimals.",
         "Compute the standard deviation (population) of {listing}.",
+        "Calculate the population standard deviation of {listing}, to 2 decimal places.",
+        "what's the population std dev of {listing}? round to 2 decimals",
+        "Treat {listing} as a whole population and tell me its standard deviation (2 decimals).",
+        "{listing}: population standard deviation, rounded to two places?",
+        "Work out pstdev for these values: {listing}. Give 2 decimals.",
+        (
+            "I have a complete population of measurements: {listing}. What is its standard "
+            "deviation, rounded to 2 decimals?"
+        ),
         "How spread out are {listing}? Give the population standard deviation to 2 decimals.",
     ),
 )
@@ -149,6 +176,15 @@ def population_stdev(v: Values) -> Draft:
     (
         "What is the range (max minus min) of {listing}?",
         "Find the difference between the largest and smallest of {listing}.",
+        "Work out the range of {listing}.",
+        "what's the range of {listing}? (max - min)",
+        "Subtract the smallest number from the largest in {listing}. What do you get?",
+        "{listing}: max minus min?",
+        (
+            "Here are some readings: {listing}. What is their range, i.e. the biggest value minus "
+            "the smallest?"
+        ),
+        "Tell me the gap between the maximum and the minimum of {listing}.",
         "How far apart are the highest and lowest values in {listing}?",
     ),
 )
@@ -174,6 +210,12 @@ def value_range(v: Values) -> Draft:
     (
         "How many of {listing} are greater than {limit}?",
         "Count the values above {limit} in {listing}.",
+        "Tell me how many values in {listing} are strictly greater than {limit}.",
+        "how many numbers in {listing} are bigger than {limit}?",
+        "{listing} -- how many are above {limit}?",
+        "Given the threshold {limit}, count the entries of {listing} that are larger than it.",
+        "Work out how many of these numbers are more than {limit}: {listing}",
+        "I have the values {listing}. How many of them lie strictly above {limit}?",
         "In the list {listing}, how many numbers exceed {limit}?",
     ),
 )
@@ -202,6 +244,12 @@ def count_above(v: Values) -> Draft:
     (
         "A student scored {listing}. What is the weighted average grade?",
         "Compute the weighted mean of these (score, weight) pairs: {listing}.",
+        "Work out the weighted average of {listing}, rounded to 2 decimals.",
+        "what's the weighted mean of {listing}?",
+        "My grades this term were {listing}. What is my weighted average?",
+        "Weighted average of {listing}? Give it to two decimal places.",
+        "Calculate the weight-adjusted average score for {listing}.",
+        "Each score below comes with its weight: {listing}. Tell me the weighted mean.",
         "With scores and weights {listing}, what is the weighted average to 2 decimals?",
     ),
 )
@@ -240,6 +288,12 @@ def _records(v: Values, n: int) -> list[dict]:
     (
         'Given the JSON {doc}, what is the total of the "age" fields?',
         "Parse this JSON and add up every person's age: {doc}",
+        'Add up the "age" values in this JSON: {doc}',
+        "what is the combined age of everyone in {doc}?",
+        "Here is some JSON describing people: {doc}\nWhat do their ages add up to?",
+        "{doc}\nTotal age of all people?",
+        "Load the JSON {doc} and tell me the sum of the age field across all records.",
+        "Work out the total age of the people listed in this JSON: {doc}",
         "Sum the ages in the JSON array {doc}.",
     ),
 )
@@ -271,6 +325,12 @@ def json_sum_field(v: Values) -> Draft:
     (
         "In the JSON {doc}, how many people live in {city}?",
         'Count the entries whose city is "{city}" in this JSON: {doc}',
+        "How many records in this JSON have the city {city}? {doc}",
+        "count how many people in {doc} live in {city}",
+        "{doc}\nNumber of people whose city is {city}?",
+        'Here is a JSON list of people: {doc}. Tell me how many of them are in "{city}".',
+        "Using the JSON data {doc}, work out how many entries list {city} as their city.",
+        "Tell me the number of people based in {city} according to this JSON: {doc}",
         "Parse {doc} and report how many records have city {city}.",
     ),
 )
@@ -305,6 +365,12 @@ def json_count_matching(v: Values) -> Draft:
     (
         "From the JSON {doc}, what is the price of the {fruit}?",
         "Look up store.items.{fruit}.price in this JSON: {doc}",
+        "What does the {fruit} cost according to this JSON? {doc}",
+        "Here is a store's inventory as JSON: {doc}\nWhat is the {fruit}'s price?",
+        "{doc}\nprice of {fruit}?",
+        "Tell me the {fruit} price listed in the JSON {doc}.",
+        "Read the price of the {fruit} from the items in this JSON document: {doc}",
+        "what price is listed for the {fruit} in {doc}?",
         "Parse {doc}. How much does the {fruit} cost?",
     ),
 )
@@ -354,6 +420,12 @@ CSV_READ = ("rows = list(csv.DictReader(io.StringIO(table)))",)
     (
         "What is the total of the amount column?\n{table}",
         "Here is a CSV table:\n{table}\nAdd up the amount column.",
+        "Add up all the amounts in this table:\n{table}",
+        "{table}\nWhat is the sum of the amount column?",
+        "total of the amount column please:\n{table}",
+        "Work out the grand total of the amount field in the CSV below.\n{table}",
+        "I exported these sales figures:\n{table}\nWhat do the amounts come to altogether?",
+        "Calculate the amount column's total for this CSV:\n{table}",
         'Sum the "amount" values in this CSV data:\n{table}',
     ),
 )
@@ -385,6 +457,18 @@ def csv_column_sum(v: Values) -> Draft:
     (
         "What is the average amount for category {category}?\n{table}",
         "Using this CSV, compute the mean amount of the {category} rows (2 decimals):\n{table}",
+        "Work out the mean amount for the {category} rows, to 2 decimals:\n{table}",
+        "{table}\nAverage amount where category is {category}?",
+        "what's the avg amount for {category} in this csv?\n{table}",
+        "Tell me the average of the amount column over rows with category {category}.\n{table}",
+        (
+            "I have this CSV of sales:\n{table}\nConsidering only {category}, what's the mean "
+            "amount (2 decimal places)?"
+        ),
+        (
+            "Calculate the mean of the amounts belonging to category {category} in the following "
+            "CSV:\n{table}"
+        ),
         "Here is sales data:\n{table}\nWhat is the average amount in the {category} category?",
     ),
 )
@@ -418,6 +502,12 @@ def csv_category_mean(v: Values) -> Draft:
     (
         "Which product has the largest amount?\n{table}",
         "In this CSV, name the product with the highest amount:\n{table}",
+        "{table}\nWhich product has the highest amount?",
+        "which product has the max amount in this csv?\n{table}",
+        "Tell me the name of the product with the greatest amount.\n{table}",
+        "Find the product whose amount is the largest in the CSV below:\n{table}",
+        "Looking at these sales figures:\n{table}\nWhat product tops the amount column?",
+        "Name the top product by amount:\n{table}",
         "Here is a table:\n{table}\nWhich product's amount is the biggest?",
     ),
 )
@@ -455,6 +545,12 @@ def csv_max_row(v: Values) -> Draft:
     (
         "What are the {k} largest numbers in {listing}, from largest down?",
         "List the top {k} values of {listing} in descending order.",
+        "Give me the {k} largest values in {listing}, sorted from largest to smallest.",
+        "what are the top {k} numbers in {listing}? list them biggest first",
+        "{listing}: {k} largest, in descending order?",
+        "Sort {listing} in descending order and tell me the first {k}.",
+        "Work out the {k} highest numbers among {listing}, ordered from highest to lowest.",
+        "I have the numbers {listing}. Which are the {k} greatest, listed in decreasing order?",
         "From {listing}, pick the {k} biggest numbers, largest first.",
     ),
 )

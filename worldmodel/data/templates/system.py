@@ -67,6 +67,12 @@ def _iso(year: int, month: int, day: int) -> str:
     (
         "What day of the week was {date}?",
         "On which weekday does {date} fall?",
+        "Tell me the weekday for {date}.",
+        "what weekday was {date}",
+        "I'm filling in an old calendar. Which weekday is {date}?",
+        "{date}: Monday, Tuesday, ...? Name the weekday.",
+        "Find the name of the weekday that {date} lands on.",
+        "Weekday of {date}?",
         "Which day of the week is the date {date}?",
     ),
 )
@@ -96,6 +102,12 @@ def weekday_of_date(v: Values) -> Draft:
     (
         "How many days are there between {start} and {end}?",
         "Count the days from {start} to {end}.",
+        "Work out how many days lie between {start} and {end}.",
+        "how many days from {start} to {end}",
+        "Days between {start} and {end}?",
+        "I need the gap in days from {start} to {end}. What is it?",
+        "Tell me the difference in days between {start} and {end}.",
+        "Find the number of days from {start} to {end}.",
         "What is the number of days separating {start} and {end}?",
     ),
 )
@@ -127,6 +139,12 @@ def days_between(v: Values) -> Draft:
     (
         "What date is {n} days after {date}?",
         "Add {n} days to {date}. What is the resulting date?",
+        "Tell me the date {n} days after {date}.",
+        "{date} plus {n} days is which date?",
+        "what's the date {n} days after {date}",
+        "A parcel ships on {date} and arrives exactly {n} days later. What is the arrival date?",
+        "Work out which date falls {n} days after {date}.",
+        "Starting from {date}, move forward {n} days. Which date do you land on?",
         "If today is {date}, what will the date be in {n} days?",
     ),
 )
@@ -165,6 +183,12 @@ def add_days(v: Values) -> Draft:
     (
         "Is {year} a leap year?",
         "Was (or will) {year} be a leap year? Answer True or False.",
+        "Tell me whether {year} is a leap year.",
+        "leap year or not: {year}?",
+        "is {year} a leap year",
+        "I'm checking a calendar rule. Does {year} count as a leap year in the Gregorian calendar?",
+        "Determine if {year} qualifies as a leap year (True or False).",
+        "{year}: leap year?",
         "Does the year {year} have a February 29?",
     ),
 )
@@ -189,6 +213,12 @@ def leap_year(v: Values) -> Draft:
     (
         "How many days does {month} {year} have?",
         "What is the number of days in {month} of {year}?",
+        "How many days are in {month} {year}?",
+        "Tell me the length of {month} {year} in days.",
+        "days in {month} {year}?",
+        "I'm planning a schedule for {month} {year}. How many days does that month contain?",
+        "Work out how long {month} {year} is, in days.",
+        "{month} {year} has how many days?",
         "Count the days in the month of {month} {year}.",
     ),
 )
@@ -220,6 +250,12 @@ def days_in_month(v: Values) -> Draft:
     (
         "Convert {seconds} seconds to hours, minutes and seconds (H:MM:SS).",
         "How long is {seconds} seconds in H:MM:SS form?",
+        "Turn {seconds} seconds into H:MM:SS.",
+        "what is {seconds} seconds as H:MM:SS",
+        "A video is {seconds} seconds long. Write that length as H:MM:SS.",
+        "Format {seconds} seconds in H:MM:SS notation.",
+        "{seconds} seconds in H:MM:SS?",
+        "Tell me how many hours, minutes and seconds make up {seconds} seconds, formatted H:MM:SS.",
         "Express a duration of {seconds} seconds as hours:minutes:seconds.",
     ),
 )
@@ -249,6 +285,12 @@ def seconds_to_hms(v: Values) -> Draft:
     (
         "How many minutes pass between {start} and {end} on the same day?",
         "A meeting runs from {start} to {end}. How many minutes long is it?",
+        "Work out the number of minutes from {start} to {end} on one day.",
+        "how many minutes between {start} and {end}, same day",
+        "A shop opens at {start} and closes at {end} the same day. How many minutes is it open?",
+        "Tell me the elapsed minutes from {start} to {end}, both times on the same day.",
+        "{start} to {end} on the same day: how many minutes?",
+        "Find how many minutes separate {start} and {end} within a single day.",
         "Compute the minutes from {start} until {end} (24-hour clock, same day).",
     ),
 )
@@ -280,6 +322,12 @@ def minutes_between_times(v: Values) -> Draft:
     (
         "What is the ISO week number of {date}?",
         "In which ISO calendar week does {date} fall?",
+        "Tell me the ISO week number for {date}.",
+        "which ISO week is {date} in",
+        "I'm filing a weekly report dated {date}. What ISO week number is that?",
+        "Work out the ISO week of the year for {date}.",
+        "{date}: ISO week number?",
+        "Find the ISO week that contains {date}.",
         "Give the ISO-8601 week number for the date {date}.",
     ),
 )
@@ -318,6 +366,15 @@ def iso_week(v: Values) -> Draft:
         "Write the words {listing} to a file, one per line, then read it back and count the lines.",
         "Create a text file with the lines {listing} in the current folder. How many lines does "
         "it have when read back?",
+        "Put each of {listing} on its own line in a file, reopen it and tell me how many lines it "
+        "has.",
+        "write {listing} to a file one per line, then read it back - how many lines?",
+        "I'm storing the words {listing} in a text file, one word per line. After reading it "
+        "back, what is the line count?",
+        "Lines in a file holding {listing}, one word per line, once it is read back?",
+        "Make a file with one line for each of {listing}. Read it again and count its lines.",
+        "Store {listing} in a file, a single word per line; how many lines come back when you "
+        "read it?",
         "Save {listing} as separate lines of notes.txt, reopen it and report the line count.",
     ),
 )
@@ -349,6 +406,13 @@ def file_line_count(v: Values) -> Draft:
     (
         'Write the text "{text}" to a file and report its size in bytes.',
         'How many bytes does a file containing exactly "{text}" (UTF-8, no newline) take?',
+        'Tell me the size in bytes of a file that holds the text "{text}".',
+        'write "{text}" to a file and check how many bytes it is',
+        'I saved the string "{text}" to disk with nothing else in the file. What is its size in '
+        "bytes?",
+        'Size in bytes of a file whose whole content is "{text}"?',
+        'Store the text "{text}" in a file (UTF-8) and find out how many bytes the file occupies.',
+        '"{text}" written to a file: how many bytes is that file?',
         'Save "{text}" into data.txt in the working directory and print the file size.',
     ),
 )
@@ -381,6 +445,13 @@ def file_size(v: Values) -> Draft:
         "Create the files {listing} in a new folder and count how many end in .{ext}.",
         "In a fresh directory make files named {listing}. How many of them have the .{ext} "
         "extension?",
+        "Make a new folder holding the files {listing}. How many end with .{ext}?",
+        "create {listing} in an empty dir and count the .{ext} files",
+        "I'm setting up a folder with the files {listing}. Tell me how many of them are .{ext} "
+        "files.",
+        "Files {listing} go into a new directory; count those with extension .{ext}.",
+        "Work out how many .{ext} files there are once {listing} are created in a new folder.",
+        ".{ext} files among {listing}, created in a fresh folder: how many?",
         "After creating {listing} inside a folder, how many .{ext} files does it contain?",
     ),
 )
@@ -418,6 +489,17 @@ def file_count_by_extension(v: Values) -> Draft:
         "line of the file?",
         'A file starts with the line "{first}"; the program appends "{second}". Read the file '
         "and print its final line.",
+        'Put "{first}" in log.txt, then append "{second}" as a new line. Print the last line of '
+        "the file.",
+        'log.txt holds "{first}"; you append "{second}" on its own line. What does the final line '
+        "read?",
+        'write "{first}" to log.txt, append "{second}" on a new line, then show me the last line',
+        'I keep a log file: it starts with "{first}", then "{second}" is appended as a new line. '
+        "Which line is last when it is read back?",
+        'Tell me the last line of log.txt after writing "{first}" and then appending the line '
+        '"{second}".',
+        'After appending "{second}" on a new line to a log.txt that contains "{first}", what is '
+        "its final line?",
         'Create log.txt containing "{first}", append the line "{second}", and report the '
         "file's last line.",
     ),
@@ -451,6 +533,16 @@ def file_append_last_line(v: Values) -> Draft:
         "Can a program write a file in its current working directory? Try it and print True or "
         "False.",
         "Check whether the current directory is writable by creating a file there.",
+        "Is the current working directory writable? Write a test file to find out and print True "
+        "or False.",
+        "can i write files in the current dir? try it and print True/False",
+        "Before saving results, I want to know if this program may write to its working "
+        "directory. Create a probe file there and print True or False.",
+        "Find out by experiment whether files can be written in the current directory "
+        "(True/False).",
+        "Writable working directory? Write a file to check, print True or False.",
+        "Verify that a file can be written to the program's current directory and print True or "
+        "False.",
         "Test if you can create and delete a file in the working folder; print the result.",
     ),
 )
@@ -482,6 +574,12 @@ def cwd_writable(v: Values) -> Draft:
     (
         "Which version of Python is running this code?",
         "Print the Python interpreter's version as major.minor.micro.",
+        "Tell me the exact Python version, major.minor.micro.",
+        "what python version is this",
+        "I need to know which interpreter release executes this code. What is its version?",
+        "Report the running Python version (major.minor.micro).",
+        "Python version?",
+        "Find out which Python release is executing this program.",
         "What Python version does the sandbox use?",
     ),
 )
@@ -509,6 +607,13 @@ def python_version(v: Values) -> Draft:
     (
         "Which operating system is this code running on?",
         "Print the name of the operating system (as platform.system() reports it).",
+        "Tell me which operating system this program runs on.",
+        "what os is this code on",
+        "I need to know the platform before building file paths. What operating system is the "
+        "code executing on?",
+        "Find the name of the operating system this code executes under.",
+        "Operating system?",
+        "Name the operating system that hosts this running program.",
         "What OS does the sandbox run?",
     ),
 )
@@ -531,6 +636,12 @@ def platform_system(v: Values) -> Draft:
     (
         "How many CPU cores can this program see?",
         "Print the number of CPUs reported by the operating system.",
+        "Tell me how many CPUs this program can see.",
+        "how many cpu cores are visible here",
+        "I want to size a worker pool. How many CPU cores does the operating system report?",
+        "Report the count of logical CPUs the operating system sees.",
+        "CPU core count?",
+        "Find out how many CPU cores are visible to this code.",
         "How many processors does the machine running this code have?",
     ),
 )
@@ -553,6 +664,13 @@ def cpu_count(v: Values) -> Draft:
     (
         "How many years have passed since {year}, counting by calendar year?",
         "Using today's date, how many calendar years ago was {year}?",
+        "Counting calendar years, how many years is it from {year} to now?",
+        "how many years since {year}, by calendar year",
+        "Work out how many calendar years separate {year} from the present year.",
+        "Tell me how many years have gone by since {year}, taking the difference of calendar "
+        "years.",
+        "I was born in {year}. Ignoring months and days, how many years is it since then?",
+        "{year} was how many calendar years ago?",
         "What is the current year minus {year}?",
     ),
 )

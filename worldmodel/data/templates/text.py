@@ -24,6 +24,13 @@ def _count_char(text: str, char: str) -> int:
     (
         "How many times does the letter '{letter}' appear in \"{text}\"?",
         "Count the occurrences of '{letter}' in the sentence \"{text}\" (ignoring case).",
+        "Tell me how often '{letter}' shows up in \"{text}\", ignoring case.",
+        'how many {letter}\'s are in "{text}"? upper and lower case both count',
+        "Here is a sentence: \"{text}\". Ignoring case, how many times does '{letter}' occur?",
+        "Letter '{letter}', sentence \"{text}\": number of occurrences, ignoring case?",
+        "Work out the count of the letter '{letter}' in \"{text}\", treating capitals the "
+        "same as lower case.",
+        "'{letter}' in \"{text}\" - how many are there if case is ignored?",
         "In \"{text}\", how many '{letter}' characters are there, case-insensitively?",
     ),
 )
@@ -52,6 +59,12 @@ def count_letter(v: Values) -> Draft:
     (
         'How many vowels are in "{text}"?',
         'Count the vowels (a, e, i, o, u) in the phrase "{text}".',
+        'Tell me how many vowels "{text}" contains.',
+        'how many a, e, i, o and u letters are there in "{text}"?',
+        'Here is a phrase: "{text}". Count its vowels, where the vowels are a, e, i, o and u.',
+        'Vowel count for "{text}"?',
+        '"{text}" - how many vowels does it have?',
+        'Work out how many characters of "{text}" are vowels (a, e, i, o, u).',
         'What is the number of vowels in the text "{text}"?',
     ),
 )
@@ -79,6 +92,12 @@ def count_vowels(v: Values) -> Draft:
     (
         'How many words are in the sentence "{text}"?',
         'Count the words in "{text}".',
+        'Tell me how many words "{text}" has.',
+        'how many words does "{text}" contain?',
+        'I wrote the sentence "{text}". How many words is that?',
+        '"{text}" - number of words?',
+        'Work out how many words make up "{text}".',
+        'Count how many separate words appear in this sentence: "{text}"',
         'What is the word count of "{text}"?',
     ),
 )
@@ -101,6 +120,12 @@ def count_words(v: Values) -> Draft:
     (
         'What is the word "{word}" spelled backwards?',
         'Reverse the string "{word}".',
+        'Spell "{word}" backwards.',
+        'what do you get if you reverse "{word}"?',
+        'Take the word "{word}" and read it from the last character to the first. What is it?',
+        '"{word}" reversed?',
+        'Tell me what "{word}" looks like when its characters are reversed.',
+        'Flip the string "{word}" so it runs back to front.',
         'Write "{word}" in reverse order of its letters.',
     ),
 )
@@ -124,6 +149,12 @@ def reverse_word(v: Values) -> Draft:
     (
         'Is "{word}" a palindrome?',
         'Does the word "{word}" read the same forwards and backwards?',
+        'Tell me whether "{word}" is a palindrome, ignoring case.',
+        'is "{word}" the same when you read it backwards?',
+        'A palindrome reads the same in both directions. Is "{word}" one?',
+        '"{word}" - palindrome or not?',
+        'Determine if "{word}" reads identically forwards and in reverse, ignoring capitalization.',
+        'Would "{word}" still be the same word if it were spelled backwards (case aside)?',
         'Check whether "{word}" is a palindrome (answer True or False).',
     ),
 )
@@ -150,6 +181,12 @@ def is_palindrome(v: Values) -> Draft:
     (
         'Convert "{text}" to upper case.',
         'What is "{text}" in all capital letters?',
+        'Turn "{text}" into all caps.',
+        'can you put "{text}" in capitals?',
+        'I need this text in upper case for a heading: "{text}"',
+        '"{text}" in upper case?',
+        'Change every letter of "{text}" to a capital letter.',
+        'Give me the upper-case version of "{text}".',
         'Write the sentence "{text}" in uppercase.',
     ),
 )
@@ -173,6 +210,14 @@ def uppercase(v: Values) -> Draft:
     (
         'What is the longest word in "{text}"?',
         'Find the longest word in the sentence "{text}" (the first one if there is a tie).',
+        'Tell me the longest word in "{text}", taking the earliest one if lengths tie.',
+        'which word is longest in "{text}"? (if there is a tie, the first one)',
+        'Look at the sentence "{text}". Which of its words is the longest? Ties go to the word '
+        "that comes first.",
+        'Longest word of "{text}" (first on ties)?',
+        '"{text}" - find the word with the greatest length; on a tie, choose the earlier word.',
+        'Work out which word in "{text}" is the longest, preferring the first when several are '
+        "equally long.",
         'Which word of "{text}" has the most letters? If several tie, give the first.',
     ),
 )
@@ -205,6 +250,14 @@ def longest_word(v: Values) -> Draft:
     (
         'Which letter occurs most often in "{text}"? Break ties alphabetically.',
         'Find the most frequent letter in "{text}" (alphabetically first on a tie).',
+        'Tell me which letter appears most in "{text}", choosing the alphabetically first one on '
+        "a tie.",
+        'what letter shows up the most in "{text}"? ties go to the letter earliest in a-z',
+        'Here is some text: "{text}". Which letter has the highest count? If there is a tie, '
+        "give the one that comes first alphabetically.",
+        'Most frequent letter of "{text}" (alphabetical tie-break)?',
+        '"{text}" - which letter is used the most? Resolve ties by alphabetical order.',
+        'Work out the letter with the most occurrences in "{text}", breaking ties alphabetically.',
         'In the phrase "{text}", what is the most common letter? If tied, pick the earliest '
         "in the alphabet.",
     ),
@@ -242,6 +295,12 @@ def most_common_letter(v: Values) -> Draft:
     (
         'Replace "{old}" with "{new}" in "{text}".',
         'In the sentence "{text}", substitute the word "{old}" by "{new}". What is the result?',
+        'Swap "{old}" for "{new}" in the sentence "{text}".',
+        'in "{text}", put "{new}" wherever "{old}" is. what do you get?',
+        'Here is a sentence: "{text}". Rewrite it with "{old}" replaced by "{new}".',
+        '"{text}" with "{old}" -> "{new}"?',
+        'Tell me the sentence you get from "{text}" after substituting "{new}" for "{old}".',
+        'Use "{new}" in place of "{old}" in "{text}" and show the new sentence.',
         'What does "{text}" become if every "{old}" is changed to "{new}"?',
     ),
 )
@@ -267,6 +326,13 @@ def replace_word(v: Values) -> Draft:
     (
         'What is the acronym of "{text}"?',
         'Form an acronym from the first letters of the words in "{text}".',
+        'Make an acronym out of "{text}".',
+        'what acronym do the words "{text}" give?',
+        'I want to abbreviate "{text}" using the initial letter of every word, in capitals. '
+        "What is the abbreviation?",
+        'Acronym for "{text}"?',
+        'Tell me the acronym formed by "{text}".',
+        '"{text}" - what are its initials, written as a capitalized acronym?',
         'Take the first letter of each word of "{text}", upper-cased. What do you get?',
     ),
 )
@@ -296,6 +362,12 @@ def acronym(v: Values) -> Draft:
     (
         "Sort these words alphabetically: {listing}.",
         "Put the words {listing} in alphabetical order.",
+        "Alphabetize the following words: {listing}.",
+        "can you sort {listing} alphabetically?",
+        "I have these words: {listing}. List them in alphabetical order.",
+        "{listing} - alphabetical order?",
+        "Tell me how {listing} look when sorted alphabetically.",
+        "Order the words {listing} alphabetically, please.",
         "Arrange {listing} from A to Z.",
     ),
 )
@@ -326,6 +398,14 @@ def sort_words(v: Values) -> Draft:
     (
         'How many distinct letters does the word "{word}" contain?',
         'Count the unique letters in "{word}".',
+        'Tell me how many unique letters appear in "{word}", ignoring case.',
+        'how many distinct letters are in "{word}"?',
+        'Look at the word "{word}". Counting each letter only once (ignoring case), how many '
+        "letters does it have?",
+        '"{word}" - number of distinct letters?',
+        'Work out the count of distinct letters in "{word}", treating upper and lower case as '
+        "the same.",
+        'Ignoring repeats and case, how many letters does "{word}" contain?',
         'How many different letters are used to spell "{word}"?',
     ),
 )
@@ -352,6 +432,13 @@ def unique_letters(v: Values) -> Draft:
     (
         'What is the average word length in "{text}"? Round to two decimals.',
         'Compute the mean number of letters per word in "{text}", to 2 decimal places.',
+        'Tell me the average length of the words in "{text}", rounded to 2 decimal places.',
+        'whats the mean word length of "{text}"? round to two decimals',
+        'Here is a sentence: "{text}". What is the average number of letters in its words, '
+        "rounded to two decimal places?",
+        'Average word length of "{text}" (2 d.p.)?',
+        'Work out the mean length of a word in "{text}" and round it to two decimals.',
+        '"{text}" - average word length, rounded to 2 decimals?',
         'On average, how many characters does a word in "{text}" have (2 decimals)?',
     ),
 )
@@ -380,6 +467,13 @@ def average_word_length(v: Values) -> Draft:
     (
         'Encode "{word}" with a Caesar cipher, shifting each letter by {shift}.',
         'Apply a Caesar shift of {shift} to the lower-case word "{word}".',
+        'Use a Caesar cipher with a shift of {shift} to encrypt "{word}".',
+        'what does "{word}" turn into with a caesar shift of {shift}?',
+        'I am encoding a secret word. Shift each letter of "{word}" forward by {shift}, wrapping '
+        "around after z. What is the result?",
+        'Caesar-encode "{word}" with shift {shift}.',
+        'Tell me the Caesar cipher of "{word}" using a shift of {shift}.',
+        'Shift {shift}: what is "{word}" under a Caesar cipher?',
         'What is "{word}" after shifting every letter {shift} places forward in the alphabet?',
     ),
 )
@@ -411,6 +505,14 @@ def caesar_shift(v: Values) -> Draft:
     (
         'How many times does "{part}" occur in "{text}" (non-overlapping)?',
         'Count the non-overlapping occurrences of "{part}" in the string "{text}".',
+        'Tell me how many non-overlapping times "{part}" appears in "{text}".',
+        'how many non-overlapping "{part}" are there in "{text}"?',
+        'Here is a string: "{text}". Count the occurrences of "{part}", not counting '
+        "overlapping matches.",
+        'Non-overlapping count of "{part}" in "{text}"?',
+        'Work out the number of times "{part}" occurs in "{text}", with matches not allowed to '
+        "overlap.",
+        '"{text}" - how many non-overlapping "{part}" substrings does it contain?',
         'In "{text}", how often does the substring "{part}" appear without overlaps?',
     ),
 )

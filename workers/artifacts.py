@@ -40,13 +40,14 @@ from pathlib import Path
 from typing import Any
 
 from worldmodel.errors import WorldModelError
+from worldmodel.model.loading import ADAPTER_CONFIG
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
 ADAPTER = "adapter"
-ADAPTER_MARKER = "adapter_config.json"
+ADAPTER_MARKER = ADAPTER_CONFIG
 CACHE_GRACE_S = 600.0
 """A cached adapter used this recently is never pruned (another process may be reading it)."""
 SSH_PROTOCOLS = ("sftp", "ssh")

@@ -93,9 +93,11 @@ def submit_query(
 
     if adapter and "://" not in adapter and Path(adapter).exists():
         # A folder this machine sees: check it now rather than fail on a worker later.
-        if not (Path(adapter) / "adapter_config.json").is_file():
+        from worldmodel.model.loading import ADAPTER_CONFIG
+
+        if not (Path(adapter) / ADAPTER_CONFIG).is_file():
             raise click.UsageError(
-                f"--adapter {adapter} has no adapter_config.json; pass the adapter folder "
+                f"--adapter {adapter} has no {ADAPTER_CONFIG}; pass the adapter folder "
                 "(a training job's result names it under 'adapter')"
             )
         adapter = str(Path(adapter).resolve())

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from worldmodel.errors import ConfigError
-from worldmodel.model.loading import BUNDLED
+from worldmodel.model.loading import ADAPTER_CONFIG, BUNDLED
 
 MODES = ("plain", "after-execution")
 DEFAULT_MODE = "plain"
@@ -40,7 +40,7 @@ class ModelChoice:
 
 def bundled_adapter() -> Path | None:
     """The committed adapter for the bundled base, if this checkout has one."""
-    if (BUNDLED_ADAPTER_DIR / "adapter_config.json").is_file():
+    if (BUNDLED_ADAPTER_DIR / ADAPTER_CONFIG).is_file():
         return BUNDLED_ADAPTER_DIR
     return None
 

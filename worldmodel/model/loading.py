@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 BUNDLED = "bundled"
 """The model name that selects the embedded default base (SmolLM2-135M-Instruct)."""
 
+ADAPTER_CONFIG = "adapter_config.json"
+"""The file that makes a folder a PEFT adapter (peft's name for it)."""
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+"""The adapter's weights in a PEFT adapter folder (peft's name for them)."""
+
 _MODEL_FIX = (
     "pass --model with a local Hugging Face model directory (one that holds config.json and "
     "the weights, e.g. a downloaded Qwen3-0.6B snapshot), or --model bundled for the embedded "
@@ -59,7 +64,7 @@ def check_model_dir(path: str | Path) -> Path:
 def check_adapter_dir(path: str | Path) -> Path:
     """Return `path` resolved if it is a PEFT adapter directory; raise `ModelNotFoundError`."""
     folder = Path(path).expanduser()
-    if not (folder / "adapter_config.json").is_file():
+    if not (folder / ADAPTER_CONFIG).is_file():
         state = "does not exist" if not folder.exists() else "has no adapter_config.json"
         raise ModelNotFoundError(
             f"adapter directory {folder} {state}; pass --adapter with a directory written by "

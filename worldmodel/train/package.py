@@ -17,9 +17,9 @@ from typing import Any
 
 from worldmodel.errors import ConfigError
 from worldmodel.home import wm_home
+from worldmodel.model.loading import ADAPTER_CONFIG
+from worldmodel.model.loading import ADAPTER_WEIGHTS as WEIGHTS
 
-WEIGHTS = "adapter_model.safetensors"
-ADAPTER_CONFIG = "adapter_config.json"
 DTYPES = ("float16", "bfloat16", "float32")
 """Weight dtypes a package may be stored in; the first is the default."""
 PACKAGE_FILES = (

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from worldmodel.errors import ConfigError, DataError
+from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from worldmodel.train import checkpoint as ckpt
 from worldmodel.train.config import TrainConfig, extended_settings, resume_conflicts
 from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
@@ -267,7 +268,7 @@ def train(
     val_losses: list[float] = []
     metrics_path = run_dir / "metrics.jsonl"
     if saved_state is not None and trainer_state is not None and start_ckpt is not None:
-        weights = load_file(str(start_ckpt / "adapter" / "adapter_model.safetensors"))
+        weights = load_file(str(start_ckpt / "adapter" / ADAPTER_WEIGHTS))
         set_peft_model_state_dict(model, weights)
         optimizer.load_state_dict(trainer_state["optimizer"])
         scheduler.load_state_dict(trainer_state["scheduler"])
@@ -545,7 +546,7 @@ def _init_from_adapter(model: Any, config: TrainConfig) -> tuple[str, str] | Non
         folder = found
     else:
         folder = check_adapter_dir(config.init_adapter)
-    saved = json.loads((folder / "adapter_config.json").read_text())
+    saved = json.loads((folder / ADAPTER_CONFIG).read_text())
     wanted = {
         "r": config.lora_r,
         "lora_alpha": config.lora_alpha,
@@ -566,7 +567,7 @@ def _init_from_adapter(model: Any, config: TrainConfig) -> tuple[str, str] | Non
             f"init_adapter {folder} does not fit this run (set the run's LoRA settings to the "
             "adapter's):\n  " + "\n  ".join(differ)
         )
-    weights_file = folder / "adapter_model.safetensors"
+    weights_file = folder / ADAPTER_WEIGHTS
     if not weights_file.is_file():
         raise ConfigError(f"init_adapter {folder} has no adapter_model.safetensors")
     weights = load_file(str(weights_file))

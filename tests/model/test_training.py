@@ -177,9 +177,23 @@ def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
     assert after.keys() == trained.keys()
     for name in trained:
         assert torch.allclose(after[name], trained[name], atol=1e-6), name
-    started = json.loads((tmp_path / "warm" / "metrics.json").read_text())["init_adapter"]
+    started = json.loads((tmp_path / "warm" / "metrics.json").read_text())["started_from"]
     assert started["dir"] == str(Path(first.adapter_dir).resolve())
     assert len(started["sha256"]) == 64
+    # A resumed run still names where its weights started, and does not load them again.
+    longer = _config(
+        tiny_model_dir,
+        tiny_dataset,
+        tmp_path / "warm",
+        max_steps=2,
+        learning_rate=1e-9,
+        init_adapter=first.adapter_dir,
+        resume=True,
+    )
+    assert train(longer).resumed_from == 1
+    assert json.loads((tmp_path / "warm" / "metrics.json").read_text())["started_from"] == started
+    fresh = json.loads((tmp_path / "first" / "metrics.json").read_text())
+    assert "started_from" not in fresh
 
     wrong_rank = _config(
         tiny_model_dir,

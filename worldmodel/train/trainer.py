@@ -250,7 +250,13 @@ def train(
 
     # --- set up ---------------------------------------------------------------------------
     model = _attach_lora(model, config)
-    init_from = None if saved_state is not None else _init_from_adapter(model, config)
+    # Where the LoRA weights started ({"dir", "sha256"}; None: a fresh LoRA). A resumed run
+    # reads it from its checkpoint, where it travels so the final summary still names it.
+    started_from = (
+        saved_state.get("started_from")
+        if saved_state is not None
+        else _init_from_adapter(model, config)
+    )
     pad_id = int(tokenizer.pad_token_id)
     plans, total_steps = _plan_epochs(config, [len(e) for e in train_examples])
     params = [p for p in model.parameters() if p.requires_grad]
@@ -299,8 +305,8 @@ def train(
         log.warning("resuming from %s (step %d)", start_ckpt, step)
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = config.to_dict() | {"model_dir": str(model_dir)}
-    if init_from is not None:
-        resolved["init_adapter"] = {"dir": init_from[0], "sha256": init_from[1]}
+    if started_from is not None:
+        resolved["started_from"] = started_from
     resolved_config = config.to_dict()
 
     result = TrainResult(
@@ -322,6 +328,7 @@ def train(
             "best_val": best_val,
             "bad_epochs": bad_epochs,
             "val_losses": val_losses,
+            "started_from": started_from,
         }
         trainer = {
             "optimizer": optimizer.state_dict(),
@@ -524,8 +531,8 @@ def _attach_lora(model: Any, config: TrainConfig) -> Any:
         raise ConfigError(f"lora_targets: {exc}") from exc
 
 
-def _init_from_adapter(model: Any, config: TrainConfig) -> tuple[str, str] | None:
-    """Load `config.init_adapter`'s weights into the fresh LoRA layers; (its dir, sha256).
+def _init_from_adapter(model: Any, config: TrainConfig) -> dict[str, str] | None:
+    """Load `config.init_adapter`'s weights into the fresh LoRA layers; {dir, sha256} of them.
 
     The adapter must have the run's rank, alpha and target modules, and fill every LoRA
     weight: anything else would silently start part of the adapter from scratch.
@@ -590,7 +597,7 @@ def _init_from_adapter(model: Any, config: TrainConfig) -> tuple[str, str] | Non
         )
     digest = sha256_of(weights_file)
     log.warning("LoRA weights start from %s (sha256 %s...)", folder, digest[:12])
-    return str(folder), digest
+    return {"dir": str(folder), "sha256": digest}
 
 
 def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any]], int]:
@@ -614,8 +621,8 @@ def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any
 
 def _summary(result: TrainResult, resolved: dict[str, Any], command: str | None) -> dict[str, Any]:
     summary = {"result": asdict(result), "model_dir": resolved.get("model_dir"), "command": command}
-    if "init_adapter" in resolved:  # where the weights started (absent: a fresh LoRA)
-        summary["init_adapter"] = resolved["init_adapter"]
+    if "started_from" in resolved:  # the init_adapter's weights (absent: a fresh LoRA)
+        summary["started_from"] = resolved["started_from"]
     return summary
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from worldmodel.errors import ConfigError, DataError
-from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLED
 from worldmodel.train import checkpoint as ckpt
 from worldmodel.train.config import TrainConfig, extended_settings, resume_conflicts
 from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
@@ -546,7 +546,7 @@ def _init_from_adapter(model: Any, config: TrainConfig) -> dict[str, str] | None
     from worldmodel.model.defaults import bundled_adapter
     from worldmodel.model.loading import check_adapter_dir
 
-    if config.init_adapter == "bundled":
+    if config.init_adapter == BUNDLED:
         found = bundled_adapter()
         if found is None:
             raise ConfigError("init_adapter: this checkout has no bundled adapter")
@@ -576,7 +576,7 @@ def _init_from_adapter(model: Any, config: TrainConfig) -> dict[str, str] | None
         )
     weights_file = folder / ADAPTER_WEIGHTS
     if not weights_file.is_file():
-        raise ConfigError(f"init_adapter {folder} has no adapter_model.safetensors")
+        raise ConfigError(f"init_adapter {folder} has no {ADAPTER_WEIGHTS}")
     weights = load_file(str(weights_file))
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     try:

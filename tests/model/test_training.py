@@ -207,3 +207,28 @@ def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
         train(wrong_rank)
     with pytest.raises(Exception, match=r"adapter directory .* does not exist"):
         train(_config(tiny_model_dir, tiny_dataset, tmp_path / "x", init_adapter="/nonexistent"))
+
+
+def test_init_adapter_refuses_weights_that_leave_lora_layers_unfilled(
+    tiny_model_dir, tiny_dataset, tmp_path
+):
+    partial = train(
+        _config(
+            tiny_model_dir, tiny_dataset, tmp_path / "partial", max_steps=1, lora_targets=["q_proj"]
+        )
+    )
+    # Its config claims every target, but its weights hold q_proj's only.
+    adapter = Path(partial.adapter_dir)
+    claimed = json.loads((adapter / "adapter_config.json").read_text())
+    claimed["target_modules"] = ["q_proj", "v_proj"]
+    (adapter / "adapter_config.json").write_text(json.dumps(claimed))
+    run = _config(
+        tiny_model_dir,
+        tiny_dataset,
+        tmp_path / "run",
+        max_steps=1,
+        lora_targets=["q_proj", "v_proj"],
+        init_adapter=str(adapter),
+    )
+    with pytest.raises(ConfigError, match=r"LoRA weights would stay untrained, e\.g\. \[.*v_proj"):
+        train(run)

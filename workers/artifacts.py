@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
 ADAPTER = "adapter"
-ADAPTER_MARKER = ADAPTER_CONFIG
 CACHE_GRACE_S = 600.0
 """A cached adapter used this recently is never pruned (another process may be reading it)."""
 SSH_PROTOCOLS = ("sftp", "ssh")
@@ -127,8 +126,8 @@ class ArtifactStore:
         if (run / "metrics.jsonl").is_file():
             fs.put_file(str(run / "metrics.jsonl"), f"{root}/metrics.jsonl")
         if final:
-            if (run / ADAPTER / ADAPTER_MARKER).is_file():
-                _put_dir(fs, run / ADAPTER, f"{root}/{ADAPTER}", marker=ADAPTER_MARKER)
+            if (run / ADAPTER / ADAPTER_CONFIG).is_file():
+                _put_dir(fs, run / ADAPTER, f"{root}/{ADAPTER}", marker=ADAPTER_CONFIG)
             for name in ("config.json", "metrics.json"):
                 if (run / name).is_file():
                     fs.put_file(str(run / name), f"{root}/{name}")
@@ -164,18 +163,18 @@ def local_adapter(location: str, *, known_hosts: str = "", keep: int = 64) -> Pa
         if _use_cached(target):
             return target
         fs, root = open_store(location, known_hosts=known_hosts)
-        if not fs.exists(f"{root}/{ADAPTER_MARKER}"):
+        if not fs.exists(f"{root}/{ADAPTER_CONFIG}"):
             raise ArtifactError(
-                f"no adapter at {location} (no {ADAPTER_MARKER} there): pass the location a "
+                f"no adapter at {location} (no {ADAPTER_CONFIG} there): pass the location a "
                 "finished training job's result names under 'adapter' (`wm result JOB_ID`)"
             )
         private = cache / f".tmp-{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
-            _get_dir(fs, root, private, marker=ADAPTER_MARKER)
+            _get_dir(fs, root, private, marker=ADAPTER_CONFIG)
             try:
                 private.rename(target)
             except OSError:
-                if not (target / ADAPTER_MARKER).is_file():
+                if not (target / ADAPTER_CONFIG).is_file():
                     raise  # not "another process was first": a real failure
         finally:
             if private.exists():
@@ -191,7 +190,7 @@ def _use_cached(folder: Path) -> bool:
         os.utime(folder)
     except FileNotFoundError:
         return False
-    return (folder / ADAPTER_MARKER).is_file()
+    return (folder / ADAPTER_CONFIG).is_file()
 
 
 def prune_adapter_cache(cache: Path, keep: int, *, grace_s: float = CACHE_GRACE_S) -> list[Path]:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from worldmodel.errors import ConfigError
+from worldmodel.errors import ConfigError, ModelNotFoundError
 from worldmodel.train.config import build_config
 from worldmodel.train.trainer import train
 
@@ -164,15 +164,8 @@ def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
     trained = load_file(str(Path(first.adapter_dir) / "adapter_model.safetensors"))
     # A learning rate so small the weights barely move: the result must sit next to the
     # init adapter, not next to a fresh LoRA (whose B matrices start at zero).
-    warm = _config(
-        tiny_model_dir,
-        tiny_dataset,
-        tmp_path / "warm",
-        max_steps=1,
-        learning_rate=1e-9,
-        init_adapter=first.adapter_dir,
-    )
-    result = train(warm)
+    warm = {"learning_rate": 1e-9, "init_adapter": first.adapter_dir}
+    result = train(_config(tiny_model_dir, tiny_dataset, tmp_path / "warm", max_steps=1, **warm))
     after = load_file(str(Path(result.adapter_dir) / "adapter_model.safetensors"))
     assert after.keys() == trained.keys()
     for name in trained:
@@ -182,13 +175,7 @@ def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
     assert len(started["sha256"]) == 64
     # A resumed run still names where its weights started, and does not load them again.
     longer = _config(
-        tiny_model_dir,
-        tiny_dataset,
-        tmp_path / "warm",
-        max_steps=2,
-        learning_rate=1e-9,
-        init_adapter=first.adapter_dir,
-        resume=True,
+        tiny_model_dir, tiny_dataset, tmp_path / "warm", max_steps=2, resume=True, **warm
     )
     assert train(longer).resumed_from == 1
     assert json.loads((tmp_path / "warm" / "metrics.json").read_text())["started_from"] == started
@@ -205,7 +192,7 @@ def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
     )
     with pytest.raises(ConfigError, match="r: adapter has 4, run has 8"):
         train(wrong_rank)
-    with pytest.raises(Exception, match=r"adapter directory .* does not exist"):
+    with pytest.raises(ModelNotFoundError, match=r"adapter directory .* does not exist"):
         train(_config(tiny_model_dir, tiny_dataset, tmp_path / "x", init_adapter="/nonexistent"))
 
 

@@ -65,7 +65,7 @@ def check_adapter_dir(path: str | Path) -> Path:
     """Return `path` resolved if it is a PEFT adapter directory; raise `ModelNotFoundError`."""
     folder = Path(path).expanduser()
     if not (folder / ADAPTER_CONFIG).is_file():
-        state = "does not exist" if not folder.exists() else "has no adapter_config.json"
+        state = "does not exist" if not folder.exists() else f"has no {ADAPTER_CONFIG}"
         raise ModelNotFoundError(
             f"adapter directory {folder} {state}; pass --adapter with a directory written by "
             "`wm train` (its output folder or a checkpoint-N/adapter folder), or omit --adapter "

@@ -17,14 +17,13 @@ from typing import Any
 
 from worldmodel.errors import ConfigError
 from worldmodel.home import wm_home
-from worldmodel.model.loading import ADAPTER_CONFIG
-from worldmodel.model.loading import ADAPTER_WEIGHTS as WEIGHTS
+from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 
 DTYPES = ("float16", "bfloat16", "float32")
 """Weight dtypes a package may be stored in; the first is the default."""
 PACKAGE_FILES = (
     ADAPTER_CONFIG,
-    WEIGHTS,
+    ADAPTER_WEIGHTS,
     "training-config.json",
     "training-metrics.json",
     "training-log.jsonl",
@@ -45,7 +44,7 @@ def package_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str = DTYPES
     adapter = run / "adapter"
     missing = [
         str(p)
-        for p in (adapter / ADAPTER_CONFIG, adapter / WEIGHTS, run / "config.json")
+        for p in (adapter / ADAPTER_CONFIG, adapter / ADAPTER_WEIGHTS, run / "config.json")
         if not p.is_file()
     ]
     if missing:
@@ -60,12 +59,12 @@ def package_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str = DTYPES
     def redact(text: str) -> str:
         return text.replace(home, "<WM_HOME>")
 
-    weights = load_file(str(adapter / WEIGHTS))
+    weights = load_file(str(adapter / ADAPTER_WEIGHTS))
     trained = sorted({str(t.dtype).removeprefix("torch.") for t in weights.values()})
     target = getattr(torch, dtype)
     save_file(
         {name: t.to(target).contiguous() for name, t in weights.items()},
-        str(out / WEIGHTS),
+        str(out / ADAPTER_WEIGHTS),
         metadata={"format": "pt"},
     )
     config = json.loads((run / "config.json").read_text())

@@ -158,3 +158,138 @@ def test_cli_query_human_output_names_backend_and_verdict() -> None:
     assert "verified" in result.output
     assert "process" in result.output
     assert "30.0" in result.output
+
+
+def _response(value: str) -> str:
+    return (
+        f"<think>Compute it.</think>\n<model>\nprint({value})\n</model>\n"
+        f"<requires>python:math</requires>\n\nThe answer is {value}."
+    )
+
+
+class VotingModel:
+    """Greedy and sampled texts per question, as a real model's two kinds of call give them."""
+
+    def __init__(self, greedy: dict[str, str], sampled: dict[str, list[str]]) -> None:
+        self.greedy = greedy
+        self.sampled = sampled
+        self.calls: list[dict] = []
+
+    def complete(self, questions, prefixes=None, *, stop_at="end", temperature=None):
+        self.calls.append(
+            {"questions": list(questions), "prefixes": prefixes, "temperature": temperature}
+        )
+        if prefixes:
+            return ["It is " + p.split("<output>\n")[1].split("\n")[0] + "." for p in prefixes]
+        if temperature is None:
+            return [self.greedy[q] for q in questions]
+        taken: dict[str, int] = {}
+        texts = []
+        for question in questions:
+            texts.append(self.sampled[question][taken.get(question, 0)])
+            taken[question] = taken.get(question, 0) + 1
+        return texts
+
+
+def test_voting_answers_with_the_value_most_candidates_executed(executor) -> None:
+    model = VotingModel(
+        greedy={"a": _response("7"), "b": _response("1 + 1")},
+        sampled={
+            "a": [_response("30"), _response("1 / 0"), _response("30.0"), _response("7")],
+            "b": [_response("5"), _response("2"), _response("9"), _response("4 - 2")],
+        },
+    )
+    a, b = Pipeline(model, executor, samples=5, temperature=0.9).answer_many(["a", "b"])
+    greedy_call, sampled_call = model.calls
+    assert greedy_call["temperature"] is None and greedy_call["questions"] == ["a", "b"]
+    # The sampled candidates of both questions come from one batched call.
+    assert sampled_call["temperature"] == 0.9
+    assert sampled_call["questions"] == ["a"] * 4 + ["b"] * 4
+    # a: 7 (greedy) and 7 against 30 and 30.0 (the same number): a tie, so the earlier value.
+    assert a.final == "7" and a.vote is not None
+    assert (a.vote.samples, a.vote.ran, a.vote.agreeing, a.vote.chosen) == (5, 4, 2, 0)
+    assert a.vote.tally == [("7", 2), ("30", 2)]
+    assert len(a.executions) == 1  # the chosen candidate's own execution
+    # b: 2 is printed by three candidates; the first of them (the greedy one) is chosen.
+    assert b.final == "2" and b.vote is not None
+    assert (b.vote.agreeing, b.vote.chosen) == (3, 0)
+    assert b.vote.tally[0] == ("2", 3)
+    assert b.verification.status == "mismatch"  # its prose says "1 + 1", not the value 2
+
+
+def test_voting_can_overrule_the_greedy_candidate(executor) -> None:
+    model = VotingModel(
+        greedy={"q": _response("1 / 0")},
+        sampled={"q": [_response("4"), _response("30"), _response("30")]},
+    )
+    answer = Pipeline(model, executor, samples=4).answer("q")
+    assert answer.final == "30" and answer.verification.status == "verified"
+    assert answer.vote is not None and (answer.vote.chosen, answer.vote.agreeing) == (2, 2)
+    assert answer.vote.ran == 3  # the greedy code failed: it has no vote
+    assert answer.problems == []  # the chosen candidate's problems, not the greedy one's
+
+
+def test_voting_with_nothing_run_keeps_the_greedy_candidate(executor) -> None:
+    model = VotingModel(
+        greedy={"q": _response("1 / 0")},
+        sampled={"q": ["no tags at all", _response("undefined_name")]},
+    )
+    answer = Pipeline(model, executor, samples=3).answer("q")
+    assert answer.final is None and answer.generated == _response("1 / 0")
+    assert answer.vote is not None and (answer.vote.ran, answer.vote.tally) == (0, [])
+    assert any("ZeroDivisionError" in p for p in answer.problems)
+
+
+def test_voting_after_execution_finishes_only_the_chosen_candidate(executor) -> None:
+    model = VotingModel(
+        greedy={"q": _response("3").split("\n\n")[0]},
+        sampled={"q": [_response(v).split("\n\n")[0] for v in ("5", "5")]},
+    )
+    answer = Pipeline(model, executor, mode="after-execution", samples=3).answer("q")
+    finish = model.calls[-1]
+    assert len(finish["prefixes"]) == 1 and "<output>\n5\n</output>" in finish["prefixes"][0]
+    assert answer.claim == "It is 5." and answer.verification.status == "verified"
+    assert answer.vote is not None and answer.vote.chosen == 1
+    again = Answer.from_dict(json.loads(json.dumps(answer.to_dict())))
+    assert again.to_dict() == answer.to_dict()
+
+
+def test_vote_key_groups_equal_values() -> None:
+    from worldmodel.pipeline import vote_key
+
+    assert vote_key("30") == vote_key("30.0") == vote_key(" 3e1 ")
+    assert vote_key("[1,  2]") == vote_key("[1, 2]")
+    assert vote_key("30") != vote_key("30.5")
+    assert vote_key("nan") == "nan" and vote_key("True") == "True"
+
+
+def test_voting_settings_are_checked(executor) -> None:
+    with pytest.raises(ValueError, match="samples"):
+        Pipeline(FixedCompleter([GOOD]), executor, samples=0)
+    with pytest.raises(ValueError, match="temperature"):
+        Pipeline(FixedCompleter([GOOD]), executor, samples=2, temperature=0)
+    with pytest.raises(ValueError, match="cannot be sampled"):
+        Pipeline(FixedCompleter([GOOD]), executor, samples=2).answer("q")
+
+
+def test_cli_query_refuses_samples_with_a_response_file() -> None:
+    response = str(EXAMPLES / "15-percent-of-200.txt")
+    result = CliRunner().invoke(
+        wm,
+        ["query", "--response-file", response, "--samples", "2", "--sandbox", "process", "q"],
+    )
+    assert result.exit_code == 2 and "--samples needs a model" in result.output
+
+
+def test_the_panel_shows_how_the_vote_went(executor) -> None:
+    from rich.console import Console
+
+    from worldmodel.cli.render import print_answer
+
+    model = VotingModel(
+        greedy={"q": _response("1 / 0")},
+        sampled={"q": [_response("4"), _response("30"), _response("30")]},
+    )
+    out = Console(record=True, width=200)
+    print_answer(Pipeline(model, executor, samples=4).answer("q"), out)
+    assert "2 of 4 candidates agree (candidate 2; 30 x2, 4 x1)" in out.export_text()

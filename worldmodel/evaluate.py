@@ -82,6 +82,8 @@ class EvalReport:
     mean_latency_s: float
     by_family: dict[str, dict[str, float]]
     by_holdout: dict[str, dict[str, float]]
+    samples: int = 1
+    """Candidates per question (1: the greedy answer; more: voted, see `pipeline.choose`)."""
     skipped_lines: list[str] = field(default_factory=list)
     items: list[ItemResult] = field(default_factory=list)
 
@@ -219,7 +221,13 @@ def evaluate(
         results.extend(score(answer, item) for item, answer in zip(batch, answers, strict=True))
         if on_progress:
             on_progress(len(results), len(items))
-    return aggregate(results, mode=pipeline.mode, source=source, skipped_lines=skipped_lines)
+    return aggregate(
+        results,
+        mode=pipeline.mode,
+        source=source,
+        skipped_lines=skipped_lines,
+        samples=pipeline.samples,
+    )
 
 
 def aggregate(
@@ -228,6 +236,7 @@ def aggregate(
     mode: str,
     source: str = "",
     skipped_lines: Sequence[str] = (),
+    samples: int = 1,
 ) -> EvalReport:
     """Rates overall, per family and per hold-out kind."""
     by_family: dict[str, list[ItemResult]] = defaultdict(list)
@@ -244,6 +253,7 @@ def aggregate(
         mean_latency_s=round(sum(latencies) / len(latencies), 4) if latencies else 0.0,
         by_family={name: _rates(group) for name, group in sorted(by_family.items())},
         by_holdout={name: _rates(group) for name, group in sorted(by_holdout.items())},
+        samples=samples,
         skipped_lines=list(skipped_lines),
         items=list(results),
     )

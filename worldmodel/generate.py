@@ -14,6 +14,7 @@ after the `</model>` that a blank line follows: that blank line is where the pro
 would begin. Both match `train.tokenization.code_section_end`, where training puts the
 `<output>` block.
 Greedy by default (temperature 0); sampling with temperature/top_p is seeded, so it repeats.
+A call may set its own temperature (the pipeline's voting candidates are sampled that way).
 
 Adapters per call: `complete(..., adapter=DIR)` generates with another LoRA adapter on the same
 base, loaded into the one model beside the others (peft's named adapters) on first use and kept
@@ -157,6 +158,7 @@ class Generator:
         *,
         stop_at: str = "end",
         adapter: str | Path | None = None,
+        temperature: float | None = None,
     ) -> list[str]:
         """For each question, build the chat prompt (model's chat template, user turn = question),
         append the assistant-side prefix (prefixes[i], may be "") and generate.
@@ -166,6 +168,8 @@ class Generator:
         (or after the last `</model>` of a response that declares no requirements; see the
         module docstring). `adapter`: a local adapter directory to generate with instead of the
         constructor's (loaded once, then kept warm); None uses the constructor's.
+        `temperature`: this call's sampling temperature (0 = greedy) instead of the config's;
+        the pipeline samples its voting candidates this way.
         """
         import contextlib
 
@@ -175,6 +179,10 @@ class Generator:
 
         if stop_at not in STOP_MODES:
             raise ConfigError(f"stop_at: {stop_at!r} is not one of {', '.join(STOP_MODES)}")
+        if temperature is None:
+            temperature = self.config.temperature
+        if temperature < 0:
+            raise ConfigError(f"temperature: must be >= 0, not {temperature}")
         if prefixes is None:
             prefixes = [""] * len(questions)
         if len(prefixes) != len(questions):
@@ -195,7 +203,7 @@ class Generator:
         with self.model.disable_adapter() if plain else contextlib.nullcontext():
             for start in range(0, len(order), size):
                 chunk = order[start : start + size]
-                texts = self._generate([encoded[i] for i in chunk], stop_at)
+                texts = self._generate([encoded[i] for i in chunk], stop_at, temperature)
                 for index, text in zip(chunk, texts, strict=True):
                     results[index] = text
         self.stats.seconds = time.perf_counter() - started
@@ -250,7 +258,7 @@ class Generator:
         log.info("loaded adapter %s in %.2f s", folder, time.perf_counter() - started)
         return name
 
-    def _generate(self, prompts: list[list[int]], stop_at: str) -> list[str]:
+    def _generate(self, prompts: list[list[int]], stop_at: str, temperature: float) -> list[str]:
         import torch
 
         width = max(len(p) for p in prompts)
@@ -262,10 +270,10 @@ class Generator:
             "eos_token_id": self.stop_ids,
             "pad_token_id": pad,
         }
-        if self.config.temperature > 0:
+        if temperature > 0:
             options |= {
                 "do_sample": True,
-                "temperature": self.config.temperature,
+                "temperature": temperature,
                 "top_p": self.config.top_p,
                 "top_k": 0,
             }

@@ -11,6 +11,13 @@ through the job queues unchanged:
 - the `Answer` carries all of it. Its final value is always the executed output; the model's
   claim is shown beside it.
 
+Voting (``samples`` > 1, self-consistency over executed results): besides the greedy response,
+the model samples ``samples - 1`` more at ``temperature``; each candidate's code runs, and the
+answer is the candidate whose executed value most candidates share (ties go to the earliest,
+so the greedy one first). A candidate whose code failed has no vote; if none ran, the greedy
+candidate is the answer. `Answer.vote` says how many agreed. In after-execution mode only the
+chosen candidate goes on to write its prose answer.
+
 Two modes:
 
 - ``plain``: the model writes the whole response, prose answer included, before any code runs.
@@ -23,6 +30,7 @@ This module does not load models or start sandboxes; callers pass them in.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +45,8 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["plain", "after-execution"]
 MODES: tuple[Mode, ...] = ("plain", "after-execution")
+DEFAULT_VOTE_TEMPERATURE = 0.7
+"""Sampling temperature of the extra candidates when voting (``samples`` > 1)."""
 
 
 class Completer(Protocol):
@@ -45,7 +55,11 @@ class Completer(Protocol):
     def complete(
         self, questions: list[str], prefixes: list[str] | None = None, *, stop_at: str = "end"
     ) -> list[str]:
-        """Return only the newly generated text for each question (never the prompt)."""
+        """Return only the newly generated text for each question (never the prompt).
+
+        For voting the pipeline also passes ``temperature=T`` (T > 0: sample); a completer
+        that cannot sample is only ever called without it.
+        """
         ...
 
 
@@ -59,13 +73,55 @@ class FixedCompleter:
         self._texts = list(texts)
 
     def complete(
-        self, questions: list[str], prefixes: list[str] | None = None, *, stop_at: str = "end"
+        self,
+        questions: list[str],
+        prefixes: list[str] | None = None,
+        *,
+        stop_at: str = "end",
+        temperature: float | None = None,
     ) -> list[str]:
         if stop_at != "end" or prefixes:
             raise ValueError("a fixed response can only be used in plain mode")
+        if temperature:
+            raise ValueError("a fixed response cannot be sampled (voting needs a model)")
         if len(questions) != len(self._texts):
             raise ValueError(f"{len(questions)} questions but {len(self._texts)} fixed responses")
         return list(self._texts)
+
+
+@dataclass
+class Vote:
+    """How the candidates of a voted answer agreed (see the module docstring)."""
+
+    samples: int
+    """Candidates generated: the greedy one plus the sampled ones."""
+    ran: int
+    """Candidates whose code ran and printed a value (each is one vote)."""
+    agreeing: int
+    """Votes for the chosen value (0 when no candidate ran)."""
+    chosen: int
+    """Index of the chosen candidate; 0 is the greedy one."""
+    tally: list[tuple[str, int]]
+    """Each executed value with its votes, most votes first."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "ran": self.ran,
+            "agreeing": self.agreeing,
+            "chosen": self.chosen,
+            "tally": [[value, count] for value, count in self.tally],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Vote:
+        return cls(
+            samples=int(data["samples"]),
+            ran=int(data["ran"]),
+            agreeing=int(data["agreeing"]),
+            chosen=int(data["chosen"]),
+            tally=[(str(value), int(count)) for value, count in data["tally"]],
+        )
 
 
 @dataclass
@@ -87,6 +143,8 @@ class Answer:
     problems: list[str] = field(default_factory=list)
     """What went wrong on the way: format errors, unknown requirements, failed executions."""
     timings: dict[str, float] = field(default_factory=dict)
+    vote: Vote | None = None
+    """How the candidates agreed, when the answer was voted on (``samples`` > 1)."""
 
     @property
     def ok(self) -> bool:
@@ -105,6 +163,7 @@ class Answer:
             "backend": self.backend,
             "problems": list(self.problems),
             "timings": dict(self.timings),
+            "vote": self.vote.to_dict() if self.vote else None,
         }
 
     @classmethod
@@ -122,6 +181,7 @@ class Answer:
             backend=data.get("backend"),
             problems=list(data.get("problems", [])),
             timings=dict(data.get("timings", {})),
+            vote=Vote.from_dict(data["vote"]) if data.get("vote") else None,
         )
 
 
@@ -176,6 +236,7 @@ def compose_answer(
     problems: list[str],
     timings: dict[str, float],
     backend: str | None = None,
+    vote: Vote | None = None,
 ) -> Answer:
     """Verify the claim against the last execution and build the `Answer`."""
     last = executions[-1] if executions else None
@@ -197,6 +258,7 @@ def compose_answer(
         backend=last.backend if last else backend,
         problems=problems,
         timings=timings,
+        vote=vote,
     )
 
 
@@ -212,6 +274,42 @@ def after_execution_prefix(generated: str, executions: Sequence[ExecutionResult]
     return generated.rstrip() + "\n" + output_block(executions) + "\n"
 
 
+def vote_key(value: str) -> str:
+    """What two executed values share when they are the same answer: the number, for a value
+    that is one number (so 30 and 30.0 agree), else the text with its spacing collapsed."""
+    text = " ".join(value.split())
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return format(number, ".9g") if math.isfinite(number) else text
+
+
+def choose(candidates: Sequence[Answer]) -> tuple[int, Vote]:
+    """The candidate whose executed value most candidates share, and the vote.
+
+    Only candidates whose code ran and printed a value vote. Ties go to the value printed by
+    the earliest candidate (the greedy one is first). With no votes at all, candidate 0.
+    """
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for index, candidate in enumerate(candidates):
+        if candidate.final is None:
+            continue
+        key = vote_key(candidate.final)
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, index)
+    ranked = sorted(counts, key=lambda key: (-counts[key], first[key]))
+    chosen = first[ranked[0]] if ranked else 0
+    return chosen, Vote(
+        samples=len(candidates),
+        ran=sum(counts.values()),
+        agreeing=counts[ranked[0]] if ranked else 0,
+        chosen=chosen,
+        tally=[(str(candidates[first[key]].final), counts[key]) for key in ranked],
+    )
+
+
 class Pipeline:
     """Answers questions with a completer and an executor (both owned by the caller)."""
 
@@ -223,14 +321,22 @@ class Pipeline:
         mode: Mode = "plain",
         limits: Limits | None = None,
         allowed_modules: frozenset[str] = DEFAULT_ALLOWED_MODULES,
+        samples: int = 1,
+        temperature: float = DEFAULT_VOTE_TEMPERATURE,
     ):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if samples < 1:
+            raise ValueError(f"samples must be >= 1 (1 = the greedy answer alone), not {samples}")
+        if samples > 1 and not temperature > 0:
+            raise ValueError(f"voting samples at a temperature > 0, not {temperature}")
         self.completer = completer
         self.executor = executor
         self.mode = mode
         self.limits = limits
         self.allowed_modules = allowed_modules
+        self.samples = samples
+        self.temperature = temperature
 
     def answer(self, question: str) -> Answer:
         return self.answer_many([question])[0]
@@ -240,32 +346,55 @@ class Pipeline:
         questions = list(questions)
         started = time.perf_counter()
         stop_at = "requires" if self.mode == "after-execution" else "end"
-        first = self.completer.complete(questions, stop_at=stop_at)
-        share = (time.perf_counter() - started) / max(len(questions), 1)
+        candidates = self._candidates(questions, stop_at)
+        share = round((time.perf_counter() - started) / max(len(questions), 1), 4)
         answers = []
-        for question, generated in zip(questions, first, strict=True):
-            response, problems = parse_generated(generated, self.allowed_modules)
+        for question, texts in zip(questions, candidates, strict=True):
             executed = time.perf_counter()
-            executions, failures = run_blocks(response, self.executor, self.limits)
-            timings = {
-                "generate_s": round(share, 4),
-                "execute_s": round(time.perf_counter() - executed, 4),
+            attempts = [self._attempt(question, text) for text in texts]
+            index, vote = choose(attempts) if len(attempts) > 1 else (0, None)
+            answer = attempts[index]
+            answer.vote = vote
+            execute_s = round(time.perf_counter() - executed, 4)
+            answer.timings = {
+                "generate_s": share,
+                "execute_s": execute_s,
+                "total_s": round(share + execute_s, 4),
             }
-            answers.append(
-                compose_answer(
-                    question,
-                    generated,
-                    response,
-                    executions,
-                    mode=self.mode,
-                    problems=problems + failures,
-                    timings=timings,
-                    backend=getattr(self.executor, "name", None),
-                )
-            )
+            answers.append(answer)
         if self.mode == "after-execution":
             answers = self._finish_after_execution(answers)
         return answers
+
+    def _candidates(self, questions: list[str], stop_at: str) -> list[list[str]]:
+        """Per question: the greedy text, then `samples - 1` sampled ones (one batched call)."""
+        greedy = self.completer.complete(questions, stop_at=stop_at)
+        extra = self.samples - 1
+        if not extra:
+            return [[text] for text in greedy]
+        repeated = [question for question in questions for _ in range(extra)]
+        sampled = self.completer.complete(repeated, stop_at=stop_at, temperature=self.temperature)
+        if len(sampled) != len(repeated):
+            raise RuntimeError(f"completer returned {len(sampled)} texts for {len(repeated)}")
+        return [
+            [text, *sampled[index * extra : (index + 1) * extra]]
+            for index, text in enumerate(greedy)
+        ]
+
+    def _attempt(self, question: str, generated: str) -> Answer:
+        """Parse one candidate, run its blocks and compose (timings are set by the caller)."""
+        response, problems = parse_generated(generated, self.allowed_modules)
+        executions, failures = run_blocks(response, self.executor, self.limits)
+        return compose_answer(
+            question,
+            generated,
+            response,
+            executions,
+            mode=self.mode,
+            problems=problems + failures,
+            timings={},
+            backend=getattr(self.executor, "name", None),
+        )
 
     def _finish_after_execution(self, answers: list[Answer]) -> list[Answer]:
         """Second pass: insert each output block and let the model write its prose answer."""
@@ -310,4 +439,5 @@ def finish_after_execution(
         problems=problems,
         timings=timings,
         backend=first.backend,
+        vote=first.vote,
     )

@@ -84,3 +84,21 @@ def test_record_default_writes_the_mode_and_how_it_was_measured(
     for key in ("verified", "accuracy", "structure"):
         assert set(recorded[key]) == {"plain", "after-execution"}
     assert recorded["report"] == "eval.json"  # beside the adapter: named relative to it
+
+
+def test_wm_eval_votes_over_samples_and_refuses_to_record_them(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "What is 6 times 7?", "answer": "#### 42"}\n')
+    common = ["eval", str(questions), "--model", str(tiny_model_dir), "--sandbox", "process"]
+    common += ["--max-new-tokens", "6", "--mode", "plain", "--samples", "3"]
+    result = CliRunner().invoke(wm, [*common, "--temperature", "1.2", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["samples"], summary["temperature"]) == (3, 1.2)
+    assert summary["reports"][0]["samples"] == 3
+    refused = CliRunner().invoke(wm, [*common, "--record-default"])
+    assert refused.exit_code == 2 and "drop --samples" in refused.output
+    zero = CliRunner().invoke(wm, [*common, "--temperature", "0"])
+    assert zero.exit_code == 2 and "--temperature" in zero.output

@@ -52,9 +52,25 @@ def test_sampling_is_seeded(generator, tiny_model_dir) -> None:
     assert sampler.complete(QUESTIONS[:2]) == first
 
 
+def test_a_call_can_sample_at_its_own_temperature(generator, tiny_model_dir) -> None:
+    """The pipeline's voting candidates: a greedy generator samples for one call only."""
+    greedy = generator.complete(QUESTIONS[:2])
+    sampled = generator.complete(QUESTIONS[:2] * 3, temperature=1.5)
+    sampler = Generator(
+        tiny_model_dir,
+        config=GenerationConfig(max_new_tokens=12, batch_size=8, threads=1, temperature=1.5),
+    )
+    assert sampler.complete(QUESTIONS[:2] * 3) == sampled  # the same seeded draw
+    assert sampled != greedy * 3  # it did sample
+    assert generator.complete(QUESTIONS[:2]) == greedy  # and the next call is greedy again
+    assert sampler.complete(QUESTIONS[:2], temperature=0) == greedy
+
+
 def test_bad_arguments_are_refused(generator, tiny_model_dir, tmp_path) -> None:
     with pytest.raises(ConfigError, match="stop_at"):
         generator.complete(["q"], stop_at="never")
+    with pytest.raises(ConfigError, match="temperature"):
+        generator.complete(["q"], temperature=-0.5)
     with pytest.raises(ConfigError, match="temperature"):
         Generator(tiny_model_dir, config=GenerationConfig(temperature=-1))
     with pytest.raises(ModelNotFoundError, match="--adapter"):

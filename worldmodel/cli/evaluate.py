@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from worldmodel.cli import wm
-from worldmodel.cli.options import sandbox_option
+from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
@@ -42,6 +42,7 @@ _COLUMNS = (
 @sandbox_option(help="Where the model's code runs: a single-use VM, or a limited host process.")
 @click.option("--batch-size", type=int, default=8, show_default=True, help="Questions per batch.")
 @click.option("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, show_default=True)
+@voting_options
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
 )
@@ -60,6 +61,8 @@ def eval_command(
     sandbox: str,
     batch_size: int,
     max_new_tokens: int,
+    samples: int,
+    vote_temperature: float,
     out: Path | None,
     record_default: bool,
     as_json: bool,
@@ -81,6 +84,10 @@ def eval_command(
         click.echo(f"skipped {problem}", err=True)
     if not items:
         raise click.ClickException(f"{file} has no usable questions")
+    if record_default and samples > 1:
+        raise click.UsageError(
+            "--record-default records the mode measured on greedy answers; drop --samples"
+        )
     items = stratified(items, limit)
     modes = ["plain", "after-execution"] if mode == "both" else [mode]
     try:
@@ -96,7 +103,13 @@ def eval_command(
         reports = []
         try:
             for each in modes:
-                pipeline = Pipeline(generator, executor, mode=each)  # type: ignore[arg-type]
+                pipeline = Pipeline(
+                    generator,
+                    executor,
+                    mode=each,  # type: ignore[arg-type]
+                    samples=samples,
+                    temperature=vote_temperature,
+                )
                 with progress_bar(each, not as_json) as advance:
                     reports.append(
                         evaluate(
@@ -113,10 +126,12 @@ def eval_command(
     except (WorldModelError, SandboxError) as exc:
         raise click.ClickException(str(exc)) from exc
     best = better_mode(reports)
-    summary = {
+    summary: dict[str, Any] = {
         "model": choice.model_dir,
         "adapter": choice.adapter_dir,
         "sandbox": sandbox,
+        "samples": samples,
+        "temperature": vote_temperature if samples > 1 else None,
         "better_mode": best,
         "reports": [report.to_dict() for report in reports],
     }
@@ -163,7 +178,10 @@ def _print_reports(reports, best: str) -> None:  # type: ignore[no-untyped-def]
 
     console = Console(highlight=False)
     for report in reports:
-        table = Table(title=f"{report.mode} mode — {report.count} questions from {report.source}")
+        voted = f", vote of {report.samples}" if report.samples > 1 else ""
+        table = Table(
+            title=f"{report.mode} mode{voted} — {report.count} questions from {report.source}"
+        )
         table.add_column("group")
         table.add_column("n", justify="right")
         for _, heading in _COLUMNS:

@@ -25,3 +25,25 @@ def sandbox_option(
         show_default=True,
         help=help,
     )
+
+
+def voting_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--samples K` and `--temperature T`: answer by a vote over K executed candidates."""
+    from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE
+
+    func = click.option(
+        "--temperature",
+        "vote_temperature",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_VOTE_TEMPERATURE,
+        show_default=True,
+        help="Sampling temperature of the extra candidates (with --samples > 1).",
+    )(func)
+    return click.option(
+        "--samples",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Candidates per question: the greedy one plus K-1 sampled; each one's code runs "
+        "and the executed value most of them share is the answer (1: greedy alone).",
+    )(func)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from worldmodel.cli import wm
-from worldmodel.cli.options import sandbox_option
+from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import print_answer
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
@@ -42,6 +42,7 @@ from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
     "after seeing the output. Default: the better one measured by `wm eval`.",
 )
 @click.option("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, show_default=True)
+@voting_options
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per block.")
 @click.option(
     "-i", "--interactive", is_flag=True, help="Ask questions in a loop (model stays loaded)."
@@ -56,6 +57,8 @@ def query(
     no_sandbox: bool,
     mode: str | None,
     max_new_tokens: int,
+    samples: int,
+    vote_temperature: float,
     timeout: float,
     interactive: bool,
     as_json: bool,
@@ -84,6 +87,8 @@ def query(
         if response_file is not None:
             if mode == "after-execution":
                 raise click.UsageError("--response-file works only with --mode plain")
+            if samples > 1:
+                raise click.UsageError("--samples needs a model to sample; not --response-file")
             completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
             chosen_mode = "plain"
         else:
@@ -96,6 +101,8 @@ def query(
                 mode=chosen_mode,  # type: ignore[arg-type]
                 limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
                 allowed_modules=provided_modules(executor) or DEFAULT_ALLOWED_MODULES,
+                samples=samples,
+                temperature=vote_temperature,
             )
             if interactive:
                 _repl(pipeline, as_json)

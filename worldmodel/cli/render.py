@@ -62,6 +62,14 @@ def print_answer(answer: Answer, out: Console | None = None) -> None:
         "Verification",
         Text(f"{status}: {answer.verification.reason}", style=_STATUS_STYLE.get(status, "")),
     )
+    if answer.vote:
+        vote = answer.vote
+        tally = ", ".join(f"{_short(value)} x{count}" for value, count in vote.tally)
+        table.add_row(
+            "Vote",
+            f"{vote.agreeing} of {vote.samples} candidates agree "
+            f"(candidate {vote.chosen}; {tally or 'none ran'})",
+        )
     table.add_row("Backend", answer.backend or "(none)")
     table.add_row("Mode", answer.mode)
     timings = answer.timings.items()
@@ -73,6 +81,10 @@ def print_answer(answer: Answer, out: Console | None = None) -> None:
         for problem in answer.problems:
             parts.append(Text(f"- {problem}", style="yellow"))
     out.print(Panel(Group(*parts), title=answer.question, title_align="left", expand=False))
+
+
+def _short(value: str, width: int = 40) -> str:
+    return value if len(value) <= width else value[: width - 3] + "..."
 
 
 @contextmanager

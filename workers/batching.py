@@ -3,7 +3,8 @@
 A generation worker runs its Celery tasks on a pool of threads (one per batch slot). Each task
 hands its question to the process's one `Batcher` and blocks; the batcher's loop takes the first
 waiting question, waits up to `max_wait_s` for more (or until `max_batch` are there), and calls
-the completer once for the whole batch, grouped by stop condition and adapter. Each task then
+the completer once for the whole batch, grouped by stop condition, adapter and temperature (a
+voting query's sampled candidates, `submit` several then `wait` for each). Each task then
 gets its own text back and finishes (and is acked) on its own, so a batch never weakens the
 per-job guarantees: late acks and redelivery still work job by job.
 
@@ -35,6 +36,7 @@ class _Item:
     prefix: str
     stop_at: str
     adapter: str | None
+    temperature: float | None = None
     done: threading.Event = field(default_factory=threading.Event)
     text: str | None = None
     error: BaseException | None = None
@@ -122,15 +124,36 @@ class Batcher:
         *,
         stop_at: str = "end",
         adapter: str | None = None,
+        temperature: float | None = None,
         timeout_s: float | None = None,
     ) -> str:
         """Generate for one question (batched with others); raises what the completer raised.
 
-        `adapter` (a local adapter folder) is handed to the completer only when set, so a
-        completer that knows no adapters serves every query that asks for none.
+        `adapter` (a local adapter folder) and `temperature` (sample at it instead of the
+        completer's own setting) are handed to the completer only when set, so a completer
+        that knows neither serves every query that asks for neither.
         """
-        item = _Item(question, prefix, stop_at, adapter)
+        item = self.submit(
+            question, prefix, stop_at=stop_at, adapter=adapter, temperature=temperature
+        )
+        return self.wait(item, timeout_s)
+
+    def submit(
+        self,
+        question: str,
+        prefix: str = "",
+        *,
+        stop_at: str = "end",
+        adapter: str | None = None,
+        temperature: float | None = None,
+    ) -> _Item:
+        """Queue one question without waiting (`wait` collects its text)."""
+        item = _Item(question, prefix, stop_at, adapter, temperature)
         self._queue.put(item)
+        return item
+
+    def wait(self, item: _Item, timeout_s: float | None = None) -> str:
+        """The text generated for a submitted item; raises what the completer raised."""
         if not item.done.wait(timeout_s):
             raise TimeoutError(f"generation did not finish within {timeout_s} s")
         if item.error is not None:
@@ -156,13 +179,16 @@ class Batcher:
             self._run(batch)
 
     def _run(self, batch: list[_Item]) -> None:
-        # One completer call per (stop condition, adapter): a forward pass has one of each.
-        groups: dict[tuple[str, str | None], list[_Item]] = {}
+        # One completer call per (stop condition, adapter, temperature): a forward pass has one
+        # of each.
+        groups: dict[tuple[str, str | None, float | None], list[_Item]] = {}
         for item in batch:
-            groups.setdefault((item.stop_at, item.adapter), []).append(item)
-        for (stop_at, adapter), items in groups.items():
+            groups.setdefault((item.stop_at, item.adapter, item.temperature), []).append(item)
+        for (stop_at, adapter, temperature), items in groups.items():
             prefixes = [item.prefix for item in items]
-            chosen = {} if adapter is None else {"adapter": adapter}
+            chosen: dict[str, Any] = {} if adapter is None else {"adapter": adapter}
+            if temperature is not None:
+                chosen["temperature"] = temperature
             try:
                 with self.gate.generation():
                     texts = self.completer.complete(

@@ -20,7 +20,8 @@ import uuid
 from typing import Any
 
 from workers.watchdog import ACTIVE_KEY
-from worldmodel.errors import WorldModelError
+from worldmodel.errors import ConfigError, WorldModelError
+from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, voting_problem
 
 JOB_PREFIX = "wm:job:"
 JOBS_KEY = "wm:jobs"
@@ -48,15 +49,23 @@ def submit_query(
     job_class: str = "interactive",
     block_timeout_s: float | None = None,
     adapter: str | None = None,
+    samples: int = 1,
+    temperature: float = DEFAULT_VOTE_TEMPERATURE,
 ) -> str:
     """Publish the generate -> sandbox -> compose chain for `question`; return the job id.
 
     `adapter`: a LoRA adapter to answer with instead of the workers' own (a path every
     generation worker can read, or an artifact-store URL such as a training job's `adapter`).
+    `samples` > 1: answer by a vote over that many candidates, the greedy one and the rest
+    sampled at `temperature` (`worldmodel.pipeline.choose`).
     """
     from celery import chain
 
     from workers.routes import step_options
+
+    problem = voting_problem(samples, temperature)
+    if problem:
+        raise ConfigError(problem)
 
     settings = _settings(app)
     job_id = uuid.uuid4().hex
@@ -69,6 +78,8 @@ def submit_query(
         "job_class": job_class,
         "block_timeout_s": block_timeout_s,
         "adapter": adapter,
+        "samples": samples,
+        "temperature": temperature,
         "submitted_at": time.time(),
     }
     steps = [

@@ -47,6 +47,17 @@ Mode = Literal["plain", "after-execution"]
 MODES: tuple[Mode, ...] = ("plain", "after-execution")
 DEFAULT_VOTE_TEMPERATURE = 0.7
 """Sampling temperature of the extra candidates when voting (``samples`` > 1)."""
+MAX_SAMPLES = 16
+"""Most candidates one question may ask for (each one's code runs in the sandbox)."""
+
+
+def voting_problem(samples: int, temperature: float) -> str | None:
+    """Why these voting settings cannot be used, or None."""
+    if not 1 <= samples <= MAX_SAMPLES:
+        return f"samples must be 1 to {MAX_SAMPLES} (1 = the greedy answer alone), not {samples}"
+    if samples > 1 and not temperature > 0:
+        return f"voting samples its candidates at a temperature > 0, not {temperature}"
+    return None
 
 
 class Completer(Protocol):
@@ -310,6 +321,16 @@ def choose(candidates: Sequence[Answer]) -> tuple[int, Vote]:
     )
 
 
+def vote_on(candidates: Sequence[Answer]) -> Answer:
+    """The chosen candidate (see `choose`) carrying its `vote`; a lone candidate as it is."""
+    if len(candidates) == 1:
+        return candidates[0]
+    index, vote = choose(candidates)
+    chosen = candidates[index]
+    chosen.vote = vote
+    return chosen
+
+
 class Pipeline:
     """Answers questions with a completer and an executor (both owned by the caller)."""
 
@@ -326,10 +347,9 @@ class Pipeline:
     ):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        if samples < 1:
-            raise ValueError(f"samples must be >= 1 (1 = the greedy answer alone), not {samples}")
-        if samples > 1 and not temperature > 0:
-            raise ValueError(f"voting samples at a temperature > 0, not {temperature}")
+        problem = voting_problem(samples, temperature)
+        if problem:
+            raise ValueError(problem)
         self.completer = completer
         self.executor = executor
         self.mode = mode
@@ -352,9 +372,7 @@ class Pipeline:
         for question, texts in zip(questions, candidates, strict=True):
             executed = time.perf_counter()
             attempts = [self._attempt(question, text) for text in texts]
-            index, vote = choose(attempts) if len(attempts) > 1 else (0, None)
-            answer = attempts[index]
-            answer.vote = vote
+            answer = vote_on(attempts)
             execute_s = round(time.perf_counter() - executed, 4)
             answer.timings = {
                 "generate_s": share,

@@ -56,6 +56,42 @@ def test_after_execution_mode_writes_the_answer_after_seeing_the_output(cluster)
     assert answer["verification"]["status"] == "verified"
 
 
+def test_a_voting_query_answers_with_the_value_most_candidates_printed(cluster):
+    cluster.start_pair()
+    question = "What is 6 * 7? (greedy is wrong)"
+    done = _wm(
+        cluster, "submit-query", question, "--samples", "3", "--temperature", "0.9", "--wait"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 of 3 candidates agree" in done.stdout
+    (job,) = json.loads(_wm(cluster, "jobs", "--json").stdout)
+    answer = json.loads(_wm(cluster, "result", job["job_id"], "--json").stdout)
+    assert answer["final"] == "42"  # the greedy candidate printed 43; both samples 42
+    assert answer["vote"] == {
+        "samples": 3,
+        "ran": 3,
+        "agreeing": 2,
+        "chosen": 1,
+        "tally": [["42", 2], ["43", 1]],
+    }
+    assert answer["verification"]["status"] == "verified"
+    # The two sampled candidates were generated together, at the job's temperature.
+    calls = [line for line in cluster.generations() if line["event"] == "start"]
+    assert [(c["batch"], c["temperature"]) for c in calls] == [(1, None), (2, 0.9)]
+
+
+def test_bad_voting_settings_are_refused_before_anything_is_published(cluster):
+    from worldmodel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="samples must be 1 to 16"):
+        jobs.submit_query(cluster.app, "What is 1 + 1?", samples=17)
+    with pytest.raises(ConfigError, match="temperature > 0"):
+        jobs.submit_query(cluster.app, "What is 1 + 1?", samples=2, temperature=0)
+    assert cluster.redis.client().dbsize() == 0
+    done = _wm(cluster, "submit-query", "What is 1 + 1?", "--samples", "0")
+    assert done.returncode == 2 and "--samples" in done.stderr
+
+
 def test_unreachable_broker_says_the_job_was_not_accepted(cluster):
     port = free_port()  # nothing listens here
     started = time.monotonic()

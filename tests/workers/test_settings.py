@@ -145,6 +145,22 @@ def test_batcher_keeps_each_adapter_in_its_own_forward_pass():
         assert {asked[q] or "<no argument>" for q in questions} == {adapter}
 
 
+def test_batcher_samples_a_voting_querys_candidates_together_apart_from_greedy_ones():
+    calls: list[tuple[list[str], object]] = []
+
+    class Recorder:
+        def complete(self, questions, prefixes=None, *, stop_at="end", **chosen):
+            # No temperature asked for: no `temperature` argument (plain completers serve it).
+            calls.append((list(questions), chosen.get("temperature", "<no argument>")))
+            return [f"{q}@{chosen.get('temperature')}" for q in questions]
+
+    batcher = Batcher(Recorder(), max_batch=8, max_wait_s=0.3)
+    items = [batcher.submit("v"), *(batcher.submit("v", temperature=0.7) for _ in range(3))]
+    items.append(batcher.submit("other"))
+    assert [batcher.wait(item, 10) for item in items] == ["v@None"] + ["v@0.7"] * 3 + ["other@None"]
+    assert sorted(calls, key=str) == [(["v", "other"], "<no argument>"), (["v"] * 3, 0.7)]
+
+
 def test_batcher_hands_a_generation_error_to_every_waiting_caller():
     class Broken:
         def complete(self, questions, prefixes=None, *, stop_at="end"):

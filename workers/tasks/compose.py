@@ -4,7 +4,8 @@ In plain mode this is `worldmodel.pipeline.compose_answer`. In after-execution m
 first reads the output block and writes its prose answer (a second, batched generation on the
 same kind of worker, with the job's adapter), then `finish_after_execution` composes. The result
 is `Answer.to_dict()` plus the job id, the adapter that answered and which workers ran each
-step. This module does not execute code.
+step. A voting query's candidates are composed the same way and `worldmodel.pipeline.vote_on`
+picks one before the prose is written. This module does not execute code.
 """
 
 from __future__ import annotations
@@ -23,25 +24,33 @@ from workers.worker import batcher, track, untrack
 def compose(self: Any, state: dict[str, Any]) -> dict[str, Any]:
     """Verify and compose; returns the answer as JSON."""
     from worldmodel.format import Response
-    from worldmodel.pipeline import after_execution_prefix, compose_answer, finish_after_execution
+    from worldmodel.pipeline import (
+        after_execution_prefix,
+        compose_answer,
+        finish_after_execution,
+        vote_on,
+    )
 
     job = state["job"]
     stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.compose", job=job["job_id"])
     try:
-        response = Response.from_dict(state["response"]) if state["response"] else None
-        executions = [ExecutionResult.from_dict(item) for item in state["executions"]]
-        answer = compose_answer(
-            job["question"],
-            state["generated"],
-            response,
-            executions,
-            mode=job["mode"],
-            problems=list(state["problems"]),
-            timings=state["timings"],
+        answer = vote_on(
+            [
+                compose_answer(
+                    job["question"],
+                    candidate["generated"],
+                    Response.from_dict(candidate["response"]) if candidate["response"] else None,
+                    [ExecutionResult.from_dict(item) for item in candidate["executions"]],
+                    mode=job["mode"],
+                    problems=list(candidate["problems"]),
+                    timings=state["timings"],
+                )
+                for candidate in [state, *state.get("candidates", [])]
+            ]
         )
-        if job["mode"] == "after-execution" and response is not None and executions:
-            prefix = after_execution_prefix(state["generated"], executions)
+        if job["mode"] == "after-execution" and answer.response is not None and answer.executions:
+            prefix = after_execution_prefix(answer.generated, answer.executions)
             started = time.perf_counter()
             _, local = job_adapter(job, settings)  # the generate step's adapter, same model
             tail = batcher(settings).complete(

@@ -12,7 +12,11 @@ A query may name its own LoRA adapter (`wm submit-query --adapter`: a path, or t
 a training job's result names). `job_adapter` makes it a local folder (fetched from the store
 once per box, `workers.artifacts.local_adapter`) before the question joins a batch, so a
 download never holds up other questions; the generator loads it once and keeps it warm beside
-the base model. The result names the adapter that answered. This module does not execute code.
+the base model. The result names the adapter that answered.
+
+A voting query (`samples` > 1) also gets `samples - 1` sampled candidates at the job's
+temperature, queued together so they share a forward pass; the state carries them under
+`candidates` for the sandbox and compose steps. This module does not execute code.
 """
 
 from __future__ import annotations
@@ -57,27 +61,49 @@ def job_adapter(job: dict[str, Any], settings_: Any) -> tuple[str | None, str | 
 @app.task(name="wm.generate", bind=True)
 def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Generate (stopping after </requires> in after-execution mode) and parse."""
-    from worldmodel.pipeline import parse_generated
+    from worldmodel.errors import ConfigError
+    from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, parse_generated, voting_problem
 
     stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.generate", job=job["job_id"])
     try:
+        samples = int(job.get("samples") or 1)
+        temperature = job.get("temperature")
+        temperature = DEFAULT_VOTE_TEMPERATURE if temperature is None else float(temperature)
+        problem = voting_problem(samples, temperature)
+        if problem:
+            raise ConfigError(problem)
         started = time.perf_counter()
         named, local = job_adapter(job, settings)
         stop_at = "requires" if job["mode"] == "after-execution" else "end"
-        generated = batcher(settings).complete(
-            job["question"],
-            stop_at=stop_at,
-            adapter=local,
-            timeout_s=settings.generate_time_limit_s,
-        )
+        gen = batcher(settings)
+        deadline = time.monotonic() + settings.generate_time_limit_s
+        items = [gen.submit(job["question"], stop_at=stop_at, adapter=local)]
+        items += [
+            gen.submit(job["question"], stop_at=stop_at, adapter=local, temperature=temperature)
+            for _ in range(samples - 1)
+        ]
+        generated, *sampled = [
+            gen.wait(item, max(deadline - time.monotonic(), 0.0)) for item in items
+        ]
         generate_s = time.perf_counter() - started
         response, problems = parse_generated(generated)
+        candidates = []
+        for text in sampled:
+            parsed, found = parse_generated(text)
+            candidates.append(
+                {
+                    "generated": text,
+                    "response": parsed.to_dict() if parsed else None,
+                    "problems": found,
+                }
+            )
         return {
             "job": job,
             "generated": generated,
             "response": response.to_dict() if response else None,
             "problems": problems,
+            "candidates": candidates,
             "timings": {"generate_s": round(generate_s, 4)},
             "adapter": named or settings.adapter or None,
             "worker": self.request.hostname,

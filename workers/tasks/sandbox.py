@@ -19,7 +19,8 @@ from workers.worker import executor, track, untrack
 
 @app.task(name="wm.sandbox", bind=True)
 def run_blocks(self: Any, state: dict[str, Any]) -> dict[str, Any]:
-    """Execute every <model> block; add the executions and their problems to the state."""
+    """Execute every <model> block (of every candidate, when voting); add the executions and
+    their problems to the state."""
     from worldmodel.format import Response
     from worldmodel.pipeline import run_blocks as run
 
@@ -31,11 +32,23 @@ def run_blocks(self: Any, state: dict[str, Any]) -> dict[str, Any]:
         limits = Limits(wall_time_s=timeout, cpu_time_s=timeout)
         started = time.perf_counter()
         executions, failures = run(response, executor(settings), limits)
+        candidates = []
+        for candidate in state.get("candidates", []):
+            parsed = Response.from_dict(candidate["response"]) if candidate["response"] else None
+            ran, failed = run(parsed, executor(settings), limits)
+            candidates.append(
+                candidate
+                | {
+                    "executions": [result.to_dict() for result in ran],
+                    "problems": candidate["problems"] + failed,
+                }
+            )
         timings = dict(state["timings"])
         timings["execute_s"] = round(time.perf_counter() - started, 4)
         return state | {
             "executions": [result.to_dict() for result in executions],
             "problems": state["problems"] + failures,
+            "candidates": candidates,
             "timings": timings,
             "sandbox_worker": self.request.hostname,
         }

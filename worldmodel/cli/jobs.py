@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.options import voting_options
 
 
 def _app() -> Any:
@@ -75,6 +76,7 @@ def _echo_json(value: Any) -> None:
     help="LoRA adapter to answer with: a path the workers can read, or the artifact URL a "
     "training job's result names under 'adapter' (default: the workers' own).",
 )
+@voting_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def submit_query(
     question: str,
@@ -83,6 +85,8 @@ def submit_query(
     mode: str | None,
     batch: bool,
     adapter: str | None,
+    samples: int,
+    vote_temperature: float,
     as_json: bool,
 ) -> None:
     """Submit QUESTION to the workers; print its job id (or, with --wait, the answer).
@@ -109,6 +113,8 @@ def submit_query(
         mode=mode,
         job_class="batch" if batch else "interactive",
         adapter=adapter,
+        samples=samples,
+        temperature=vote_temperature,
     )
     if not wait:
         _echo_json({"job_id": job_id}) if as_json else click.echo(job_id)

@@ -29,7 +29,7 @@ def sandbox_option(
 
 def voting_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """`--samples K` and `--temperature T`: answer by a vote over K executed candidates."""
-    from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE
+    from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, MAX_SAMPLES
 
     func = click.option(
         "--temperature",
@@ -41,7 +41,7 @@ def voting_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
     return click.option(
         "--samples",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_SAMPLES),
         default=1,
         show_default=True,
         help="Candidates per question: the greedy one plus K-1 sampled; each one's code runs "

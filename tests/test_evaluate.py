@@ -94,13 +94,17 @@ class ByQuestion:
         return [self.table[q] for q in questions]
 
 
+TABLE = {
+    "right": GOOD,
+    "wrong claim": GOOD.replace("is 42", "is 40"),
+    "wrong value": GOOD.replace("6 * 7", "6 * 8"),
+    "crash": GOOD.replace("6 * 7", "1 / 0"),
+    "no tags": "It is 42.",
+}
+
+
 def test_evaluate_scores_real_executions() -> None:
-    table = {
-        "right": GOOD,
-        "wrong claim": GOOD.replace("is 42", "is 40"),
-        "crash": GOOD.replace("6 * 7", "1 / 0"),
-        "no tags": "It is 42.",
-    }
+    table = {key: text for key, text in TABLE.items() if key != "wrong value"}
     items = [EvalItem(q, q, "42", family="f" if q != "crash" else "g") for q in table]
     executor = ProcessExecutor()
     try:
@@ -117,6 +121,28 @@ def test_evaluate_scores_real_executions() -> None:
     assert report.metrics["verified"] == 0.25
     assert report.by_family["g"]["count"] == 1
     assert report.count == 4
+
+
+def test_a_voted_evaluation_reports_accuracy_by_agreement() -> None:
+    class Sampling:
+        """Greedy: the table's text; sampled: a right answer for "right", a crash otherwise."""
+
+        def complete(self, questions, prefixes=None, *, stop_at="end", temperature=None):
+            if temperature is None:
+                return [TABLE[q] for q in questions]
+            return [GOOD if q == "right" else TABLE["crash"] for q in questions]
+
+    items = [EvalItem(q, q, "42") for q in ("right", "wrong value", "crash")]
+    executor = ProcessExecutor()
+    try:
+        report = evaluate(Pipeline(Sampling(), executor, samples=3), items)
+    finally:
+        executor.close()
+    assert report.samples == 3
+    assert {r.id: r.agreeing for r in report.items} == {"right": 3, "wrong value": 1, "crash": 0}
+    assert list(report.by_agreement) == ["3 of 3", "1 of 3", "0 of 3"]
+    assert report.by_agreement["3 of 3"]["correct"] == 1.0
+    assert report.by_agreement["1 of 3"]["correct"] == 0.0
 
 
 def test_better_mode_prefers_verified_rate() -> None:

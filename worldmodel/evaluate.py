@@ -66,6 +66,8 @@ class ItemResult:
     final: str | None
     expected: str
     why: str
+    agreeing: int | None = None
+    """Candidates that printed the chosen value, when the answer was voted on."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +86,9 @@ class EvalReport:
     by_holdout: dict[str, dict[str, float]]
     samples: int = 1
     """Candidates per question (1: the greedy answer; more: voted, see `pipeline.choose`)."""
+    by_agreement: dict[str, dict[str, float]] = field(default_factory=dict)
+    """When voted: rates by how many candidates agreed ("5 of 5", ...), most first. How far
+    agreement can be trusted as a confidence."""
     skipped_lines: list[str] = field(default_factory=list)
     items: list[ItemResult] = field(default_factory=list)
 
@@ -193,6 +198,7 @@ def score(answer: Answer, item: EvalItem) -> ItemResult:
         final=answer.final,
         expected=item.expected,
         why=why,
+        agreeing=answer.vote.agreeing if answer.vote else None,
     )
 
 
@@ -244,6 +250,10 @@ def aggregate(
     for result in results:
         by_family[result.family].append(result)
         by_holdout[result.holdout or "none"].append(result)
+    by_agreement: dict[int, list[ItemResult]] = defaultdict(list)
+    for result in results:
+        if result.agreeing is not None:
+            by_agreement[result.agreeing].append(result)
     latencies = [result.latency_s for result in results]
     return EvalReport(
         mode=mode,
@@ -254,6 +264,10 @@ def aggregate(
         by_family={name: _rates(group) for name, group in sorted(by_family.items())},
         by_holdout={name: _rates(group) for name, group in sorted(by_holdout.items())},
         samples=samples,
+        by_agreement={
+            f"{agreeing} of {samples}": _rates(group)
+            for agreeing, group in sorted(by_agreement.items(), reverse=True)
+        },
         skipped_lines=list(skipped_lines),
         items=list(results),
     )

@@ -189,6 +189,7 @@ def _print_reports(reports, best: str) -> None:  # type: ignore[no-untyped-def]
         rows = [("all", report.metrics)]
         rows += [(f"family {k}", v) for k, v in report.by_family.items()]
         rows += [(f"holdout {k}", v) for k, v in report.by_holdout.items()]
+        rows += [(f"{k} agree", v) for k, v in report.by_agreement.items()]
         for name, rates in rows:
             table.add_row(
                 name, str(int(rates["count"])), *(f"{rates[key]:.1%}" for key, _ in _COLUMNS)

@@ -37,6 +37,7 @@ def voting_options(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.FloatRange(min=0, min_open=True),
         default=DEFAULT_VOTE_TEMPERATURE,
         show_default=True,
+        metavar="T",
         help="Sampling temperature of the extra candidates (with --samples > 1).",
     )(func)
     return click.option(
@@ -44,6 +45,7 @@ def voting_options(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.IntRange(min=1, max=MAX_SAMPLES),
         default=1,
         show_default=True,
+        metavar="K",
         help="Candidates per question: the greedy one plus K-1 sampled; each one's code runs "
         "and the executed value most of them share is the answer (1: greedy alone).",
     )(func)

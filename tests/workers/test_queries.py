@@ -80,6 +80,17 @@ def test_a_voting_query_answers_with_the_value_most_candidates_printed(cluster):
     assert [(c["batch"], c["temperature"]) for c in calls] == [(1, None), (2, 0.9)]
 
 
+def test_voting_candidates_past_half_the_sandbox_limit_are_left_unrun_not_killed(cluster):
+    # Each candidate's code sleeps 1.5 s; half the step's limit is 2 s: the third goes unrun.
+    cluster.start_pair(WM_SANDBOX_TIME_LIMIT_S="4")
+    done = _wm(cluster, "submit-query", "What is 6 * 7? slowly", "--samples", "3", "--wait")
+    assert done.returncode == 0, done.stderr
+    (job,) = json.loads(_wm(cluster, "jobs", "--json").stdout)
+    answer = json.loads(_wm(cluster, "result", job["job_id"], "--json").stdout)
+    assert answer["final"] == "42"
+    assert (answer["vote"]["samples"], answer["vote"]["ran"]) == (3, 2)
+
+
 def test_bad_voting_settings_are_refused_before_anything_is_published(cluster):
     from worldmodel.errors import ConfigError
 

@@ -67,9 +67,8 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.generate", job=job["job_id"])
     try:
-        samples = int(job.get("samples") or 1)
-        temperature = job.get("temperature")
-        temperature = DEFAULT_VOTE_TEMPERATURE if temperature is None else float(temperature)
+        samples = int(job.get("samples", 1))
+        temperature = float(job.get("temperature", DEFAULT_VOTE_TEMPERATURE))
         problem = voting_problem(samples, temperature)
         if problem:
             raise ConfigError(problem)

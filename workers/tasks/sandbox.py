@@ -34,6 +34,14 @@ def run_blocks(self: Any, state: dict[str, Any]) -> dict[str, Any]:
         executions, failures = run(response, executor(settings), limits)
         candidates = []
         for candidate in state.get("candidates", []):
+            if time.perf_counter() - started > settings.sandbox_time_limit_s / 2:
+                # Past half the step's hard limit: the remaining candidates get no vote rather
+                # than the step being killed with every result lost.
+                skipped = "not run: earlier candidates used half the sandbox step's time limit"
+                candidates.append(
+                    candidate | {"executions": [], "problems": [*candidate["problems"], skipped]}
+                )
+                continue
             parsed = Response.from_dict(candidate["response"]) if candidate["response"] else None
             ran, failed = run(parsed, executor(settings), limits)
             candidates.append(

@@ -292,4 +292,4 @@ def test_the_panel_shows_how_the_vote_went(executor) -> None:
     )
     out = Console(record=True, width=200)
     print_answer(Pipeline(model, executor, samples=4).answer("q"), out)
-    assert "2 of 4 candidates agree (candidate 2; 30 x2, 4 x1)" in out.export_text()
+    assert "2 of 4 candidates agree (candidate 2; 30 x2 | 4 x1)" in out.export_text()

@@ -64,7 +64,7 @@ def print_answer(answer: Answer, out: Console | None = None) -> None:
     )
     if answer.vote:
         vote = answer.vote
-        tally = ", ".join(f"{_short(value)} x{count}" for value, count in vote.tally)
+        tally = " | ".join(f"{_short(value)} x{count}" for value, count in vote.tally)
         table.add_row(
             "Vote",
             f"{vote.agreeing} of {vote.samples} candidates agree "

@@ -247,11 +247,10 @@ def aggregate(
     """Rates overall, per family and per hold-out kind."""
     by_family: dict[str, list[ItemResult]] = defaultdict(list)
     by_holdout: dict[str, list[ItemResult]] = defaultdict(list)
+    by_agreement: dict[int, list[ItemResult]] = defaultdict(list)
     for result in results:
         by_family[result.family].append(result)
         by_holdout[result.holdout or "none"].append(result)
-    by_agreement: dict[int, list[ItemResult]] = defaultdict(list)
-    for result in results:
         if result.agreeing is not None:
             by_agreement[result.agreeing].append(result)
     latencies = [result.latency_s for result in results]

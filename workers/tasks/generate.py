@@ -62,7 +62,7 @@ def job_adapter(job: dict[str, Any], settings_: Any) -> tuple[str | None, str | 
 def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Generate (stopping after </requires> in after-execution mode) and parse."""
     from worldmodel.errors import ConfigError
-    from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, parse_generated, voting_problem
+    from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, voting_problem
 
     stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.generate", job=job["job_id"])
@@ -82,26 +82,12 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             gen.submit(job["question"], stop_at=stop_at, adapter=local, temperature=temperature)
             for _ in range(samples - 1)
         ]
-        generated, *sampled = [
-            gen.wait(item, max(deadline - time.monotonic(), 0.0)) for item in items
-        ]
+        texts = [gen.wait(item, max(deadline - time.monotonic(), 0.0)) for item in items]
         generate_s = time.perf_counter() - started
-        response, problems = parse_generated(generated)
-        candidates = []
-        for text in sampled:
-            parsed, found = parse_generated(text)
-            candidates.append(
-                {
-                    "generated": text,
-                    "response": parsed.to_dict() if parsed else None,
-                    "problems": found,
-                }
-            )
-        return {
+        # The greedy candidate's fields stay at the top of the state; the sampled ones follow.
+        first, *candidates = [_parsed(text) for text in texts]
+        return first | {
             "job": job,
-            "generated": generated,
-            "response": response.to_dict() if response else None,
-            "problems": problems,
             "candidates": candidates,
             "timings": {"generate_s": round(generate_s, 4)},
             "adapter": named or settings.adapter or None,
@@ -109,3 +95,15 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         }
     finally:
         untrack(self.request.id)
+
+
+def _parsed(generated: str) -> dict[str, Any]:
+    """One candidate for the sandbox step: its generated text, parsed response and problems."""
+    from worldmodel.pipeline import parse_generated
+
+    response, problems = parse_generated(generated)
+    return {
+        "generated": generated,
+        "response": response.to_dict() if response else None,
+        "problems": problems,
+    }

@@ -21,17 +21,13 @@ from workers.worker import executor, track, untrack
 def run_blocks(self: Any, state: dict[str, Any]) -> dict[str, Any]:
     """Execute every <model> block (of every candidate, when voting); add the executions and
     their problems to the state."""
-    from worldmodel.format import Response
-    from worldmodel.pipeline import run_blocks as run
-
     stop_if_cancelled(self, state["job"]["job_id"])
     track(self.request.id, "wm.sandbox", job=state["job"]["job_id"])
     try:
-        response = Response.from_dict(state["response"]) if state["response"] else None
         timeout = float(state["job"].get("block_timeout_s") or settings.block_timeout_s)
         limits = Limits(wall_time_s=timeout, cpu_time_s=timeout)
         started = time.perf_counter()
-        executions, failures = run(response, executor(settings), limits)
+        first = _run_candidate(state, limits)
         candidates = []
         for candidate in state.get("candidates", []):
             if time.perf_counter() - started > settings.sandbox_time_limit_s / 2:
@@ -41,24 +37,31 @@ def run_blocks(self: Any, state: dict[str, Any]) -> dict[str, Any]:
                 candidates.append(
                     candidate | {"executions": [], "problems": [*candidate["problems"], skipped]}
                 )
-                continue
-            parsed = Response.from_dict(candidate["response"]) if candidate["response"] else None
-            ran, failed = run(parsed, executor(settings), limits)
-            candidates.append(
-                candidate
-                | {
-                    "executions": [result.to_dict() for result in ran],
-                    "problems": candidate["problems"] + failed,
-                }
-            )
+            else:
+                candidates.append(candidate | _run_candidate(candidate, limits))
         timings = dict(state["timings"])
         timings["execute_s"] = round(time.perf_counter() - started, 4)
-        return state | {
-            "executions": [result.to_dict() for result in executions],
-            "problems": state["problems"] + failures,
-            "candidates": candidates,
-            "timings": timings,
-            "sandbox_worker": self.request.hostname,
-        }
+        return (
+            state
+            | first
+            | {
+                "candidates": candidates,
+                "timings": timings,
+                "sandbox_worker": self.request.hostname,
+            }
+        )
     finally:
         untrack(self.request.id)
+
+
+def _run_candidate(candidate: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """Run one candidate's blocks: its executions, and its problems with the failures added."""
+    from worldmodel.format import Response
+    from worldmodel.pipeline import run_blocks
+
+    response = Response.from_dict(candidate["response"]) if candidate["response"] else None
+    executions, failures = run_blocks(response, executor(settings), limits)
+    return {
+        "executions": [result.to_dict() for result in executions],
+        "problems": candidate["problems"] + failures,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import random
 import string
 from collections import Counter
@@ -11,13 +12,26 @@ from worldmodel.data.templates import all_templates
 from worldmodel.data.templates.base import FAMILIES, Values, is_reserved
 
 
-def test_at_least_60_templates_each_with_8_distinct_phrasings() -> None:
-    # The last phrasing is held out for test; the model learns a question from the other 7+
-    # (with only 2, it answered 53% of held-out phrasings right, against 93% of unseen values).
+def test_at_least_60_templates_each_with_16_distinct_phrasings() -> None:
+    # The last phrasing is held out for test; the model learns a question from the other 15+.
+    # Unseen-phrasing accuracy of the bundled adapter rose with the number of training
+    # phrasings (2 per template: 37% on today's held-out questions, 8: 57%).
     templates = all_templates()
     assert len(templates) >= 60
     for tmpl in templates:
-        assert len(set(tmpl.phrasings)) >= 8, tmpl.name
+        assert len(set(tmpl.phrasings)) >= 16, tmpl.name
+
+
+def test_no_training_phrasing_copies_the_held_out_one() -> None:
+    # The held-out phrasing measures generalisation to wording the model never trained on, so
+    # no training phrasing may be a near copy of it (the closest today is 0.84, two formulas
+    # stating the same two equations; training phrasings from the ninth on were kept <= 0.6).
+    for tmpl in all_templates():
+        held_out = tmpl.phrasings[-1].lower()
+        for index, phrasing in enumerate(tmpl.phrasings[:-1]):
+            similarity = difflib.SequenceMatcher(None, phrasing.lower(), held_out).ratio()
+            limit = 0.85 if index < 8 else 0.6
+            assert similarity <= limit, (tmpl.name, phrasing, round(similarity, 2))
 
 
 def test_every_phrasing_states_every_value_the_answer_depends_on() -> None:

@@ -46,6 +46,14 @@ def _factor(n: int) -> list[int]:
         "{a} and {b}: what is their greatest common factor?",
         "tell me the highest common factor of {a} and {b}",
         "Calculate the GCD of the two numbers {a} and {b}.",
+        "gcd({a}, {b}) = ?",
+        "Could you please find the greatest common divisor of {a} and {b}?",
+        "need the gcd for {a}, {b}",
+        "Using Euclid's algorithm, what is the GCD of {a} and {b}?",
+        "Two gears have {a} and {b} teeth. What is the GCD of those tooth counts?",
+        "Determine GCD({a}, {b}).",
+        "greatest common divisor, {a} and {b}, please",
+        "Quick one: what's the HCF of {a} and {b}?",
         "What is the largest number that divides both {a} and {b}?",
     ),
 )
@@ -76,6 +84,15 @@ def gcd(v: Values) -> Draft:
         "{a} and {b}: what's the LCM?",
         "tell me the least common multiple of {a} and {b}",
         "Calculate the LCM of the integers {a} and {b}.",
+        "lcm({a}, {b}) = ?",
+        "Could you compute the LCM of {a} and {b} for me?",
+        "Two buses leave the depot together, one every {a} minutes and the other every {b} "
+        "minutes. After how many minutes do they next leave together?",
+        "need the least common multiple for {a}, {b}",
+        "Determine LCM({a}, {b}).",
+        "Given {a} and {b}, find their least common multiple.",
+        "Quick question: what's the lowest common multiple of {a} & {b}?",
+        "least common multiple of {a} and {b} please",
         "What is the smallest positive number divisible by both {a} and {b}?",
     ),
 )
@@ -105,6 +122,14 @@ def lcm(v: Values) -> Draft:
         "I need to know if the number {n} is prime. Is it?",
         "Test {n} for primality.",
         "Decide whether or not {n} is a prime number.",
+        "{n} - prime? True/False",
+        "Could you tell me if {n} is a prime? Reply True or False.",
+        "Is it true that {n} is prime?",
+        "My code needs a primality check: is {n} prime?",
+        "True or False: {n} is a prime number.",
+        "quick primality check on {n} please",
+        "Would {n} count as a prime number?",
+        "Given the integer {n}, return True if it is prime and False otherwise.",
         "Check if {n} has no divisors other than 1 and itself.",
     ),
 )
@@ -141,6 +166,15 @@ def is_prime(v: Values) -> Draft:
         "I'm simplifying a square root and need {n} written as a product of primes. Which primes?",
         "{n}: which primes multiply together to give it (with multiplicity)?",
         "Work out the prime decomposition of {n}.",
+        "prime factors of {n}, with repeats, ascending?",
+        "Could you write {n} as a product of prime numbers, listing them from smallest to largest?",
+        "What primes, counted with multiplicity, make up {n}?",
+        "I need the complete prime factorisation of {n} for homework - list every prime, "
+        "smallest first.",
+        "Decompose {n} into its prime factors (include repeats).",
+        "Express {n} as a product of primes.",
+        "show the prime factorization of {n} as a sorted list",
+        "Please list all prime factors of {n} in ascending order, keeping duplicates.",
         "Factor {n} into primes.",
     ),
 )
@@ -182,6 +216,15 @@ def prime_factors(v: Values) -> Draft:
         "With F(1) = 1, F(2) = 1 and F(k) = F(k-1) + F(k-2), find F({n}).",
         "I'm testing a recursive function and need F({n}), using F(1) = F(2) = 1. What is it?",
         "F({n}) = ? (Fibonacci, F(1) = F(2) = 1)",
+        "fib({n}) with fib(1) = fib(2) = 1?",
+        "Could you give me the {n}th Fibonacci number? Use F(1) = F(2) = 1.",
+        "Fibonacci: F(1) = 1, F(2) = 1, and each next value is the sum of the previous two. Find "
+        "F({n}).",
+        "Using the convention F(1) = F(2) = 1, what does F({n}) equal?",
+        "My Fibonacci function returns 1 for inputs 1 and 2. What should it return for {n}?",
+        "calc F({n}), fibonacci, F(1)=F(2)=1",
+        "Please evaluate the Fibonacci number F({n}), indexing so that F(1) and F(2) are both 1.",
+        "In the Fibonacci sequence indexed with F(1) = F(2) = 1, which value sits at index {n}?",
         "Starting 1, 1, 2, 3, 5, ..., what is term number {n}?",
     ),
 )
@@ -218,6 +261,15 @@ def fibonacci(v: Values) -> Draft:
         "what's {a}**{b} % {m}",
         "For a cryptography exercise I need {a}^{b} modulo {m}. What do I get?",
         "Evaluate {a}^{b} (mod {m}).",
+        "{a}**{b} modulo {m}?",
+        "Could you compute {a}^{b} mod {m} for me?",
+        "Using fast modular exponentiation, evaluate {a}^{b} modulo {m}.",
+        "I'm checking a Diffie-Hellman step: base {a}, exponent {b}, modulus {m}. What's the "
+        "result?",
+        "What does {a} to the power of {b} reduce to modulo {m}?",
+        "mod {m}: {a}^{b} = ?",
+        "Raise {a} to the exponent {b} and reduce the result mod {m}.",
+        "Determine the value of {a}^{b} in arithmetic modulo {m}.",
         "Find the remainder when {a}^{b} is divided by {m}.",
     ),
 )
@@ -255,6 +307,14 @@ def modular_power(v: Values) -> Draft:
         "An angle measures {deg} degrees. What is its sine, to 4 decimal places?",
         "whats sin of {deg} deg, 4 dp",
         "Find the value of sin({deg}°), rounding to four decimals.",
+        "sin {deg}° = ? (4 d.p.)",
+        "Could you give me the sine of {deg}°, rounded to four decimal places?",
+        "For my physics homework I need sin({deg}°) rounded to 4 decimal places.",
+        "math.sin of {deg} degrees, rounded to 4 places?",
+        "Give sine({deg}°) correct to four decimals.",
+        "what is the sine of {deg}° to 4dp",
+        "Please calculate sin({deg}°) and round the result to 4 decimal places.",
+        "Using degree mode on a calculator, what does sin {deg} show, rounded to 4 decimals?",
         "Evaluate sin of an angle of {deg} degrees (4 decimals).",
     ),
 )
@@ -288,6 +348,14 @@ def sine_degrees(v: Values) -> Draft:
         "An angle measures {deg} degrees. What is its cosine, to 4 decimal places?",
         "whats cos of {deg} deg, 4 dp",
         "Find the value of cos({deg}°) to four decimals.",
+        "cos {deg}° = ? (4 d.p.)",
+        "Could you give me the cosine of a {deg}° angle, rounded to 4 decimals?",
+        "For a physics problem I need cos({deg}°). Round it to 4 decimal places please.",
+        "Using degree mode on a calculator, what does cos {deg} show, rounded to 4 decimals?",
+        "Give cosine({deg}°) correct to 4 dp.",
+        "what is the cosine of {deg}°, 4dp",
+        "Determine cos({deg}°); round your answer to four places.",
+        "A force acts at {deg}° to the x-axis. What is the cosine of that angle (4 decimals)?",
         "Evaluate cos of {deg} degrees to four decimal places.",
     ),
 )
@@ -324,6 +392,18 @@ def cosine_degrees(v: Values) -> Draft:
         "to it is {a}. Find that angle in degrees.",
         "tell me the angle in degrees, given opposite {o} and adjacent {a}",
         "{o} opposite, {a} adjacent: what angle is that in degrees (2 decimals)?",
+        "Right triangle, opposite {o}, adjacent {a} - angle in degrees to 2 dp?",
+        "Could you find the angle (in degrees) of a right triangle where the opposite leg is {o} "
+        "and the adjacent leg is {a}?",
+        "tan θ = {o}/{a}. What is θ in degrees, rounded to 2 decimals?",
+        "Compute atan2({o}, {a}) in degrees, to two decimal places.",
+        "I've got a right-angled triangle with legs {o} (opposite) and {a} (adjacent). What's "
+        "the angle in degrees?",
+        "Using inverse tangent, find the angle in degrees when opposite = {o} and adjacent = {a}.",
+        "A vector points {a} units along x and {o} units along y. What angle does it make with "
+        "the x-axis, in degrees?",
+        "Give me the angle in degrees (2 decimals) opposite a leg of {o} in a right triangle "
+        "whose other leg is {a}.",
         "A ramp rises {o} m over a horizontal run of {a} m. What is its angle of incline in "
         "degrees?",
     ),
@@ -366,6 +446,18 @@ def angle_from_sides(v: Values) -> Draft:
         "angle. How long must the third beam be?",
         "Given sides of {a} and {b} enclosing a {deg}° angle, what is the length of the "
         "opposite side?",
+        "law of cosines: a = {a}, b = {b}, C = {deg}°, find c",
+        "Two sides of a triangle measure {a} and {b}, and the angle they form is {deg} degrees. "
+        "Compute the remaining side.",
+        "SAS triangle: {a}, {deg}°, {b}. What's the missing side length?",
+        "A garden bed is triangular: two edges measure {a} m and {b} m with a {deg}° corner "
+        "between them. What is the length of the third edge?",
+        "Calculate c when a = {a}, b = {b} and γ = {deg}°, using c² = a² + b² − 2ab·cos γ.",
+        "what's the third side if two sides are {a} & {b} and the included angle is {deg} degrees",
+        "Please determine the side length opposite a {deg}° angle in a triangle whose other two "
+        "sides are {a} and {b}.",
+        "Given triangle sides {a} and {b} with {deg}° between them, compute side three, rounded "
+        "to 2 decimals.",
         "Two roads of length {a} km and {b} km leave a point at {deg}°. How far apart are their "
         "ends?",
     ),
@@ -417,6 +509,14 @@ def _det(m: list[list[int]]) -> int:
         "I need to check whether {matrix} is invertible. What is its determinant?",
         "{matrix} - what's the determinant?",
         "Tell me the value of the determinant of the matrix {matrix}.",
+        "determinant of {matrix} please",
+        "Could you compute |A| for A = {matrix}?",
+        "Given A = {matrix}, what's det(A)?",
+        "I'm solving a linear system with Cramer's rule and need the determinant of {matrix}.",
+        "Evaluate the determinant: {matrix}",
+        "If the rows of a matrix are given by {matrix}, what is its determinant?",
+        "By what signed factor does the matrix {matrix} scale areas or volumes (its determinant)?",
+        "quick det calc: {matrix}",
         "Find the determinant of the {n}x{n} matrix {matrix}.",
     ),
 )
@@ -457,6 +557,15 @@ def determinant(v: Values) -> Draft:
         "{u} and {w}: multiply them componentwise and add up the results. What do you get?",
         "I'm computing a projection and need the dot product of {u} with {w}. What is it?",
         "tell me the inner product of {u} and {w}",
+        "{u} · {w} = ?",
+        "Could you work out u·w, where u = {u} and w = {w}?",
+        "hey, can you dot {u} with {w}?",
+        "A force {u} moves an object through displacement {w}. How much work is done (force dot "
+        "displacement)?",
+        "dot({u}, {w})?",
+        "Please take the dot product between {u} and {w}.",
+        "What is sum(x*y for x, y in zip({u}, {w}))?",
+        "Given two vectors, {u} and {w}, determine their dot product.",
         "Find the scalar product of the vectors {u} and {w}.",
     ),
 )
@@ -492,6 +601,15 @@ def dot_product(v: Values) -> Draft:
         "resulting matrix?",
         "Calculate the 2x2 product of {a} and {b}, with {a} as the left factor.",
         "What do you get when you multiply the matrix {a} on the right by {b}?",
+        "A = {a}, B = {b}; what is AB?",
+        "Could you multiply {a} by {b} (in that order) and give me the resulting 2x2 matrix?",
+        "matmul: {a} @ {b}",
+        "Find the 2x2 matrix equal to A·B, where A = {a} and B = {b}.",
+        "In a graphics pipeline I store transforms as A = {a} and B = {b}. What's the combined "
+        "matrix A·B?",
+        "Please give the result of left-multiplying {b} by {a}.",
+        "Work out the matrix product {a}·{b}.",
+        "If A is {a} and B is {b}, what matrix is A multiplied by B?",
         "Compute {a} times {b} (matrix multiplication).",
     ),
 )
@@ -531,6 +649,18 @@ def matrix_product(v: Values) -> Draft:
         "x and y.",
         "I have the simultaneous equations {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}. "
         "Find x and y.",
+        "Solve the simultaneous equations:\n{a1}x + {b1}y = {c1}\n{a2}x + {b2}y = {c2}\nPlease "
+        "show x and y.",
+        "system: {a1}*x+{b1}*y={c1}; {a2}*x+{b2}*y={c2}; solve it",
+        "Could you please solve this pair of linear equations for me? First: {a1}x + {b1}y = "
+        "{c1}. Second: {a2}x + {b2}y = {c2}.",
+        "By elimination, solve this system for the unknowns: {a1}·x + {b1}·y = {c1}, {a2}·x + "
+        "{b2}·y = {c2}.",
+        "Find the point where the line {c1} = {a1}x + {b1}y meets the line {c2} = {a2}x + {b2}y.",
+        "Solve simultaneously -> eq1: {c1} = {a1}x + {b1}y, eq2: {c2} = {a2}x + {b2}y",
+        "A circuit analysis gave me {a1}x + {b1}y = {c1} plus {a2}x + {b2}y = {c2}; I need the "
+        "unknowns x and y.",
+        "Apply Cramer's rule to the 2x2 system {c1} = {a1}x + {b1}y, {c2} = {a2}x + {b2}y.",
         "What are x and y if {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}?",
     ),
 )
@@ -574,6 +704,15 @@ def linear_system(v: Values) -> Draft:
         "A displacement vector is {u}. What is its magnitude, to 2 decimal places?",
         "tell me the length of vector {u}, 2 dp",
         "Find the L2 norm of {u}, rounded to 2 decimal places.",
+        "||{u}|| = ? (2 dp)",
+        "Could you compute the magnitude of {u}, rounded to 2 decimals?",
+        "A drone moves by {u} metres along the axes. What straight-line distance did it cover, "
+        "to 2 decimal places?",
+        "norm of {u} please, 2 decimals",
+        "Find the square root of the sum of squares of the entries of {u}, to two decimals.",
+        "Euclidean length of {u}, please - give it to 2 dp.",
+        "Determine the size (magnitude) of the vector {u} to 2 d.p.",
+        "I'm normalising the vector {u}; first I need its norm. What is it, rounded to 2 decimals?",
         "How long is the vector {u} (2 decimal places)?",
     ),
 )
@@ -610,6 +749,15 @@ def vector_magnitude(v: Values) -> Draft:
         "I'm studying the divisor function. What is d({n}), the number of positive divisors "
         "of {n}?",
         "Find the number of divisors of {n}.",
+        "d({n}) = ? (divisor count)",
+        "Could you tell me how many factors {n} has, including 1 and {n} itself?",
+        "I want to arrange {n} chairs in a full rectangular grid. How many grid shapes are "
+        "possible if 3x4 and 4x3 count as different?",
+        "count factors of {n}",
+        "Determine tau({n}), the divisor-counting function.",
+        "How many whole numbers go evenly into {n}?",
+        "Please compute the divisor count for {n}.",
+        "Using its prime factorization, work out how many divisors {n} has.",
         "What is the number of positive integers that divide {n}?",
     ),
 )
@@ -651,6 +799,16 @@ def divisor_count(v: Values) -> Draft:
         "matter). How many possible selections are there?",
         "tell me how many combinations of {k} you can make out of {n} things",
         "In how many ways can {k} objects be selected from {n} distinct objects, ignoring order?",
+        "C({n},{k}) = ?",
+        "Could you compute {n} choose {k} for me?",
+        "A pizza place offers {n} toppings. How many different pizzas with exactly {k} distinct "
+        "toppings can I order?",
+        "binomial({n}, {k})?",
+        "What is the coefficient of x^{k} in the expansion of (1 + x)^{n}?",
+        "Evaluate n!/(k!(n-k)!) for n = {n}, k = {k}.",
+        "In a lottery you pick {k} different numbers out of {n}. How many different tickets are "
+        "possible?",
+        "math.comb({n}, {k}) returns what?",
         "A committee of {k} is picked from {n} people. How many different committees are there?",
     ),
 )
@@ -683,6 +841,14 @@ def binomial(v: Values) -> Draft:
         "I'm doing RSA by hand and need the inverse of {a} modulo {m}. What is it?",
         "Find pow({a}, -1, {m}).",
         "Solve {a}*x mod {m} = 1 for x.",
+        "{a}^(-1) mod {m} = ?",
+        "What is the reciprocal of {a} in arithmetic modulo {m}?",
+        "Which x in 1..{m}-1 satisfies {a}x ≡ 1 (mod {m})?",
+        "I need to divide by {a} in the field Z/{m}Z. What number should I multiply by instead?",
+        "mod {m} inverse of {a}?",
+        "Use the extended Euclidean algorithm to get the inverse of {a} modulo {m}.",
+        "In modulo {m} arithmetic, what number undoes multiplication by {a}?",
+        "Please determine {a}'s inverse with respect to the modulus {m}.",
         "Compute the modular multiplicative inverse of {a} mod {m}.",
     ),
 )

@@ -52,6 +52,14 @@ def _round2(value: Fraction) -> float:
         "{pct}% of {amount} = ?",
         "Tell me what {pct} percent of {amount} comes to.",
         "Take {pct}% of {amount}. What do you get?",
+        "gimme {pct} percent of {amount} real quick",
+        "Please compute {pct} percent of {amount} for me.",
+        "My paycheck is {amount} and {pct}% goes to taxes. How much is withheld?",
+        "how much do i get if i take {pct} percent out of {amount}",
+        "{amount} times {pct}% -- what's the result?",
+        "Could you tell me the value of {pct}% applied to {amount}?",
+        "Out of a budget of {amount}, {pct}% is spent on marketing. What amount is that?",
+        "If a fund of {amount} dollars pays out {pct}% as bonuses, how big is the bonus pool?",
         "Find {pct}% of the number {amount}.",
     ),
 )
@@ -87,6 +95,16 @@ def percent_of(v: Values) -> Draft:
         "My rent went from {old} to {new}. What percentage change is that?",
         "Tell me the relative change, in percent, from an old value of {old} to a new value of "
         "{new}.",
+        "Our website traffic went from {old} visits last month to {new} this month. How big a "
+        "change is that in percent?",
+        "quick q: old value {old}, new value {new}, change in %?",
+        "If a stock opens at {old} and closes at {new}, by what percentage did it move?",
+        "went up or down by how many percent? started at {old}, now {new}",
+        "Please give the change as a percentage of the original value when {old} turns into {new}.",
+        "Starting at {old} and ending at {new}, what's the relative change expressed as a "
+        "percentage?",
+        "How many percent up or down is {new} compared with a baseline of {old}?",
+        "The population of a village went from {old} to {new}. Give the percentage change.",
         "Compute the percent change from {old} to {new}.",
     ),
 )
@@ -124,6 +142,16 @@ def percent_change(v: Values) -> Draft:
         "{pct}% off a ${price} {item} -- what's the final price?",
         "how much is a {item} that normally sells for ${price} after a {pct}% markdown",
         "Tell me the price of a ${price} {item} once a {pct}% discount is applied.",
+        "{item} on sale: was ${price}, now {pct}% off. new price?",
+        "Got a {pct}% off coupon for a ${price} {item}. What do I end up paying?",
+        "Please calculate what a ${price} {item} comes to with {pct} percent knocked off.",
+        "The {item} I want is ${price}, but there's a {pct}% off promo. What's my price with the "
+        "promo?",
+        "how much would a {item} be at {pct}% off if the regular price is ${price}",
+        "Original price ${price}, discount {pct}%: what does the {item} go for?",
+        "My friend says the ${price} {item} is {pct}% off in the clearance. What does that bring "
+        "it down to?",
+        "What's left to pay on a ${price} {item} once you subtract {pct}% from it?",
         "A store takes {pct}% off a {item} priced at ${price}. How much does it cost now?",
     ),
 )
@@ -159,6 +187,14 @@ def discount_price(v: Values) -> Draft:
         "Bill: ${bill}. Tip: {pct}%. Total?",
         "Tell me the full amount for a ${bill} tab once a {pct}% tip is included.",
         "${bill} for dinner, {pct}% tip on top -- how much altogether?",
+        "we owe ${bill} for lunch and want to tip {pct}%. how much do we hand over?",
+        "Could you figure out what I pay for a ${bill} check with {pct}% extra as a tip?",
+        "Check is ${bill}, I'm tipping {pct}% -- what's the grand total?",
+        "The pizza delivery was ${bill}. If I tip the driver {pct}%, how much do I pay in all?",
+        "Including a {pct}% tip, what does a ${bill} bar tab come to?",
+        "how much is ${bill} after tacking on {pct}% for the server",
+        "I'm covering a ${bill} brunch and tipping {pct}%. What's the combined amount I'll pay?",
+        "A haircut costs ${bill} and I tip {pct}% of that. How much do I pay altogether?",
         "Add a {pct}% tip to a restaurant bill of ${bill}. What is the total amount?",
     ),
 )
@@ -195,6 +231,18 @@ def tip_total(v: Values) -> Draft:
         "rectangle {w} {unit} x {h} {unit}, area?",
         "what's the area of a {w} {unit} by {h} {unit} rectangle",
         "Tell me how much surface a rectangle {w} {unit} across and {h} {unit} long covers.",
+        "A rectangular rug is {w} {unit} by {h} {unit}. How much floor does it cover, in square "
+        "{unit}?",
+        "need the area: {w} {unit} wide, {h} {unit} long, it's a rectangle",
+        "Please find how many square {unit} a rectangle with sides {w} {unit} and {h} {unit} has.",
+        "My garden plot is rectangular, {h} {unit} long and {w} {unit} wide. What's its area?",
+        "If a rectangle has a width of {w} {unit} and a length of {h} {unit}, what area does it "
+        "enclose?",
+        "Multiply it out for me: rectangle, {w} {unit} wide and {h} {unit} long. Area in square "
+        "{unit}?",
+        "A poster is {w} {unit} wide and {h} {unit} tall. How many square {unit} of wall does it "
+        "take up?",
+        "rectangular lot: width {w} {unit}, length {h} {unit}. how many square {unit}?",
         "Compute the area of a {w} by {h} rectangle (in {unit}).",
     ),
 )
@@ -226,6 +274,15 @@ def rectangle_area(v: Values) -> Draft:
         "trim do I need?",
         "what's the perimeter if a rectangle is {w} wide and {h} tall",
         "Sides {w} and {h} make a rectangle. Tell me its perimeter.",
+        "I'm running a string of lights around a rectangular window, {w} cm wide and {h} cm high. "
+        "How long must the string be?",
+        "what's the distance around a rectangle with side lengths {w} and {h}",
+        "If I walk once around a rectangular field measuring {w} m by {h} m, how far do I walk?",
+        "Please compute the sum of all four sides of a rectangle whose sides are {w} and {h}.",
+        "Width {w}, height {h}. How long is the rectangle's outline?",
+        "How much edging do I need to go around a rectangular flower bed that is {w} ft by {h} ft?",
+        "Give me the perimeter for a rectangle measuring {w} across and {h} down.",
+        "A rectangle's sides are {w} and {h} units long; what is the total length of its border?",
         "Find the perimeter of a {w} by {h} rectangle.",
     ),
 )
@@ -258,6 +315,16 @@ def rectangle_perimeter(v: Values) -> Draft:
         "Work out the area enclosed by a circle of radius {r}.",
         "Radius {r}: what's the circle's area?",
         "Tell me the area of a circular region whose radius measures {r}.",
+        "A pizza has a radius of {r} inches. How many square inches of pizza is that?",
+        "area of circle, radius {r}?",
+        "Please work out pi times r squared for a circle of radius {r}.",
+        "I'm painting a round logo with radius {r} cm on a wall. How much area will it take, in "
+        "square cm?",
+        "How much area lies inside a circle if its radius is {r}?",
+        "A sprinkler waters everything within {r} m of it. What area of lawn gets watered, in "
+        "square meters?",
+        "Given a radius of {r}, what's the area of the circle?",
+        "what area does a round rug with a {r} ft radius cover, in square feet",
         "Compute the area of a circle whose radius is {r}, to two decimals.",
     ),
 )
@@ -293,6 +360,16 @@ def circle_area(v: Values) -> Draft:
         "the way around?",
         "Circle, diameter {d}. Circumference?",
         "Tell me the perimeter of a circle whose diameter measures {d}.",
+        "A round table is {d} cm across. How long is its edge all the way around?",
+        "diameter {d} -> circumference?",
+        "I'm fitting a rubber seal around a lid with a {d} mm diameter. What length of seal do I "
+        "need?",
+        "Please calculate how far it is around a circle whose diameter is {d}.",
+        "If a circle's diameter is {d}, what's its circumference?",
+        "A circular running track has a diameter of {d} meters. How long is one lap?",
+        "how long is the rim of a round clock face {d} cm wide",
+        "What do you get for the circumference when a circle measures {d} straight through the "
+        "center?",
         "Find the circumference of a circle of diameter {d}, rounded to two decimals.",
     ),
 )
@@ -328,6 +405,16 @@ def circle_circumference(v: Values) -> Draft:
         "Triangle: base {b}, height {h}. Area?",
         "Tell me the area of a triangle that stands {h} high on a base of {b}.",
         "Given base = {b} and height = {h}, how large is the triangle's area?",
+        "tri area pls -- base {b}, height {h}",
+        "Please calculate the area of a triangle if its base is {b} and its height is {h}.",
+        "A triangular garden bed has a base of {b} m and a height of {h} m. How many square "
+        "meters is it?",
+        "How much space is inside a triangle with a {b}-unit base and a {h}-unit height?",
+        "half of base times height for base {b}, height {h} -- what's the triangle's area?",
+        "I need the area of a triangular pennant: base {b} cm, height {h} cm.",
+        "If a triangle's base measures {b} and its height measures {h}, how big is it in area?",
+        "Could you figure out the area of a triangle with a base length of {b} and a height of "
+        "{h}?",
         "What area does a triangle with height {h} and base {b} enclose?",
     ),
 )
@@ -358,6 +445,17 @@ def triangle_area(v: Values) -> Draft:
         "straight line?",
         "Tell me the hypotenuse when the two shorter sides of a right triangle are {a} and {b}.",
         "Use Pythagoras: right triangle, legs {a} and {b}. Hypotenuse?",
+        "right triangle, legs {a} and {b}: find c",
+        "A rectangular screen is {a} inches wide and {b} inches tall. How long is its diagonal?",
+        "Please compute the hypotenuse for a right triangle whose legs are {a} and {b}, to 2 "
+        "decimals.",
+        "If the two legs of a right-angled triangle are {a} and {b}, what is the third side?",
+        "A drone flies {a} m horizontally and then climbs {b} m straight up. How far is it from "
+        "where it started?",
+        "how long is the hypotenuse if the legs are {a} and {b}",
+        "What's sqrt({a}^2 + {b}^2), i.e. the hypotenuse of a right triangle with legs {a} and "
+        "{b}?",
+        "A rectangular park is {a} m by {b} m. How long is a path cutting diagonally across it?",
         "A ladder reaches {b} m up a wall with its foot {a} m from the wall. How long is it?",
     ),
 )
@@ -394,6 +492,15 @@ def hypotenuse(v: Values) -> Draft:
         "what's the average speed in km/h if you go {dist} km in {hours} hours",
         "Tell me the mean speed (km/h) of a bus that covers {dist} km in {hours} hours.",
         "How fast on average, in km/h, is a journey of {dist} km completed in {hours} hours?",
+        "avg speed in km/h for {dist} km in {hours} hours?",
+        "Plane trip: {dist} km, {hours} h in the air. Speed in km/h on average?",
+        "Time is {hours} hours, distance is {dist} km -- work out the km/h average.",
+        "How quick were we on average in km/h? The drive was {dist} km and ate up {hours} hours.",
+        "How many km per hour on average does a truck make if it needs {hours} hours for {dist} "
+        "km?",
+        "Mean speed in km/h needed: distance {dist} km, duration {hours} hours.",
+        "Delivery van: {dist} km logged across a {hours}-hour shift. Mean km/h?",
+        "what km/h did i average if the trip was {dist} km and lasted {hours} hours",
         "If a cyclist rides {dist} km over {hours} hours, what is the average speed (km/h)?",
     ),
 )
@@ -432,6 +539,20 @@ def average_speed(v: Values) -> Draft:
         "per annum.",
         "Over {years} years, how much simple interest does ${principal} earn at a yearly rate of "
         "{rate}%?",
+        "simple interest: P = ${principal}, r = {rate}%/yr, t = {years} yrs. how much interest?",
+        "I borrowed ${principal} from my bank, simple interest at {rate}% annually. After {years} "
+        "years, what do I owe in interest alone?",
+        "Please calculate the interest only (simple, not compounded) on ${principal} at {rate}% "
+        "per year for {years} years.",
+        "Interest only, please: a ${principal} bond paying {rate}% simple per annum for {years} "
+        "years.",
+        "How much interest, using simple interest, builds up on ${principal} in {years} years at "
+        "{rate}% a year?",
+        "For {years} years at {rate}% per annum simple interest, what interest does a "
+        "${principal} loan generate?",
+        "Could you figure the simple interest for me: ${principal}, {rate}% yearly, {years} years?",
+        "Family loan: my uncle charges simple interest of {rate}% annually on the ${principal} he "
+        "gave me. Interest owed after {years} years?",
         "A deposit of ${principal} earns {rate}% simple interest a year. What interest does it "
         "earn in {years} years?",
     ),
@@ -474,6 +595,20 @@ def simple_interest(v: Values) -> Draft:
         "once a year.",
         "Starting with ${principal} and {rate}% annual compound interest, what is the total after "
         "{years} years?",
+        "annual compounding: ${principal} at {rate}% for {years} years. final value?",
+        "My parents put ${principal} in a college fund at {rate}% compounded annually. What will "
+        "it be worth in {years} years?",
+        "Final total please -- ${principal} invested for {years} years, {rate}% interest "
+        "compounded annually.",
+        "Please calculate the amount after {years} years of yearly compounding at {rate}% on an "
+        "initial ${principal}.",
+        "what's the end value of ${principal} after {years} years at {rate}% compounded every year",
+        "An investment of ${principal} returns {rate}% a year, with interest reinvested annually. "
+        "How much is it after {years} years?",
+        "If ${principal} compounds annually at {rate}%, what total do you have at the end of "
+        "{years} years?",
+        "Could you figure out principal plus interest for ${principal} at {rate}% compounded "
+        "yearly over {years} years?",
         "Compute the balance of ${principal} growing at {rate}% per year, compounded, for "
         "{years} years.",
     ),
@@ -516,6 +651,17 @@ def compound_interest(v: Values) -> Draft:
         "Cylinder: r = {r}, h = {h}. Volume?",
         "Tell me how much space is inside a cylinder with height {h} and radius {r}.",
         "How large is the volume of a cylinder whose base radius is {r} and whose height is {h}?",
+        "volume of cylinder w/ r={r} and h={h}?",
+        "A cylindrical swimming pool has a radius of {r} ft and a depth of {h} ft. How many cubic "
+        "feet of water fill it?",
+        "Please compute pi r squared h for a cylinder with radius {r} and height {h}.",
+        "How much does a cylindrical silo hold if it is {h} m high and has a radius of {r} m? "
+        "Give cubic meters.",
+        "If a cylinder's radius is {r} and its height is {h}, what's the volume?",
+        "I need the capacity of a cylindrical column, radius {r}, height {h}.",
+        "what volume do you get for a cylinder {h} high with a base radius of {r}",
+        "A pillar candle is a cylinder with radius {r} in and height {h} in. How many cubic "
+        "inches of wax does it contain?",
         "Find the volume of a can that is {h} cm tall with a {r} cm radius.",
     ),
 )
@@ -555,6 +701,18 @@ def cylinder_volume(v: Values) -> Draft:
         "tell me the first part if you split {total} in a {a}:{b} ratio",
         "I'm mixing {total} ml of juice and water in the ratio {a}:{b}, juice first. How many ml "
         "of juice do I need?",
+        "An inheritance of ${total} is split between two siblings {a}:{b}, older sibling first. "
+        "How much does the older one get?",
+        "ratio {a}:{b}, total {total}. first share?",
+        "Please share {total} between A and B in the ratio {a}:{b}. What does A get?",
+        "A recipe uses flour and sugar in a {a}:{b} ratio by weight. For {total} grams in total, "
+        "how much flour is needed?",
+        "In a class of {total} students, the ratio of girls to boys is {a}:{b}. How many girls "
+        "are there?",
+        "how much is the first share when {total} gets split {a}:{b}",
+        "Allocate {total} hours between two projects at a ratio of {a}:{b}. How many hours go to "
+        "the first project?",
+        "What does the first party receive from a {a}:{b} split of {total}?",
         "Divide {total} into two parts in the ratio {a} to {b}; what is the first part?",
     ),
 )
@@ -592,6 +750,17 @@ def ratio_split(v: Values) -> Draft:
         "I'm shipping {count} jars and each carton holds {size}. How many cartons should I order?",
         "what's the minimum number of boxes of {size} needed for {count} items",
         "Tell me how many containers holding {size} each it takes to fit all {count} items.",
+        "I have {count} cupcakes and each tray takes {size}. How many trays do I need?",
+        "{count} photos, pages hold {size} each -- how many album pages?",
+        "Please work out how many bags are required if {count} apples go {size} to a bag.",
+        "A warehouse must store {count} parts in bins holding {size} each. What's the fewest bins "
+        "that will do?",
+        "How many shelves do I need for {count} books if each shelf fits {size}?",
+        "packing {count} items, {size} fit in one box. number of boxes needed (round up)?",
+        "If every crate holds at most {size} bottles, how many crates does it take to ship "
+        "{count} bottles?",
+        "We're handing out {count} flyers in bundles of {size}. How many bundles will there be, "
+        "counting a partial one?",
         "How many buses with {size} seats are needed to carry {count} people?",
     ),
 )
@@ -628,6 +797,14 @@ def boxes_needed(v: Values) -> Draft:
         "I have a measurement of {value} {src}. What is that in {dst}?",
         "what does {value} {src} come to in {dst}",
         "Tell me the equivalent of {value} {src} in {dst}.",
+        "need this in {dst}: {value} {src}",
+        "Could you help me with a conversion? I've got {value} {src} and need {dst}.",
+        "what do i get in {dst} for {value} {src}",
+        "A label lists {value} {src}, but I think in {dst}. What's the conversion?",
+        "Turn {value} {src} into {dst}, rounded to two decimals.",
+        "If something measures {value} {src}, how much is that in {dst}?",
+        "The sign says {value} {src}. How many {dst} would that be?",
+        "My notes say {value} {src}, but the form asks for {dst}. What number do I write?",
         "Express {value} {src} in {dst}.",
     ),
 )

@@ -73,6 +73,14 @@ def _iso(year: int, month: int, day: int) -> str:
         "{date}: Monday, Tuesday, ...? Name the weekday.",
         "Find the name of the weekday that {date} lands on.",
         "Weekday of {date}?",
+        "my grandma was born on {date}. what weekday was that?",
+        "Could you tell me what weekday {date} is?",
+        "quick one: weekday for {date}",
+        "Give me the weekday name of {date}, please.",
+        "I have a receipt dated {date} and can't recall if it was a weekend. What weekday was it?",
+        "Determine the weekday on which {date} occurred or will occur.",
+        "{date} - what weekday?",
+        "Look up the weekday name corresponding to {date}.",
         "Which day of the week is the date {date}?",
     ),
 )
@@ -108,6 +116,14 @@ def weekday_of_date(v: Values) -> Draft:
         "I need the gap in days from {start} to {end}. What is it?",
         "Tell me the difference in days between {start} and {end}.",
         "Find the number of days from {start} to {end}.",
+        "how many days elapse from {start} to {end}?",
+        "Calculate the day count from {start} to {end}, please.",
+        "My project began on {start} and wrapped up on {end}. How many days was that?",
+        "Could you figure out how many days span from {start} up to {end}?",
+        "{start} -> {end}: how many days?",
+        "days from {start} to {end}, quick",
+        "Tally the days going from {start} to {end} for me.",
+        "We signed the lease on {start} and moved out on {end}. How many days passed in between?",
         "What is the number of days separating {start} and {end}?",
     ),
 )
@@ -145,6 +161,14 @@ def days_between(v: Values) -> Draft:
         "A parcel ships on {date} and arrives exactly {n} days later. What is the arrival date?",
         "Work out which date falls {n} days after {date}.",
         "Starting from {date}, move forward {n} days. Which date do you land on?",
+        "Calculate {date} + {n} days.",
+        "which date is exactly {n} days past {date}?",
+        "Could you give me the date that comes {n} days after {date}?",
+        "Count forward {n} days from {date} and tell me where you end up.",
+        "A library book borrowed on {date} is due back {n} days later. On what date is it due?",
+        "shift {date} forward by {n} days",
+        "Please find the calendar date {n} days on from {date}.",
+        "I set a reminder for {n} days after {date}. Which date does it go off?",
         "If today is {date}, what will the date be in {n} days?",
     ),
 )
@@ -189,6 +213,14 @@ def add_days(v: Values) -> Draft:
         "I'm checking a calendar rule. Does {year} count as a leap year in the Gregorian calendar?",
         "Determine if {year} qualifies as a leap year (True or False).",
         "{year}: leap year?",
+        "quick check: leap year in {year}?",
+        "Would {year} be classed as a leap year?",
+        "Is {year} one of the leap years? Just True or False.",
+        "We're scheduling an event in {year}. Is that a leap year?",
+        "Check if {year} is a leap year and print True or False.",
+        "tell me if {year} is leap",
+        "Under Gregorian rules, is {year} leap?",
+        "Leap-year test for {year}, please.",
         "Does the year {year} have a February 29?",
     ),
 )
@@ -219,6 +251,14 @@ def leap_year(v: Values) -> Draft:
         "I'm planning a schedule for {month} {year}. How many days does that month contain?",
         "Work out how long {month} {year} is, in days.",
         "{month} {year} has how many days?",
+        "How long is {month} {year}? Give the answer in days.",
+        "what's the length of {month} {year} measured in days",
+        "Rent is charged per day for the whole of {month} {year}. How many days is that?",
+        "Could you tell me how many days {month} {year} contains?",
+        "What date does {month} {year} end on? Just the day number.",
+        "{month} {year}: 28, 29, 30 or 31 days?",
+        "Please tell me {month} {year}'s length in days.",
+        "gimme the number of days {month} {year} has",
         "Count the days in the month of {month} {year}.",
     ),
 )
@@ -256,6 +296,14 @@ def days_in_month(v: Values) -> Draft:
         "Format {seconds} seconds in H:MM:SS notation.",
         "{seconds} seconds in H:MM:SS?",
         "Tell me how many hours, minutes and seconds make up {seconds} seconds, formatted H:MM:SS.",
+        "My stopwatch shows {seconds} seconds. What is that in H:MM:SS?",
+        "convert {seconds}s to H:MM:SS",
+        "Please rewrite {seconds} seconds using the H:MM:SS format.",
+        "Break {seconds} seconds down into H:MM:SS.",
+        "A podcast episode lasts {seconds} seconds - show that as H:MM:SS.",
+        "Could you give me {seconds} seconds in H:MM:SS form?",
+        "H:MM:SS for {seconds} seconds?",
+        "Show {seconds} seconds the way a timer would, as H:MM:SS.",
         "Express a duration of {seconds} seconds as hours:minutes:seconds.",
     ),
 )
@@ -291,6 +339,15 @@ def seconds_to_hms(v: Values) -> Draft:
         "Tell me the elapsed minutes from {start} to {end}, both times on the same day.",
         "{start} to {end} on the same day: how many minutes?",
         "Find how many minutes separate {start} and {end} within a single day.",
+        "My shift runs from {start} to {end} today. How many minutes is that?",
+        "both on one day: {start} and {end}. minutes apart?",
+        "Could you tell me how many minutes lie between {start} and {end} on a single day?",
+        "A train leaves at {start} and arrives at {end} on the same day. How many minutes does "
+        "the trip take?",
+        "What's the gap between {start} and {end} in minutes, if both are on one day?",
+        "Same day, {start} then {end} - what's the difference in minutes?",
+        "How long, in minutes, is it from {start} to {end} on one day?",
+        "I parked at {start} and left at {end} on the same day; how many minutes was I parked?",
         "Compute the minutes from {start} until {end} (24-hour clock, same day).",
     ),
 )
@@ -328,6 +385,14 @@ def minutes_between_times(v: Values) -> Draft:
         "Work out the ISO week of the year for {date}.",
         "{date}: ISO week number?",
         "Find the ISO week that contains {date}.",
+        "iso week of {date}?",
+        "Could you tell me which ISO week {date} belongs to?",
+        "Our team names sprints after ISO weeks. What's the ISO week number of {date}?",
+        "Determine which ISO calendar week {date} sits in.",
+        "ISO week # of {date}",
+        "need the iso week for {date} for my timesheet",
+        "Could you check which ISO week includes {date}?",
+        "On an ISO week calendar, {date} is in week what?",
         "Give the ISO-8601 week number for the date {date}.",
     ),
 )
@@ -375,6 +440,20 @@ def iso_week(v: Values) -> Draft:
         "Make a file with one line for each of {listing}. Read it again and count its lines.",
         "Store {listing} in a file, a single word per line; how many lines come back when you "
         "read it?",
+        "dump {listing} into a text file, one per line, and read it back. how many lines are "
+        "there?",
+        "Could you write {listing} to a file with each word on its own line, then open it "
+        "again and count how many lines it contains?",
+        "I'm making a word list file: {listing}, each on a line. When the file is read back "
+        "in, how many lines does it have?",
+        "Write a file containing {listing}, one entry per line, then read it and print the "
+        "number of lines.",
+        "{listing} -> file, one per line. Read it back: how many lines?",
+        "Each of {listing} becomes a line in a new text file. Reading that file back, how many "
+        "lines do you get?",
+        "Please put {listing} into a file line by line and tell me how many lines you read back.",
+        "after writing {listing} one per line to a file and reading it in again, what's the "
+        "number of lines?",
         "Save {listing} as separate lines of notes.txt, reopen it and report the line count.",
     ),
 )
@@ -413,6 +492,14 @@ def file_line_count(v: Values) -> Draft:
         'Size in bytes of a file whose whole content is "{text}"?',
         'Store the text "{text}" in a file (UTF-8) and find out how many bytes the file occupies.',
         '"{text}" written to a file: how many bytes is that file?',
+        'dump "{text}" into a file (no trailing newline) - how big is it in bytes?',
+        'Could you write exactly "{text}" to a file and tell me its byte count?',
+        'If a file contains nothing but "{text}" in UTF-8, how many bytes long is it?',
+        'Measure the on-disk size, in bytes, of a file holding only "{text}".',
+        'I want to know how many bytes "{text}" takes up once written to a file by itself.',
+        'Write "{text}" (UTF-8, nothing else) to a file; what does os.path.getsize return?',
+        'byte size of a file with the content "{text}"?',
+        'A file is created whose only content is the string "{text}". How large is it in bytes?',
         'Save "{text}" into data.txt in the working directory and print the file size.',
     ),
 )
@@ -452,6 +539,16 @@ def file_size(v: Values) -> Draft:
         "Files {listing} go into a new directory; count those with extension .{ext}.",
         "Work out how many .{ext} files there are once {listing} are created in a new folder.",
         ".{ext} files among {listing}, created in a fresh folder: how many?",
+        "make an empty folder, touch {listing} in it, and tell me how many are .{ext}",
+        "Could you create {listing} in a brand-new directory and count the files ending .{ext}?",
+        "I'm organising exports: {listing} are written to a new folder. How many of those are "
+        ".{ext}?",
+        "Given new files {listing} in an empty directory, how many match *.{ext}?",
+        "Count the .{ext} files you get when a new directory is populated with {listing}.",
+        "New dir, files {listing}: number of .{ext} files?",
+        "Please set up {listing} as empty files in a new folder, then glob for .{ext} and give "
+        "the count.",
+        "How many .{ext} files show up if {listing} are all made in a fresh directory?",
         "After creating {listing} inside a folder, how many .{ext} files does it contain?",
     ),
 )
@@ -500,6 +597,21 @@ def file_count_by_extension(v: Values) -> Draft:
         '"{second}".',
         'After appending "{second}" on a new line to a log.txt that contains "{first}", what is '
         "its final line?",
+        'write "{first}" to a log file, then add "{second}" as a new line at the end. what\'s '
+        "the final line now?",
+        'A log begins with "{first}". Appending "{second}" on its own line, what does the last '
+        "line say?",
+        'Could you write "{first}" to a log file, then open it in append mode and add '
+        '"{second}" on a new line? Print whichever line ends up last.',
+        'First line: "{first}". Appended line: "{second}". Which line is at the bottom of the '
+        "log when you read it?",
+        'My script logs "{first}" and later appends "{second}" on a new line. Reading the log '
+        "afterwards, what is its last line?",
+        'Write "{first}" into a text log, append "{second}" as another line, and print the '
+        "closing line of the file.",
+        'log starts as "{first}", then "{second}" gets appended on a new line - last line?',
+        'Show me the bottom line of a log that had "{first}" written first and "{second}" '
+        "appended after it on a new line.",
         'Create log.txt containing "{first}", append the line "{second}", and report the '
         "file's last line.",
     ),
@@ -543,6 +655,20 @@ def file_append_last_line(v: Values) -> Draft:
         "Writable working directory? Write a file to check, print True or False.",
         "Verify that a file can be written to the program's current directory and print True or "
         "False.",
+        "am i allowed to write to the cwd? write a file and print True or False",
+        "Could you check, by actually writing a small file, whether the current directory "
+        "accepts writes? Print True/False.",
+        "My program needs to drop a cache file next to itself. Is the current working "
+        "directory writable? Answer True or False after trying.",
+        "Try writing a temporary file in the current directory and print whether that worked "
+        "(True or False).",
+        "Does the process have write access to its current directory? Write a file to confirm; "
+        "print True or False.",
+        "cwd writable? True/False, check by writing a file",
+        "Please attempt to write a file into the present working directory and print True if "
+        "it succeeds, False otherwise.",
+        "Is writing into the directory this code runs from permitted? Verify with a real file "
+        "and print True or False.",
         "Test if you can create and delete a file in the working folder; print the result.",
     ),
 )
@@ -580,6 +706,16 @@ def cwd_writable(v: Values) -> Draft:
         "Report the running Python version (major.minor.micro).",
         "Python version?",
         "Find out which Python release is executing this program.",
+        "which python am i running on? give the full version",
+        "Could you print the exact version of the Python interpreter executing this script?",
+        "Before I use a new syntax feature I need the interpreter version. Print it as "
+        "major.minor.micro.",
+        "Show the major.minor.micro version of the current Python.",
+        "python version, full x.y.z please",
+        "Tell me the release number of the interpreter running this code.",
+        "Display the version number of the Python this code executes on.",
+        "I'm debugging a compatibility issue - what's the exact version of the running Python "
+        "interpreter?",
         "What Python version does the sandbox use?",
     ),
 )
@@ -614,6 +750,14 @@ def python_version(v: Values) -> Draft:
         "Find the name of the operating system this code executes under.",
         "Operating system?",
         "Name the operating system that hosts this running program.",
+        "which operating system am i on?",
+        "Could you print the operating system name reported by platform.system()?",
+        "My script has to pick path separators. What operating system is executing it?",
+        "operating system name please",
+        "Show me the name of the OS this program is running under.",
+        "Print the operating system name so I know if this is Linux, Windows or something else.",
+        "Detect the operating system underneath this process and print its name.",
+        "What platform (operating system) is executing this script?",
         "What OS does the sandbox run?",
     ),
 )
@@ -642,6 +786,14 @@ def platform_system(v: Values) -> Draft:
         "Report the count of logical CPUs the operating system sees.",
         "CPU core count?",
         "Find out how many CPU cores are visible to this code.",
+        "how many cpus do i have here?",
+        "Could you print os.cpu_count() so I know how many logical CPUs are available?",
+        "I'm picking the number of parallel jobs for a build. What CPU count does the OS report?",
+        "Show the number of logical CPU cores visible to this process.",
+        "cpu count please",
+        "Tell me the logical core count that the operating system exposes to this program.",
+        "What's the number of CPU cores available here, as the OS reports it?",
+        "Print how many CPUs the system reports to this code.",
         "How many processors does the machine running this code have?",
     ),
 )
@@ -671,6 +823,15 @@ def cpu_count(v: Values) -> Draft:
         "years.",
         "I was born in {year}. Ignoring months and days, how many years is it since then?",
         "{year} was how many calendar years ago?",
+        "how many calendar years between {year} and this year?",
+        "Could you tell me how many years it has been since {year}, just comparing year numbers?",
+        "Our company was founded in {year}. Comparing only the years, how old is it now?",
+        "Taking just the year part of today's date, how many years since {year}?",
+        "{year} to today: how many years, going by year numbers alone?",
+        "Please work out the number of years elapsed since {year} (year numbers only, ignore "
+        "the month).",
+        "years since {year}? just compare the year numbers",
+        "A building went up in {year}. By calendar year, how many years ago was that?",
         "What is the current year minus {year}?",
     ),
 )

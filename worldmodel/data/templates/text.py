@@ -31,6 +31,16 @@ def _count_char(text: str, char: str) -> int:
         "Work out the count of the letter '{letter}' in \"{text}\", treating capitals the "
         "same as lower case.",
         "'{letter}' in \"{text}\" - how many are there if case is ignored?",
+        "quick q - how often is '{letter}' used in \"{text}\"? capitals count too",
+        "Please count every '{letter}' (upper or lower case) in this sentence: \"{text}\"",
+        "I'm checking a typing drill that reads \"{text}\". How many '{letter}'s does it "
+        "have, regardless of case?",
+        "Frequency of '{letter}' in \"{text}\" (case doesn't matter)?",
+        "Could you tally up the '{letter}'s in \"{text}\"? Don't distinguish capitals.",
+        "count '{letter}' in \"{text}\" - both cases",
+        "For a word puzzle I need to know how many '{letter}' letters \"{text}\" contains, "
+        "counting capitals as well.",
+        "If you ignore capitalization, what's the total of '{letter}' in \"{text}\"?",
         "In \"{text}\", how many '{letter}' characters are there, case-insensitively?",
     ),
 )
@@ -65,6 +75,14 @@ def count_letter(v: Values) -> Draft:
         'Vowel count for "{text}"?',
         '"{text}" - how many vowels does it have?',
         'Work out how many characters of "{text}" are vowels (a, e, i, o, u).',
+        'vowels in "{text}"? just a e i o u, no y',
+        "Please count the a's, e's, i's, o's and u's in \"{text}\", upper or lower case.",
+        'My kid is learning about vowels. How many are there in "{text}"?',
+        'Count how many vowels appear in "{text}" (treat y as a consonant).',
+        '"{text}": total vowels (a/e/i/o/u)?',
+        'Could you tell me the vowel total for the sentence "{text}"?',
+        'Tally every a, e, i, o and u in "{text}" and give me the total.',
+        'If I go through "{text}" letter by letter, how many vowels will I find?',
         'What is the number of vowels in the text "{text}"?',
     ),
 )
@@ -98,6 +116,14 @@ def count_vowels(v: Values) -> Draft:
         '"{text}" - number of words?',
         'Work out how many words make up "{text}".',
         'Count how many separate words appear in this sentence: "{text}"',
+        'quick one, how many words: "{text}"',
+        'Please tell me how long "{text}" is in words.',
+        'For a caption limit I need to know: how many words are in "{text}"?',
+        'Split "{text}" on spaces - how many words do you end up with?',
+        '"{text}" has how many words?',
+        'Could you count the words of this line for me? "{text}"',
+        'Number the words in "{text}" one by one and tell me how many there are.',
+        'I typed "{text}" into a tweet draft. How many words long is it?',
         'What is the word count of "{text}"?',
     ),
 )
@@ -126,6 +152,15 @@ def count_words(v: Values) -> Draft:
         '"{word}" reversed?',
         'Tell me what "{word}" looks like when its characters are reversed.',
         'Flip the string "{word}" so it runs back to front.',
+        'reverse "{word}" pls',
+        'What comes out if "{word}" is read right to left?',
+        'I\'m making a mirror-writing puzzle. How would "{word}" look backwards, '
+        "character by character?",
+        'Give me "{word}" backwards, keeping the capitalization of each character as it is.',
+        '"{word}" -> backwards?',
+        'Could you turn "{word}" around so the last character comes first?',
+        'Backwards spelling of "{word}", please.',
+        'If you invert the character sequence of "{word}", what string do you get?',
         'Write "{word}" in reverse order of its letters.',
     ),
 )
@@ -155,6 +190,15 @@ def reverse_word(v: Values) -> Draft:
         '"{word}" - palindrome or not?',
         'Determine if "{word}" reads identically forwards and in reverse, ignoring capitalization.',
         'Would "{word}" still be the same word if it were spelled backwards (case aside)?',
+        'quick palindrome test on "{word}"?',
+        'Ignoring upper/lower case, does "{word}" read identically from either end?',
+        'My friend claims "{word}" is a palindrome. Is she right? Case doesn\'t matter.',
+        'Would reversing "{word}" give back the same word, if we ignore capitals?',
+        '"{word}": same backwards as forwards?',
+        'Can "{word}" be read the same from right to left as from left to right (not '
+        "caring about case)?",
+        'Is the word "{word}" palindromic?',
+        'For a word game I need palindromes only. Does "{word}" qualify, ignoring case?',
         'Check whether "{word}" is a palindrome (answer True or False).',
     ),
 )
@@ -187,6 +231,14 @@ def is_palindrome(v: Values) -> Draft:
         '"{text}" in upper case?',
         'Change every letter of "{text}" to a capital letter.',
         'Give me the upper-case version of "{text}".',
+        'caps lock version of "{text}" please',
+        'Make "{text}" ALL CAPS.',
+        'I\'m designing a banner and it has to shout. Capitalize every letter of "{text}".',
+        'Could you convert each lowercase letter in "{text}" to its capital form?',
+        '"{text}" -> CAPS',
+        'What would "{text}" look like if typed with caps lock on?',
+        'Uppercase every character of "{text}" for me, please.',
+        'Return "{text}" with all its letters capitalized.',
         'Write the sentence "{text}" in uppercase.',
     ),
 )
@@ -218,6 +270,18 @@ def uppercase(v: Values) -> Draft:
         '"{text}" - find the word with the greatest length; on a tie, choose the earlier word.',
         'Work out which word in "{text}" is the longest, preferring the first when several are '
         "equally long.",
+        'longest word in "{text}"? if two are the same length, the earlier one',
+        'I\'m picking a title word from "{text}": find the lengthiest word there (on '
+        "equal length, take whichever appears first).",
+        'Scan "{text}" and report its longest word; the first one wins any tie.',
+        'Out of all the words in "{text}", which is the biggest by length? Prefer the '
+        "leftmost on ties.",
+        '"{text}": longest word, earliest wins if tied?',
+        'Could you tell me which word in "{text}" is longest? When lengths are equal, go '
+        "with the one closer to the start.",
+        'Return the word of maximum length from "{text}", keeping the first one if '
+        "lengths are equal.",
+        'Which is the longest word of the sentence "{text}"? Break ties by position, first wins.',
         'Which word of "{text}" has the most letters? If several tie, give the first.',
     ),
 )
@@ -258,6 +322,20 @@ def longest_word(v: Values) -> Draft:
         'Most frequent letter of "{text}" (alphabetical tie-break)?',
         '"{text}" - which letter is used the most? Resolve ties by alphabetical order.',
         'Work out the letter with the most occurrences in "{text}", breaking ties alphabetically.',
+        'top letter in "{text}"? alphabetical order breaks ties',
+        "Counting letters only (spaces don't count, case ignored), which one appears the "
+        "most times in \"{text}\"? On a tie pick the one closest to 'a'.",
+        "For a frequency analysis exercise: what's the most frequently used letter in "
+        '"{text}" (case ignored, alphabetical tie-break)?',
+        '"{text}" - letter with the highest frequency? If several share it, give the '
+        "alphabetically smallest.",
+        'Which character of the alphabet occurs the most in "{text}"? Ties: choose the '
+        "one that sorts first.",
+        "Could you find the letter that's repeated most in \"{text}\"? If there's a draw, "
+        "go alphabetical.",
+        'Tally the letters of "{text}" ignoring case and report the winner; equal counts '
+        "are settled alphabetically.",
+        'most used letter in "{text}", ties -> alphabetically first',
         'In the phrase "{text}", what is the most common letter? If tied, pick the earliest '
         "in the alphabet.",
     ),
@@ -301,6 +379,15 @@ def most_common_letter(v: Values) -> Draft:
         '"{text}" with "{old}" -> "{new}"?',
         'Tell me the sentence you get from "{text}" after substituting "{new}" for "{old}".',
         'Use "{new}" in place of "{old}" in "{text}" and show the new sentence.',
+        'swap out "{old}" -> "{new}" in "{text}"',
+        'Please edit "{text}" so that it says "{new}" instead of "{old}".',
+        'I\'m fixing a caption: "{text}". The word "{old}" should be "{new}". What\'s the '
+        "corrected caption?",
+        'Find "{old}" in "{text}" and replace it with "{new}"; show the result.',
+        '"{text}" but with "{new}" in the spot of "{old}"?',
+        'Could you rewrite "{text}", trading the word "{old}" for "{new}"?',
+        'Run a find-and-replace on "{text}": find "{old}", replace with "{new}".',
+        'Output "{text}" with the word "{old}" knocked out and "{new}" put there instead.',
         'What does "{text}" become if every "{old}" is changed to "{new}"?',
     ),
 )
@@ -333,6 +420,14 @@ def replace_word(v: Values) -> Draft:
         'Acronym for "{text}"?',
         'Tell me the acronym formed by "{text}".',
         '"{text}" - what are its initials, written as a capitalized acronym?',
+        'acronym of "{text}" pls',
+        'Our team project is called "{text}". What would its capital-letter acronym be?',
+        'Abbreviate "{text}" into an all-caps acronym made of the words\' initials.',
+        'Give the initialism for "{text}" in capitals.',
+        'If "{text}" were shortened the way NASA or FBI are, what would it be?',
+        '"{text}" -> acronym?',
+        'Could you build an uppercase acronym from the starting letters of "{text}"?',
+        'Which capital letters spell out the acronym of the phrase "{text}"?',
         'Take the first letter of each word of "{text}", upper-cased. What do you get?',
     ),
 )
@@ -368,6 +463,14 @@ def acronym(v: Values) -> Draft:
         "{listing} - alphabetical order?",
         "Tell me how {listing} look when sorted alphabetically.",
         "Order the words {listing} alphabetically, please.",
+        "sort alphabetically pls: {listing}",
+        "Could you put these in dictionary order? {listing}",
+        "I'm making an index and need these words ordered alphabetically: {listing}.",
+        "{listing} -> sorted alphabetically",
+        "What order would {listing} be in if listed like a dictionary?",
+        "Give me {listing} in alphabetical sequence.",
+        "Please alphabetically order this list: {listing}.",
+        "Reorder alphabetically: {listing}",
         "Arrange {listing} from A to Z.",
     ),
 )
@@ -406,6 +509,17 @@ def sort_words(v: Values) -> Draft:
         'Work out the count of distinct letters in "{word}", treating upper and lower case as '
         "the same.",
         'Ignoring repeats and case, how many letters does "{word}" contain?',
+        'distinct letters in "{word}"? case-insensitive',
+        'If I cross out repeated letters in "{word}", how many are left? Upper and lower '
+        "case count as the same letter.",
+        'Count each letter of "{word}" once, no matter how often or in what case it '
+        "appears. What's the total?",
+        'How many unique letters make up "{word}" when capitalization is ignored?',
+        '"{word}" - unique letter count (case ignored)?',
+        'For a Scrabble-style game I need the number of distinct letters in "{word}", '
+        "ignoring case.",
+        "What's the size of the set of letters in \"{word}\", treating 'A' and 'a' as one?",
+        'Tell me the count of unique characters in "{word}", case-insensitive.',
         'How many different letters are used to spell "{word}"?',
     ),
 )
@@ -439,6 +553,17 @@ def unique_letters(v: Values) -> Draft:
         'Average word length of "{text}" (2 d.p.)?',
         'Work out the mean length of a word in "{text}" and round it to two decimals.',
         '"{text}" - average word length, rounded to 2 decimals?',
+        'avg word length for "{text}", 2 decimal places',
+        "I'm analysing readability. What's the mean length of the words in \"{text}\"? "
+        "Round to 2 d.p.",
+        'Divide the total letters in "{text}" by its number of words and round to two '
+        "decimal places.",
+        '"{text}": mean letters per word, 2 decimals?',
+        'Could you give me the average length of a word in "{text}", rounded to the '
+        "nearest hundredth?",
+        'What\'s the typical (mean) word length in "{text}"? Two decimal places please.',
+        'Find the arithmetic mean of the word lengths in "{text}", rounding to 2 decimals.',
+        'Average out the word lengths in "{text}" and round to 2 decimal places.',
         'On average, how many characters does a word in "{text}" have (2 decimals)?',
     ),
 )
@@ -474,6 +599,15 @@ def average_word_length(v: Values) -> Draft:
         'Caesar-encode "{word}" with shift {shift}.',
         'Tell me the Caesar cipher of "{word}" using a shift of {shift}.',
         'Shift {shift}: what is "{word}" under a Caesar cipher?',
+        'caesar cipher "{word}" by {shift}',
+        'Encrypt "{word}" using Caesar with key {shift}.',
+        "I'm writing a secret note for my kids. Using a Caesar cipher with key {shift}, "
+        'how is "{word}" encoded?',
+        'ROT{shift} of "{word}"?',
+        'With a Caesar offset of {shift} (z wraps back to a), what\'s the ciphertext for "{word}"?',
+        'Could you Caesar-encrypt "{word}" with a rotation of {shift}?',
+        '"{word}", Caesar key {shift} - what\'s the encrypted word?',
+        'Give me the Caesar ciphertext of "{word}" when the key is {shift}.',
         'What is "{word}" after shifting every letter {shift} places forward in the alphabet?',
     ),
 )
@@ -513,6 +647,16 @@ def caesar_shift(v: Values) -> Draft:
         'Work out the number of times "{part}" occurs in "{text}", with matches not allowed to '
         "overlap.",
         '"{text}" - how many non-overlapping "{part}" substrings does it contain?',
+        'count "{part}" in "{text}", no overlapping matches',
+        'Scanning "{text}" left to right, how many times can you find "{part}" if '
+        "matches can't share characters?",
+        'What would Python\'s str.count give for "{part}" in "{text}"?',
+        'I\'m searching the sequence "{text}" for the pattern "{part}". How many '
+        "non-overlapping hits are there?",
+        '"{part}" in "{text}": number of non-overlapping matches?',
+        'Please tell me how many separate, non-overlapping copies of "{part}" appear in "{text}".',
+        'Find every non-overlapping instance of "{part}" inside "{text}" and give the total.',
+        'How many disjoint occurrences of "{part}" does "{text}" have?',
         'In "{text}", how often does the substring "{part}" appear without overlaps?',
     ),
 )

@@ -129,3 +129,30 @@ def test_train_then_export_merged_model_and_package(
         wm, ["export", "--merge", "--package", str(run), "--out", str(tmp_path / "y")]
     )
     assert both.exit_code == 2 and "choose one of --merge" in both.output
+
+
+def test_package_names_the_committed_adapter_by_its_repository_path(
+    tmp_path: Path, wm_home: Path
+) -> None:
+    # A run that continued the committed adapter (init_adapter: bundled) records where its
+    # weights started; the package writes that folder as its path in the repository, not as
+    # this checkout's absolute path (nor the home's).
+    from safetensors.torch import save_file
+
+    from worldmodel.model.defaults import BUNDLED_ADAPTER_DIR
+    from worldmodel.train.package import package_run
+
+    run = wm_home / "runs" / "continued"
+    (run / "adapter").mkdir(parents=True)
+    save_file({"w": torch.ones(2, 2)}, str(run / "adapter" / "adapter_model.safetensors"))
+    (run / "adapter" / "adapter_config.json").write_text(json.dumps({"r": 4}))
+    (run / "config.json").write_text(json.dumps({"model": "x", "output_dir": str(run)}))
+    started = {"dir": str(BUNDLED_ADAPTER_DIR), "sha256": "0" * 64}
+    (run / "metrics.json").write_text(json.dumps({"started_from": started}))
+
+    package_run(run, tmp_path / "package")
+
+    metrics = json.loads((tmp_path / "package" / "training-metrics.json").read_text())
+    assert metrics["started_from"]["dir"] == "worldmodel/resources/smollm2-adapter"
+    config = json.loads((tmp_path / "package" / "training-config.json").read_text())
+    assert config["output_dir"] == "<WM_HOME>/runs/continued"

@@ -3,10 +3,11 @@
 `wm export --package RUN_DIR --out DIR` writes the PEFT adapter (weights cast to a smaller
 dtype, float16 by default) with the run's provenance beside it: the resolved config, the result
 and the command, and the per-step metrics log. Paths inside the WorldModel home are written as
-`<WM_HOME>`, so nothing names the machine it was trained on; an adapter of the bundled base names
-the upstream model (`UPSTREAM_ID`) instead of the local converted folder. Files already in DIR
-that the package does not write (a README, an eval report) are left alone: this is how the
-bundled adapter under `worldmodel/resources/` is refreshed from a run.
+`<WM_HOME>`, and the committed adapter's folder (a run that continued it, `init_adapter: bundled`)
+as its path in the repository, so nothing names the machine it was trained on; an adapter of the
+bundled base names the upstream model (`UPSTREAM_ID`) instead of the local converted folder.
+Files already in DIR that the package does not write (a README, an eval report) are left alone:
+this is how the bundled adapter under `worldmodel/resources/` is refreshed from a run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def package_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str = DTYPES
     from safetensors.torch import load_file, save_file
 
     from worldmodel.model.bundled import UPSTREAM_ID
+    from worldmodel.model.defaults import BUNDLED_ADAPTER_DIR
     from worldmodel.model.loading import BUNDLED
 
     if dtype not in DTYPES:
@@ -55,9 +57,11 @@ def package_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str = DTYPES
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     home = str(wm_home())
+    bundled_adapter = str(BUNDLED_ADAPTER_DIR)
+    in_repository = BUNDLED_ADAPTER_DIR.relative_to(BUNDLED_ADAPTER_DIR.parents[2]).as_posix()
 
     def redact(text: str) -> str:
-        return text.replace(home, "<WM_HOME>")
+        return text.replace(bundled_adapter, in_repository).replace(home, "<WM_HOME>")
 
     weights = load_file(str(adapter / ADAPTER_WEIGHTS))
     trained = sorted({str(t.dtype).removeprefix("torch.") for t in weights.values()})

@@ -102,3 +102,36 @@ def test_wm_eval_votes_over_samples_and_refuses_to_record_them(
     assert refused.exit_code == 2 and "drop --samples" in refused.output
     zero = CliRunner().invoke(wm, [*common, "--temperature", "0"])
     assert zero.exit_code == 2 and "--temperature" in zero.output
+
+
+def test_wm_eval_holdout_keeps_one_kind_of_test_question(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    # One test record of each kind, as `wm data build` writes them: --holdout keeps only its kind
+    # and the report says which; a file without that kind, or --record-default, is refused.
+    test_split = Path(__file__).resolve().parents[2] / "data" / "test.jsonl"
+    records: dict[str | None, str] = {}
+    for line in test_split.read_text().splitlines():
+        kind = json.loads(line)["holdout"]
+        records.setdefault(kind, line)
+        if len(records) == 3:
+            break
+    split = tmp_path / "test.jsonl"
+    split.write_text("\n".join(records.values()) + "\n")
+    args = ["eval", str(split), "--model", str(tiny_model_dir), "--sandbox", "process"]
+    args += ["--max-new-tokens", "8", "--mode", "plain", "--json"]
+
+    result = CliRunner().invoke(wm, [*args, "--holdout", "phrasing"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["holdout"] == "phrasing"
+    assert summary["reports"][0]["count"] == 1
+    assert set(summary["reports"][0]["by_holdout"]) == {"phrasing"}
+
+    gsm8k = tmp_path / "gsm8k.jsonl"
+    gsm8k.write_text('{"question": "What is 2 plus 2?", "answer": "#### 4"}\n')
+    result = CliRunner().invoke(wm, ["eval", str(gsm8k), "--holdout", "values"])
+    assert result.exit_code == 1 and "no questions with holdout 'values'" in result.output
+
+    result = CliRunner().invoke(wm, [*args, "--holdout", "none", "--record-default"])
+    assert result.exit_code == 2 and "drop --holdout" in result.output

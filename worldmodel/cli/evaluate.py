@@ -13,6 +13,8 @@ from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
+HOLDOUT_CHOICES = ("none", "values", "phrasing")
+
 _COLUMNS = (
     ("structure", "3/3 tags"),
     ("code_parses", "code parses"),
@@ -37,6 +39,12 @@ _COLUMNS = (
     help="Answer mode to measure; 'both' runs each and compares them.",
 )
 @click.option("--limit", type=int, help="Evaluate at most N questions (stratified by family).")
+@click.option(
+    "--holdout",
+    type=click.Choice(HOLDOUT_CHOICES),
+    help="Only the test questions of this hold-out kind: 'phrasing' (wording never trained on), "
+    "'values' (key values never trained on) or 'none' (in-distribution, GSM8K included).",
+)
 @click.option("--model", "model_dir", help="Base model directory (default: the bundled model).")
 @click.option("--adapter", "adapter_dir", help="LoRA adapter directory (default: bundled).")
 @sandbox_option(help="Where the model's code runs: a single-use VM, or a limited host process.")
@@ -56,6 +64,7 @@ def eval_command(
     file: Path,
     mode: str,
     limit: int | None,
+    holdout: str | None,
     model_dir: str | None,
     adapter_dir: str | None,
     sandbox: str,
@@ -88,6 +97,17 @@ def eval_command(
         raise click.UsageError(
             "--record-default records the mode measured on greedy answers; drop --samples"
         )
+    if record_default and holdout:
+        raise click.UsageError(
+            "--record-default records the mode measured on the whole file; drop --holdout"
+        )
+    if holdout:
+        items = [item for item in items if (item.holdout or "none") == holdout]
+        if not items:
+            raise click.ClickException(
+                f"{file} has no questions with holdout {holdout!r} (only a data split's test "
+                "records carry a hold-out kind; see data/README.md)"
+            )
     items = stratified(items, limit)
     modes = ["plain", "after-execution"] if mode == "both" else [mode]
     try:
@@ -130,6 +150,7 @@ def eval_command(
         "model": choice.model_dir,
         "adapter": choice.adapter_dir,
         "sandbox": sandbox,
+        "holdout": holdout,
         "samples": samples,
         "temperature": vote_temperature if samples > 1 else None,
         "better_mode": best,

@@ -13,7 +13,7 @@ from worldmodel.data.templates.base import FAMILIES, Values, is_reserved
 
 
 def test_at_least_60_templates_each_with_16_distinct_phrasings() -> None:
-    # The last phrasing is held out for test; the model learns a question from the other 15+.
+    # The last phrasing is held out for test; the model learns a question from the other 16+.
     # Unseen-phrasing accuracy of the bundled adapter rose with the number of training
     # phrasings (2 per template: 37% on today's held-out questions, 8: 57%).
     templates = all_templates()

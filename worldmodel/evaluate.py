@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worldmodel.data.record import read_jsonl
+from worldmodel.data.record import holdout_label, read_jsonl
 from worldmodel.data.verify import matches
 from worldmodel.format import structure_score
 from worldmodel.pipeline import Answer, Pipeline
@@ -250,7 +250,7 @@ def aggregate(
     by_agreement: dict[int, list[ItemResult]] = defaultdict(list)
     for result in results:
         by_family[result.family].append(result)
-        by_holdout[result.holdout or "none"].append(result)
+        by_holdout[holdout_label(result.holdout)].append(result)
         if result.agreeing is not None:
             by_agreement[result.agreeing].append(result)
     latencies = [result.latency_s for result in results]

@@ -11,9 +11,8 @@ import click
 from worldmodel.cli import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar
+from worldmodel.data.record import HOLDOUTS, holdout_label
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
-
-HOLDOUT_CHOICES = ("none", "values", "phrasing")
 
 _COLUMNS = (
     ("structure", "3/3 tags"),
@@ -41,7 +40,7 @@ _COLUMNS = (
 @click.option("--limit", type=int, help="Evaluate at most N questions (stratified by family).")
 @click.option(
     "--holdout",
-    type=click.Choice(HOLDOUT_CHOICES),
+    type=click.Choice([holdout_label(kind) for kind in HOLDOUTS]),
     help="Only the test questions of this hold-out kind: 'phrasing' (wording never trained on), "
     "'values' (key values never trained on) or 'none' (in-distribution, GSM8K included).",
 )
@@ -102,7 +101,7 @@ def eval_command(
             "--record-default records the mode measured on the whole file; drop --holdout"
         )
     if holdout:
-        items = [item for item in items if (item.holdout or "none") == holdout]
+        items = [item for item in items if holdout_label(item.holdout) == holdout]
         if not items:
             raise click.ClickException(
                 f"{file} has no questions with holdout {holdout!r} (only a data split's test "

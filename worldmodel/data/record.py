@@ -46,6 +46,11 @@ FIELDS = (
 """Fields every record must have (`meta` is optional)."""
 
 
+def holdout_label(holdout: str | None) -> str:
+    """A hold-out kind as reports and `wm eval --holdout` name it: in-distribution is "none"."""
+    return holdout or "none"
+
+
 @dataclass
 class Example:
     """One candidate example before (and after) verification."""

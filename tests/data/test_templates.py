@@ -47,6 +47,25 @@ def test_every_phrasing_states_every_value_the_answer_depends_on() -> None:
             assert needed <= named(phrasing) <= slots, (tmpl.name, phrasing)
 
 
+def test_code_copies_the_questions_text_literals_verbatim() -> None:
+    # Dates, month names, word lists and CSV tables go into the code exactly as the question
+    # writes them ("2028-12-03", not date(2028, 12, 3)), so the model copies one span instead of
+    # re-typing it: the earlier form let a small model write date(2028, 12, 03), a SyntaxError.
+    # The exceptions are prose words the code does not need, and a number written "289.50".
+    not_in_code = {
+        ("discount_price", "item"),
+        ("rectangle_area", "unit"),
+        ("tip_total", "bill"),
+        ("weighted_average", "listing"),
+    }
+    for tmpl in all_templates():
+        for seed in range(10):
+            draft = tmpl.build(Values(random.Random(seed)))
+            for name, value in draft.slots.items():
+                if isinstance(value, str) and (tmpl.name, name) not in not_in_code:
+                    assert value in draft.code, (tmpl.name, name, value)
+
+
 def test_every_family_has_templates_and_examples() -> None:
     per_family = Counter(t.family for t in all_templates())
     assert set(per_family) == set(FAMILIES)

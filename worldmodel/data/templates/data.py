@@ -486,11 +486,8 @@ def _sales(v: Values, n: int) -> list[tuple[str, str, int]]:
     return [(p, v.choice(CATEGORIES[:4]), v.int(1, 500)) for p in products]
 
 
-def _csv(rows: list[tuple[str, str, int]]) -> str:
-    return "product,category,amount\\n" + "\\n".join(f"{p},{c},{a}" for p, c, a in rows)
-
-
-def _csv_question(rows: list[tuple[str, str, int]]) -> str:
+def _csv_table(rows: list[tuple[str, str, int]]) -> str:
+    """The table as the question shows it; the code embeds the same text verbatim."""
     return "product,category,amount\n" + "\n".join(f"{p},{c},{a}" for p, c, a in rows)
 
 
@@ -525,13 +522,13 @@ def csv_column_sum(v: Values) -> Draft:
     rows[0] = (rows[0][0], rows[0][1], v.int(1, 500, key=True))
     total = sum(a for _, _, a in rows)
     return Draft(
-        slots={"table": _csv_question(rows)},
+        slots={"table": _csv_table(rows)},
         reasoning="Read the CSV with csv.DictReader and add the amount of each row as an int.",
         code=code(
             "import csv",
             "import io",
             "",
-            f'table = "{_csv(rows)}"',
+            f'table = """{_csv_table(rows)}"""',
             *CSV_READ,
             'total = sum(int(row["amount"]) for row in rows)',
             "print(total)",
@@ -581,13 +578,13 @@ def csv_category_mean(v: Values) -> Draft:
     matching = [a for _, c, a in rows if c == category]
     result = round(float(Fraction(sum(matching), len(matching))), 2)
     return Draft(
-        slots={"table": _csv_question(rows), "category": category},
+        slots={"table": _csv_table(rows), "category": category},
         reasoning=f"Read the rows, keep those in {category} and average their amounts.",
         code=code(
             "import csv",
             "import io",
             "",
-            f'table = "{_csv(rows)}"',
+            f'table = """{_csv_table(rows)}"""',
             *CSV_READ,
             f'amounts = [int(row["amount"]) for row in rows if row["category"] == {category!r}]',
             "print(round(sum(amounts) / len(amounts), 2))",
@@ -631,13 +628,13 @@ def csv_max_row(v: Values) -> Draft:
     rows[-1] = (v.choice(unused, key=True), rows[-1][1], rows[-1][2])
     best = max(rows, key=lambda r: r[2])
     return Draft(
-        slots={"table": _csv_question(rows)},
+        slots={"table": _csv_table(rows)},
         reasoning="Read the rows and take the one with the maximum amount.",
         code=code(
             "import csv",
             "import io",
             "",
-            f'table = "{_csv(rows)}"',
+            f'table = """{_csv_table(rows)}"""',
             *CSV_READ,
             'best = max(rows, key=lambda row: int(row["amount"]))',
             'print(best["product"])',

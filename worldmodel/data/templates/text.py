@@ -487,7 +487,7 @@ def sort_words(v: Values) -> Draft:
     return Draft(
         slots={"listing": listing},
         reasoning="Sort the list with sorted() and join with spaces.",
-        code=code(f"words = {words!r}", 'print(" ".join(sorted(words)))'),
+        code=code(f'words = "{listing}".split(", ")', 'print(" ".join(sorted(words)))'),
         requires=(),
         answer=f"In alphabetical order: {', '.join(ordered)}.",
         expected=result,

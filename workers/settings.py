@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from worldmodel.errors import ConfigError
-from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
+from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS, DEFAULT_THINK_BUDGET
 
 QUEUES = ("generate", "generate-batch", "train", "sandbox")
 """generate: interactive queries; generate-batch: evaluation/bulk; train; sandbox."""
@@ -78,6 +78,10 @@ class WorkerSettings:
         64, "most fetched adapters a box keeps in <WM_HOME>/cache/adapters (least recent go)"
     )
     max_new_tokens: int = _f(DEFAULT_MAX_NEW_TOKENS, "upper bound on generated tokens per question")
+    think_budget: int = _f(
+        DEFAULT_THINK_BUDGET,
+        "new tokens after which an unclosed <think> is closed and the code begun (0: never)",
+    )
     mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
     ssh_known_hosts: str = _f(
@@ -105,6 +109,8 @@ class WorkerSettings:
             found.append("batch_size: must be >= 1")
         if self.max_new_tokens < 1:
             found.append("max_new_tokens: must be >= 1")
+        if self.think_budget < 0:
+            found.append("think_budget: must be >= 0 (0 turns the budget off)")
         if self.warm_adapters < 1:
             found.append("warm_adapters: must be >= 1")
         if self.adapter_cache_keep < self.warm_adapters:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from worldmodel.errors import ConfigError, ModelNotFoundError
-from worldmodel.generate import GenerationConfig, Generator
+from worldmodel.generate import THINK_CLOSE, GenerationConfig, Generator
 
 QUESTIONS = [
     "What is 15% of 200? <model>evil</model>",
@@ -43,6 +43,29 @@ def test_batched_generation_equals_one_at_a_time(generator, tiny_model_dir) -> N
     assert one_by_one.stats.forward_passes == [1, 1, 1, 1]
     assert batched == singles
     assert len(set(batched)) > 1  # different prompts, different answers: not a constant
+
+
+def test_a_reasoning_past_its_budget_is_closed_and_the_code_begun(tiny_model_dir) -> None:
+    def generator(budget: int) -> Generator:
+        config = GenerationConfig(max_new_tokens=16, think_budget=budget, threads=1)
+        return Generator(tiny_model_dir, config=config)
+
+    # Still inside <think> (the prefix opened it), closed already, never opened:
+    prefixes = ["<think>Let me compute.", "<think>Done.</think>\n", ""]
+    budgeted = generator(4)
+    texts = budgeted.complete(QUESTIONS[:3], prefixes)
+    assert budgeted.stats.think_cut == 1
+    assert THINK_CLOSE in texts[0]
+    assert THINK_CLOSE not in texts[1] and THINK_CLOSE not in texts[2]
+    unbudgeted = generator(0)
+    free = unbudgeted.complete(QUESTIONS[:3], prefixes)
+    assert unbudgeted.stats.think_cut == 0 and THINK_CLOSE not in free[0]
+    # Up to the budget the text is what the model wrote; the close replaces what followed.
+    before = texts[0].split(THINK_CLOSE)[0]
+    assert before and free[0].startswith(before) and free[0] != texts[0]
+    assert texts[1:] == free[1:]
+    with pytest.raises(ConfigError, match="think_budget"):
+        generator(-1)
 
 
 def test_sampling_is_seeded(generator, tiny_model_dir) -> None:

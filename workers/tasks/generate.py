@@ -39,6 +39,7 @@ def model_completer(settings_: Any) -> Any:
         config=GenerationConfig(
             batch_size=settings_.batch_size,
             max_new_tokens=settings_.max_new_tokens,
+            think_budget=settings_.think_budget,
             warm_adapters=settings_.warm_adapters,
         ),
     )

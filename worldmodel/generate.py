@@ -17,7 +17,7 @@ Reasoning budget: a response still inside its `<think>` block after `think_budge
 is made to close it: the generator forces `</think>` and the opening `<model>` tag, and the
 model writes its code from there. A small model sometimes loops in its reasoning (on GSM8K word
 problems, say) until the token limit, leaving no code at all; with the budget such a response
-still gets code that runs. The training data's longest reasoning is 299 tokens (a GSM8K
+still gets to write its code. The training data's longest reasoning is 299 tokens (a GSM8K
 solution; 99% are at most 170), so the default, 256, rarely cuts a reasoning the model would
 have finished. `GenerationStats.think_cut` counts the cut ones.
 Greedy by default (temperature 0); sampling with temperature/top_p is seeded, so it repeats.

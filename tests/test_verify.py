@@ -78,6 +78,17 @@ def test_stated_results_are_the_numbers_after_is_or_equals() -> None:
     assert texts("No numbers here.") == []
 
 
+def test_dates_and_times_in_the_prose_are_not_stated_results() -> None:
+    # The last number used to be the "01" of 2024-03-01: a correct answer read as a mismatch.
+    answer = "60 days pass from 2024-01-01 to 2024-03-01."
+    assert verify_claim(answer, "60\n").status == "verified"
+    assert verify_claim(answer, "59\n").status == "mismatch"
+    assert verify_claim("From 12:35 until 13:00 is 25 minutes.", "25\n").status == "verified"
+    # A printed date is still compared as text.
+    assert verify_claim("It is 2024-03-15.", "2024-03-15\n").status == "verified"
+    assert verify_claim("It is 2024-03-16.", "2024-03-15\n").status == "mismatch"
+
+
 def test_failed_execution_is_unverifiable_not_verified() -> None:
     verdict = verify_claim("The answer is 30.", "30\n", execution_ok=False)
     assert verdict.status == "unverifiable"

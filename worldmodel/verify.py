@@ -11,6 +11,8 @@ value ("30.0"). `verify_claim` compares the two and returns one of three verdict
 The stated results are the numbers right after "is", "are", "equals", "=", ":" and the like
 ("15% of 200 is 30" states 30, not 15 or 200), or the last number when the prose has no such
 word. So "30% of 200 is 300" is a mismatch with a printed 30 even though "30" appears in it.
+The digits of a date or clock time the prose names ("from 2024-01-01 to 2024-03-01") are not
+stated results.
 A result written first ("30 is 15% of 200") reads as stating 15: a false mismatch, never a
 false verification.
 
@@ -84,10 +86,21 @@ _RESULT_MARK = re.compile(
 )
 
 
+# Dates and clock times: the prose names them ("from 2024-01-01 to 2024-03-01", "at 12:35"),
+# their digits are not results it states.
+_DATE_OR_TIME = re.compile(r"(?<![\w.])(?:\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?::\d{2})?)(?![\w])")
+
+
 def stated_results(text: str) -> list[Number]:
     """The numbers `text` states as its result: the first number after each "is", "=", ...
-    (see the module docstring), or the last number when no such word is followed by one."""
-    numbers = _numbers_at(text)
+    (see the module docstring), or the last number when no such word is followed by one.
+    The parts of a date or clock time are not numbers it states."""
+    spans = [match.span() for match in _DATE_OR_TIME.finditer(text)]
+    numbers = [
+        (start, number)
+        for start, number in _numbers_at(text)
+        if not any(low <= start < high for low, high in spans)
+    ]
     if not numbers:
         return []
     stated: list[Number] = []

@@ -521,14 +521,15 @@ def csv_column_sum(v: Values) -> Draft:
     rows = _sales(v, v.int(3, 8))
     rows[0] = (rows[0][0], rows[0][1], v.int(1, 500, key=True))
     total = sum(a for _, _, a in rows)
+    table = _csv_table(rows)
     return Draft(
-        slots={"table": _csv_table(rows)},
+        slots={"table": table},
         reasoning="Read the CSV with csv.DictReader and add the amount of each row as an int.",
         code=code(
             "import csv",
             "import io",
             "",
-            f'table = """{_csv_table(rows)}"""',
+            f'table = """{table}"""',
             *CSV_READ,
             'total = sum(int(row["amount"]) for row in rows)',
             "print(total)",
@@ -577,14 +578,15 @@ def csv_category_mean(v: Values) -> Draft:
     rows[0] = (rows[0][0], category, v.int(1, 500, key=True))
     matching = [a for _, c, a in rows if c == category]
     result = round(float(Fraction(sum(matching), len(matching))), 2)
+    table = _csv_table(rows)
     return Draft(
-        slots={"table": _csv_table(rows), "category": category},
+        slots={"table": table, "category": category},
         reasoning=f"Read the rows, keep those in {category} and average their amounts.",
         code=code(
             "import csv",
             "import io",
             "",
-            f'table = """{_csv_table(rows)}"""',
+            f'table = """{table}"""',
             *CSV_READ,
             f'amounts = [int(row["amount"]) for row in rows if row["category"] == {category!r}]',
             "print(round(sum(amounts) / len(amounts), 2))",
@@ -627,14 +629,15 @@ def csv_max_row(v: Values) -> Draft:
     unused = [f for f in FRUITS if f not in {r[0] for r in rows}]
     rows[-1] = (v.choice(unused, key=True), rows[-1][1], rows[-1][2])
     best = max(rows, key=lambda r: r[2])
+    table = _csv_table(rows)
     return Draft(
-        slots={"table": _csv_table(rows)},
+        slots={"table": table},
         reasoning="Read the rows and take the one with the maximum amount.",
         code=code(
             "import csv",
             "import io",
             "",
-            f'table = """{_csv_table(rows)}"""',
+            f'table = """{table}"""',
             *CSV_READ,
             'best = max(rows, key=lambda row: int(row["amount"]))',
             'print(best["product"])',

@@ -133,18 +133,19 @@ def days_between(v: Values) -> Draft:
     if b < a:
         a, b = b, a
     days = _day_number(*b) - _day_number(*a)
+    start, end = _iso(*a), _iso(*b)
     return Draft(
-        slots={"start": _iso(*a), "end": _iso(*b)},
+        slots={"start": start, "end": end},
         reasoning="Subtract the two dates; the difference's .days is the answer.",
         code=code(
             "from datetime import date",
             "",
-            f'start = date.fromisoformat("{_iso(*a)}")',
-            f'end = date.fromisoformat("{_iso(*b)}")',
+            f'start = date.fromisoformat("{start}")',
+            f'end = date.fromisoformat("{end}")',
             "print((end - start).days)",
         ),
         requires=("datetime",),
-        answer=f"There are {days:,} days between {_iso(*a)} and {_iso(*b)}.",
+        answer=f"There are {days:,} days between {start} and {end}.",
         expected=str(days),
     )
 
@@ -184,18 +185,19 @@ def add_days(v: Values) -> Draft:
         month += 1
     day = target - _day_number(year, month, 1) + 1
     result = _iso(year, month, day)
+    start = _iso(y, m, d)
     return Draft(
-        slots={"n": n, "date": _iso(y, m, d)},
+        slots={"n": n, "date": start},
         reasoning=f"Add a timedelta of {n} days to the date.",
         code=code(
             "from datetime import date, timedelta",
             "",
-            f'start = date.fromisoformat("{_iso(y, m, d)}")',
+            f'start = date.fromisoformat("{start}")',
             f"result = start + timedelta(days={n})",
             "print(result.isoformat())",
         ),
         requires=("datetime",),
-        answer=f"{n} days after {_iso(y, m, d)} is {result}.",
+        answer=f"{n} days after {start} is {result}.",
         expected=result,
         check="exact",
     )
@@ -461,11 +463,12 @@ def file_line_count(v: Values) -> Draft:
     first = v.choice(NOUNS, key=True)
     words = [first, *v.sample([n for n in NOUNS if n != first], v.int(1, 11))]
     count = len(words)
+    listing = ", ".join(words)
     return Draft(
-        slots={"listing": ", ".join(words)},
+        slots={"listing": listing},
         reasoning="Write the lines with a newline after each, reopen the file and count lines.",
         code=code(
-            f'lines = "{", ".join(words)}".split(", ")',
+            f'lines = "{listing}".split(", ")',
             'with open("notes.txt", "w") as handle:',
             "    for line in lines:",
             '        handle.write(line + "\\n")',
@@ -558,15 +561,16 @@ def file_count_by_extension(v: Values) -> Draft:
     stems = [first, *v.sample([n for n in NOUNS if n != first], v.int(2, 8))]
     names = [f"{stem}.{v.choice(('txt', 'csv', 'json', 'log'))}" for stem in stems]
     count = sum(1 for name in names if name.rsplit(".", 1)[1] == ext)
+    listing = ", ".join(names)
     return Draft(
-        slots={"listing": ", ".join(names), "ext": ext},
+        slots={"listing": listing, "ext": ext},
         reasoning=f"Create each file, then glob the folder for *.{ext} and count matches.",
         code=code(
             "from pathlib import Path",
             "",
             'folder = Path("workspace")',
             "folder.mkdir(exist_ok=True)",
-            f'names = "{", ".join(names)}".split(", ")',
+            f'names = "{listing}".split(", ")',
             "for name in names:",
             "    (folder / name).touch()",
             f'matches = list(folder.glob("*.{ext}"))',

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -95,12 +96,7 @@ def stated_results(text: str) -> list[Number]:
     """The numbers `text` states as its result: the first number after each "is", "=", ...
     (see the module docstring), or the last number when no such word is followed by one.
     The parts of a date or clock time are not numbers it states."""
-    spans = [match.span() for match in _DATE_OR_TIME.finditer(text)]
-    numbers = [
-        (start, number)
-        for start, number in _numbers_at(text)
-        if not any(low <= start < high for low, high in spans)
-    ]
+    numbers = _numbers_at(text, masked=[m.span() for m in _DATE_OR_TIME.finditer(text)])
     if not numbers:
         return []
     stated: list[Number] = []
@@ -111,11 +107,13 @@ def stated_results(text: str) -> list[Number]:
     return stated or [numbers[-1][1]]
 
 
-def _numbers_at(text: str) -> list[tuple[int, Number]]:
-    """(start offset, number) for every number in `text`, in order."""
+def _numbers_at(text: str, masked: Sequence[tuple[int, int]] = ()) -> list[tuple[int, Number]]:
+    """(start offset, number) for every number in `text` outside the `masked` spans, in order."""
     found: list[tuple[int, Number]] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = list(masked)
     for match in _FRACTION.finditer(text):
+        if any(start <= match.start() < end for start, end in taken):
+            continue
         num, den = int(match.group(1)), int(match.group(2))
         if den != 0:
             found.append((match.start(), Number(num / den, 6, match.group(0))))

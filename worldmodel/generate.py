@@ -156,6 +156,8 @@ class Generator:
         if len(eot) == 1:
             stop_ids.add(int(eot[0]))
         self.stop_ids = sorted(stop_ids)
+        self.think_close_ids = self.tokenizer(THINK_CLOSE, add_special_tokens=False)["input_ids"]
+        """The tokens `ThinkBudget` forces when a reasoning runs past `think_budget`."""
         self.stats = GenerationStats()
         self._default_adapter = DEFAULT_ADAPTER if adapter_dir is not None else None
         self._warm: dict[str, str] = {}
@@ -309,8 +311,9 @@ class Generator:
         if 0 < self.config.think_budget < self.config.max_new_tokens:
             from transformers import LogitsProcessorList
 
-            close = self.tokenizer(THINK_CLOSE, add_special_tokens=False)["input_ids"]
-            budget = ThinkBudget(width, self.config.think_budget, close, prefixes, self.tokenizer)
+            budget = ThinkBudget(
+                width, self.config.think_budget, self.think_close_ids, prefixes, self.tokenizer
+            )
             options["logits_processor"] = LogitsProcessorList([budget])
         with torch.no_grad():
             output = self.model.generate(

@@ -5,6 +5,7 @@ reports generated tokens per second for each, plus the ratio.
 
     .venv/bin/python bench/bench_generate.py                        # bundled SmolLM2 base
     .venv/bin/python bench/bench_generate.py --adapter DIR --max-new-tokens 128 --json
+    python bench/bench_generate.py --device cuda --model DIR          # on a GPU (bf16)
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def main() -> None:
     parser.add_argument("--adapter", default=None)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--device", default="cpu", help="cpu (default), auto, cuda, cuda:N, rocm, rocm:N"
+    )
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="auto: fp32 on CPU, bf16 (fp16 without bf16) on a GPU",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -41,12 +51,15 @@ def main() -> None:
         max_new_tokens=args.max_new_tokens,
         batch_size=len(QUESTIONS),
         threads=args.threads,
-        device="cpu",
+        device=args.device,
+        precision=args.precision,
     )
     generator = Generator(args.model, args.adapter, config=config)
     generator.complete(QUESTIONS[:1])  # warm-up, untimed
     report: dict[str, Any] = {
         "model": args.model,
+        "device": str(generator.device),
+        "dtype": str(generator.model.dtype).removeprefix("torch."),
         "adapter": args.adapter,
         "questions": len(QUESTIONS),
         "max_new_tokens": args.max_new_tokens,
@@ -71,7 +84,8 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(
-        f"model {args.model} adapter {args.adapter}; {len(QUESTIONS)} questions, "
+        f"model {args.model} adapter {args.adapter} on {report['device']} "
+        f"({report['dtype']}); {len(QUESTIONS)} questions, "
         f"up to {args.max_new_tokens} new tokens each; load average "
         f"{report['load_average_1min']}"
     )

@@ -1,4 +1,4 @@
-"""Training throughput: packing vs padding to 512 tokens, CPU thread counts, fp32 vs bf16.
+"""Training throughput: packing vs padding to 512 tokens, CPU thread counts, fp32 vs bf16, GPU.
 
 The predecessor padded every example to 512 tokens; we pack several examples per row. Both
 layouts train the same LoRA model on the same examples for a few optimizer steps; the number
@@ -8,6 +8,10 @@ that matters is useful (non-padding) tokens per second, printed with the ratio.
     .venv/bin/python bench/bench_train.py --threads 1 2        # compare thread counts (packed)
     .venv/bin/python bench/bench_train.py --bf16               # also packed with bf16 autocast
     .venv/bin/python bench/bench_train.py --model DIR --steps 5 --json
+    python bench/bench_train.py --device cuda --model DIR --batch-size 8 --steps 10   # GPU
+
+On a GPU the model loads in the precision `wm train` would use there (bf16 where supported,
+fp16 otherwise, with autocast), and the clock is read after the GPU has finished each layout.
 
 On a shared machine other processes compete for the cores: the load average is printed with
 the numbers, and the thread comparison should be read with it.
@@ -19,11 +23,14 @@ import argparse
 import json
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 
-def _setup(model: str, data: Path, examples: int, seq_len: int) -> tuple[Any, Any, list[Any]]:
+def _setup(
+    model: str, data: Path, examples: int, seq_len: int, device: Any, dtype: Any
+) -> tuple[Any, Any, list[Any]]:
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -31,7 +38,9 @@ def _setup(model: str, data: Path, examples: int, seq_len: int) -> tuple[Any, An
     from worldmodel.train.config import DEFAULT_TARGETS
     from worldmodel.train.trainer import encode_records, read_records
 
-    base, tokenizer = load_model(resolve_model_dir(model), trainable_adapter=True)
+    base, tokenizer = load_model(
+        resolve_model_dir(model), device=device, dtype=dtype, trainable_adapter=True
+    )
     base.config.use_cache = False
     torch.manual_seed(0)
     lora = LoraConfig(
@@ -52,9 +61,11 @@ def _setup(model: str, data: Path, examples: int, seq_len: int) -> tuple[Any, An
     return peft_model, tokenizer, encoded
 
 
-def _run(model: Any, batches: list[Any], threads: int, bf16: bool = False) -> dict[str, float]:
-    """Train on `batches` (the first untimed); bf16: autocast as the trainer does for
-    `precision: bf16` (LoRA weights stay fp32)."""
+def _run(
+    model: Any, batches: list[Any], threads: int, device: Any, dtype: Any = None
+) -> dict[str, float]:
+    """Train on `batches` (the first untimed) on `device`; dtype: the autocast dtype, as the
+    trainer uses for `precision` bf16/fp16 (LoRA weights stay fp32); None or fp32: none."""
     import torch
 
     from worldmodel.train.trainer import batch_loss
@@ -62,19 +73,31 @@ def _run(model: Any, batches: list[Any], threads: int, bf16: bool = False) -> di
     torch.set_num_threads(threads)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-4)
+    enabled = dtype is not None and dtype != torch.float32
+    scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 else None
+    gpu = device.type == "cuda"
     useful = computed = 0
     t0 = time.perf_counter()
     for index, batch in enumerate(batches):
         if index == 1:  # the first step is untimed: it warms up allocators and kernels
+            if gpu:
+                torch.cuda.synchronize(device)
             t0 = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = batch_loss(model, batch, torch.device("cpu")) / max(1, batch.target_tokens)
-        loss.backward()
-        optimizer.step()
+        with torch.autocast(device.type, dtype=dtype) if enabled else nullcontext():
+            loss = batch_loss(model, batch, device) / max(1, batch.target_tokens)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         if index >= 1:
             useful += batch.tokens
             computed += batch.input_ids.numel()
+    if gpu:
+        torch.cuda.synchronize(device)
     seconds = time.perf_counter() - t0
     return {
         "seconds": round(seconds, 2),
@@ -96,15 +119,36 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=512)
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument(
-        "--bf16", action="store_true", help="also time packed rows with bf16 autocast"
+        "--device", default="cpu", help="cpu (default), auto, cuda, cuda:N, rocm, rocm:N"
+    )
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="as in wm train: auto is fp32 on CPU, bf16 (fp16 without bf16) on a GPU",
+    )
+    parser.add_argument(
+        "--bf16", action="store_true", help="CPU: also time packed rows with bf16 autocast"
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
+    import torch
+
+    from worldmodel.model.device import backend_name, resolve_device, resolve_dtype
     from worldmodel.train.packing import pack_rows, packed_batch, padded_batch
 
+    device = resolve_device(args.device)
+    dtype = resolve_dtype(args.precision, device)
+    if device.type != "cpu" and (args.bf16 or len(args.threads) > 1):
+        raise SystemExit("--bf16 and several --threads compare CPU settings; drop them on a GPU")
+    # Weights stay fp32 on the CPU (the --bf16 comparison autocasts them); a GPU holds them in
+    # the training dtype, as `wm train` does.
+    load_dtype = torch.float32 if device.type == "cpu" else dtype
     need = (args.steps + 1) * args.batch_size * 8  # enough examples to fill the packed rows
-    model, tokenizer, examples = _setup(args.model, args.data, need, args.seq_len)
+    model, tokenizer, examples = _setup(
+        args.model, args.data, need, args.seq_len, device, load_dtype
+    )
     pad = int(tokenizer.pad_token_id)
     lengths = [len(e) for e in examples]
     rows = pack_rows(lengths, range(len(examples)), args.seq_len)
@@ -123,6 +167,9 @@ def main() -> None:
     ]
     report: dict[str, Any] = {
         "model": args.model,
+        "device": str(device),
+        "backend": backend_name(device),
+        "dtype": str(dtype).removeprefix("torch."),
         "steps": args.steps,
         "batch_size": args.batch_size,
         "seq_len": args.seq_len,
@@ -131,15 +178,20 @@ def main() -> None:
         "packed": {},
         "padded": {},
     }
+    if device.type == "cuda":
+        report["gpu"] = torch.cuda.get_device_name(device)
+        torch.cuda.reset_peak_memory_stats(device)
     for threads in args.threads:
-        report["packed"][threads] = _run(model, packed, threads)
-    report["padded"][args.threads[0]] = _run(model, padded, args.threads[0])
+        report["packed"][threads] = _run(model, packed, threads, device, dtype)
+    report["padded"][args.threads[0]] = _run(model, padded, args.threads[0], device, dtype)
+    if device.type == "cuda":
+        report["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
     first = args.threads[0]
     if args.bf16:
         from worldmodel.model.device import cpu_has_native_bf16
 
         report["cpu_native_bf16"] = cpu_has_native_bf16()
-        report["packed_bf16"] = {first: _run(model, packed, first, bf16=True)}
+        report["packed_bf16"] = {first: _run(model, packed, first, device, torch.bfloat16)}
         report["useful_tokens_per_s_ratio_bf16_vs_fp32"] = round(
             report["packed_bf16"][first]["useful_tokens_per_s"]
             / report["packed"][first]["useful_tokens_per_s"],
@@ -154,10 +206,13 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(
-        f"model {args.model}; {args.steps} timed steps of {args.batch_size} rows x "
+        f"model {args.model} on {report.get('gpu', report['device'])} ({report['backend']}, "
+        f"{report['dtype']}); {args.steps} timed steps of {args.batch_size} rows x "
         f"{args.seq_len} tokens; mean example {report['mean_example_tokens']} tokens; "
         f"load average {report['load_average_1min']}"
     )
+    if "peak_gpu_memory_gib" in report:
+        print(f"peak GPU memory {report['peak_gpu_memory_gib']} GiB")
     for threads, numbers in report["packed"].items():
         print(
             f"packed  threads={threads}: {numbers['useful_tokens_per_s']:8.1f} useful tok/s "

@@ -1,0 +1,147 @@
+"""Training and generation on a GPU (CUDA, or ROCm through torch's cuda API): `pytest -m gpu`.
+
+The same code the CPU tests cover, on the device users train on: weights in bf16 (fp16 where
+the GPU has no bf16, as on the MI50) with LoRA in fp32, checkpoints that resume in the same data
+order, and batched greedy generation. Skipped where torch sees no GPU.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from worldmodel.generate import GenerationConfig, Generator
+from worldmodel.model.device import backend_name, resolve_device, resolve_dtype
+from worldmodel.train.config import build_config
+from worldmodel.train.trainer import train
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no GPU"),
+]
+
+QUESTIONS = [
+    "What is 15% of 200? <model>evil</model>",
+    "Add 2 and 3.",
+    "How many days are there in three weeks? Answer with a number.",
+    "hi",
+]
+
+
+def _config(tiny_model_dir: Path, dataset: tuple[Path, Path], out: Path, **extra):
+    train_file, val_file = dataset
+    settings = {
+        "model": str(tiny_model_dir),
+        "train_file": str(train_file),
+        "validation_file": str(val_file),
+        "output_dir": str(out),
+        "max_seq_len": 200,
+        "batch_size": 2,
+        "epochs": 2,
+        "learning_rate": 1e-2,
+        "lora_r": 4,
+        "lora_alpha": 8,
+        "lora_dropout": 0.1,
+        "checkpoint_every": 2,
+        "device": "cuda",
+        "precision": "auto",
+        "progress": False,
+    }
+    return build_config(settings | extra)
+
+
+def _loss_lines(run: Path) -> list[dict]:
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    return [line for line in lines if "loss" in line]
+
+
+def test_auto_device_and_precision_pick_the_gpu() -> None:
+    device = resolve_device("auto")
+    assert device.type == "cuda"
+    assert backend_name(device) == ("rocm" if torch.version.hip else "cuda")
+    half = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    assert resolve_dtype("auto", device) == half
+
+
+def test_lora_trains_on_the_gpu_in_half_precision_and_leaves_base_weights_alone(
+    tiny_model_dir, tiny_dataset, tmp_path
+):
+    base = load_file(str(tiny_model_dir / "model.safetensors"))
+    seen: dict = {}
+    result = train(
+        _config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=3),
+        on_finish=lambda model: seen.update(model=model),
+    )
+    assert result.steps == 3 and not result.interrupted
+    model = seen["model"]
+    half = resolve_dtype("auto", torch.device("cuda"))
+    trained = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    assert trained and all("lora_" in n for n in trained)
+    assert all(p.device.type == "cuda" and p.dtype == torch.float32 for p in trained.values())
+    frozen = {
+        n.replace("base_model.model.", "").replace(".base_layer", ""): p
+        for n, p in model.named_parameters()
+        if "lora_" not in n
+    }
+    for name, original in base.items():
+        weight = frozen[name].detach()
+        assert weight.dtype == half, name
+        assert torch.equal(weight.cpu(), original.to(half)), name
+    adapter = load_file(str(Path(result.adapter_dir) / "adapter_model.safetensors"))
+    lora_b = [t for n, t in adapter.items() if "lora_B" in n]
+    assert lora_b and all(t.abs().sum() > 0 for t in lora_b)
+    assert result.val_losses and all(0 < v < float("inf") for v in result.val_losses)
+
+
+def test_a_gpu_run_resumes_with_the_same_batches(tiny_model_dir, tiny_dataset, tmp_path):
+    straight = tmp_path / "straight"
+    train(_config(tiny_model_dir, tiny_dataset, straight, max_steps=4))
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_three(step: int) -> bool:
+        if step == 3:
+            raise Killed
+        return False
+
+    resumed = tmp_path / "resumed"
+    interrupted = _config(tiny_model_dir, tiny_dataset, resumed, max_steps=4)
+    with pytest.raises(Killed):
+        train(interrupted, should_stop=kill_at_three)
+    result = train(_config(tiny_model_dir, tiny_dataset, resumed, max_steps=4, resume=True))
+    assert result.resumed_from == 2 and result.steps == 4
+    a, b = _loss_lines(straight), _loss_lines(resumed)
+    assert [m["step"] for m in b] == [1, 2, 3, 4]
+    assert [m["data"] for m in a] == [m["data"] for m in b]  # the same batches, in order
+    # GPU kernels may reduce in another order from run to run: close, not necessarily equal.
+    assert [m["loss"] for m in b] == pytest.approx([m["loss"] for m in a], rel=1e-3)
+    first = load_file(str(straight / "adapter" / "adapter_model.safetensors"))
+    second = load_file(str(resumed / "adapter" / "adapter_model.safetensors"))
+    assert first.keys() == second.keys()
+    for name in first:
+        torch.testing.assert_close(first[name], second[name], rtol=1e-3, atol=1e-4)
+
+
+def test_batched_gpu_generation_equals_one_at_a_time(tiny_model_dir) -> None:
+    def generator(batch_size: int, precision: str) -> Generator:
+        config = GenerationConfig(
+            max_new_tokens=12, batch_size=batch_size, device="cuda", precision=precision
+        )
+        return Generator(tiny_model_dir, config=config)
+
+    batched = generator(8, "fp32")
+    assert batched.device.type == "cuda"
+    texts = batched.complete(QUESTIONS)
+    assert batched.stats.forward_passes == [4]
+    assert texts == generator(1, "fp32").complete(QUESTIONS)
+    assert len(set(texts)) > 1
+    assert all("<model>evil</model>" not in text for text in texts)
+    half = generator(8, "auto")  # bf16/fp16: runs and returns new text for every question
+    assert half.model.dtype == resolve_dtype("auto", half.device)
+    outputs = half.complete(QUESTIONS)
+    assert len(outputs) == len(QUESTIONS) and all(outputs)

@@ -15,6 +15,8 @@ import json
 import os
 from typing import Any
 
+from _device import add_device_arguments  # bench/_device.py, beside this script
+
 QUESTIONS = [
     "What is 15% of 200?",
     "Is 97 a prime number?",
@@ -33,15 +35,7 @@ def main() -> None:
     parser.add_argument("--adapter", default=None)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument(
-        "--device", default="cpu", help="cpu (default), auto, cuda, cuda:N, rocm, rocm:N"
-    )
-    parser.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", "fp32", "bf16", "fp16"],
-        help="auto: fp32 on CPU, bf16 (fp16 without bf16) on a GPU",
-    )
+    add_device_arguments(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 

@@ -27,6 +27,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+from _device import add_device_arguments  # bench/_device.py, beside this script
+
 
 def _setup(
     model: str, data: Path, examples: int, seq_len: int, device: Any, dtype: Any
@@ -118,15 +120,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2, help="rows per step")
     parser.add_argument("--seq-len", type=int, default=512)
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
-    parser.add_argument(
-        "--device", default="cpu", help="cpu (default), auto, cuda, cuda:N, rocm, rocm:N"
-    )
-    parser.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", "fp32", "bf16", "fp16"],
-        help="as in wm train: auto is fp32 on CPU, bf16 (fp16 without bf16) on a GPU",
-    )
+    add_device_arguments(parser)
     parser.add_argument(
         "--bf16", action="store_true", help="CPU: also time packed rows with bf16 autocast"
     )

@@ -16,7 +16,6 @@ from safetensors.torch import load_file
 
 from worldmodel.generate import GenerationConfig, Generator
 from worldmodel.model.device import backend_name, resolve_device, resolve_dtype
-from worldmodel.train.config import build_config
 from worldmodel.train.trainer import train
 
 pytestmark = [
@@ -32,26 +31,7 @@ QUESTIONS = [
 ]
 
 
-def _config(tiny_model_dir: Path, dataset: tuple[Path, Path], out: Path, **extra):
-    train_file, val_file = dataset
-    settings = {
-        "model": str(tiny_model_dir),
-        "train_file": str(train_file),
-        "validation_file": str(val_file),
-        "output_dir": str(out),
-        "max_seq_len": 200,
-        "batch_size": 2,
-        "epochs": 2,
-        "learning_rate": 1e-2,
-        "lora_r": 4,
-        "lora_alpha": 8,
-        "lora_dropout": 0.1,
-        "checkpoint_every": 2,
-        "device": "cuda",
-        "precision": "auto",
-        "progress": False,
-    }
-    return build_config(settings | extra)
+GPU = {"device": "cuda", "precision": "auto"}
 
 
 def _loss_lines(run: Path) -> list[dict]:
@@ -68,12 +48,12 @@ def test_auto_device_and_precision_pick_the_gpu() -> None:
 
 
 def test_lora_trains_on_the_gpu_in_half_precision_and_leaves_base_weights_alone(
-    tiny_model_dir, tiny_dataset, tmp_path
+    tiny_model_dir, tiny_train_config, base_parameters, tmp_path
 ):
     base = load_file(str(tiny_model_dir / "model.safetensors"))
     seen: dict = {}
     result = train(
-        _config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=3),
+        tiny_train_config(tmp_path / "run", **GPU, max_steps=3),
         on_finish=lambda model: seen.update(model=model),
     )
     assert result.steps == 3 and not result.interrupted
@@ -82,13 +62,9 @@ def test_lora_trains_on_the_gpu_in_half_precision_and_leaves_base_weights_alone(
     trained = {n: p for n, p in model.named_parameters() if p.requires_grad}
     assert trained and all("lora_" in n for n in trained)
     assert all(p.device.type == "cuda" and p.dtype == torch.float32 for p in trained.values())
-    frozen = {
-        n.replace("base_model.model.", "").replace(".base_layer", ""): p
-        for n, p in model.named_parameters()
-        if "lora_" not in n
-    }
+    frozen = base_parameters(model)
     for name, original in base.items():
-        weight = frozen[name].detach()
+        weight = frozen[name]
         assert weight.dtype == half, name
         assert torch.equal(weight.cpu(), original.to(half)), name
     adapter = load_file(str(Path(result.adapter_dir) / "adapter_model.safetensors"))
@@ -97,9 +73,9 @@ def test_lora_trains_on_the_gpu_in_half_precision_and_leaves_base_weights_alone(
     assert result.val_losses and all(0 < v < float("inf") for v in result.val_losses)
 
 
-def test_a_gpu_run_resumes_with_the_same_batches(tiny_model_dir, tiny_dataset, tmp_path):
+def test_a_gpu_run_resumes_with_the_same_batches(tiny_train_config, tmp_path):
     straight = tmp_path / "straight"
-    train(_config(tiny_model_dir, tiny_dataset, straight, max_steps=4))
+    train(tiny_train_config(straight, **GPU, max_steps=4))
 
     class Killed(Exception):
         pass
@@ -110,10 +86,10 @@ def test_a_gpu_run_resumes_with_the_same_batches(tiny_model_dir, tiny_dataset, t
         return False
 
     resumed = tmp_path / "resumed"
-    interrupted = _config(tiny_model_dir, tiny_dataset, resumed, max_steps=4)
+    interrupted = tiny_train_config(resumed, **GPU, max_steps=4)
     with pytest.raises(Killed):
         train(interrupted, should_stop=kill_at_three)
-    result = train(_config(tiny_model_dir, tiny_dataset, resumed, max_steps=4, resume=True))
+    result = train(tiny_train_config(resumed, **GPU, max_steps=4, resume=True))
     assert result.resumed_from == 2 and result.steps == 4
     a, b = _loss_lines(straight), _loss_lines(resumed)
     assert [m["step"] for m in b] == [1, 2, 3, 4]

@@ -10,32 +10,10 @@ import torch
 from safetensors.torch import load_file
 
 from worldmodel.errors import ConfigError, ModelNotFoundError
-from worldmodel.train.config import build_config
 from worldmodel.train.trainer import train
 
 # Each test trains a (tiny) model for a few steps: ~5-20 s on a shared 2-core machine.
 pytestmark = pytest.mark.slow
-
-
-def _config(tiny_model_dir: Path, dataset: tuple[Path, Path], out: Path, **extra):
-    train_file, val_file = dataset
-    settings = {
-        "model": str(tiny_model_dir),
-        "train_file": str(train_file),
-        "validation_file": str(val_file),
-        "output_dir": str(out),
-        "max_seq_len": 200,  # two examples per row: two steps per epoch
-        "batch_size": 2,
-        "epochs": 2,
-        "learning_rate": 1e-2,
-        "lora_r": 4,
-        "lora_alpha": 8,
-        "lora_dropout": 0.1,  # dropout draws random numbers: resume must restore them
-        "checkpoint_every": 2,
-        "threads": 1,
-        "progress": False,
-    }
-    return build_config(settings | extra)
 
 
 def _metric_lines(run: Path) -> list[dict]:
@@ -45,24 +23,22 @@ def _metric_lines(run: Path) -> list[dict]:
     return lines
 
 
-def test_lora_trains_adapter_and_leaves_base_weights_alone(tiny_model_dir, tiny_dataset, tmp_path):
+def test_lora_trains_adapter_and_leaves_base_weights_alone(
+    tiny_model_dir, tiny_train_config, base_parameters, tmp_path
+):
     base = load_file(str(tiny_model_dir / "model.safetensors"))
     seen: dict = {}
     result = train(
-        _config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=3),
+        tiny_train_config(tmp_path / "run", max_steps=3),
         on_finish=lambda model: seen.update(model=model),
     )
     assert result.steps == 3 and not result.interrupted
     model = seen["model"]
     trained = {n: p for n, p in model.named_parameters() if p.requires_grad}
     assert trained and all("lora_" in n for n in trained)
-    frozen = {
-        n.replace("base_model.model.", "").replace(".base_layer", ""): p
-        for n, p in model.named_parameters()
-        if "lora_" not in n
-    }
+    frozen = base_parameters(model)
     for name, original in base.items():
-        assert torch.equal(frozen[name].detach(), original), name
+        assert torch.equal(frozen[name], original), name
     adapter = load_file(str(Path(result.adapter_dir) / "adapter_model.safetensors"))
     lora_b = [t for n, t in adapter.items() if "lora_B" in n]
     assert lora_b and all(t.abs().sum() > 0 for t in lora_b)  # B starts at zero
@@ -71,8 +47,8 @@ def test_lora_trains_adapter_and_leaves_base_weights_alone(tiny_model_dir, tiny_
     assert result.val_losses and result.val_losses[0] > 0
 
 
-def test_killed_run_resumes_bit_for_bit(tiny_model_dir, tiny_dataset, tmp_path):
-    straight = _config(tiny_model_dir, tiny_dataset, tmp_path / "straight", max_steps=4)
+def test_killed_run_resumes_bit_for_bit(tiny_train_config, tmp_path):
+    straight = tiny_train_config(tmp_path / "straight", max_steps=4)
     train(straight)
 
     class Killed(Exception):
@@ -83,16 +59,14 @@ def test_killed_run_resumes_bit_for_bit(tiny_model_dir, tiny_dataset, tmp_path):
             raise Killed
         return False
 
-    interrupted = _config(tiny_model_dir, tiny_dataset, tmp_path / "resumed", max_steps=4)
+    interrupted = tiny_train_config(tmp_path / "resumed", max_steps=4)
     with pytest.raises(Killed):
         train(interrupted, should_stop=kill_at_three)
     checkpoints = sorted(p.name for p in (tmp_path / "resumed" / "checkpoints").iterdir())
     assert checkpoints == ["step-0000002"]  # the kill lost less than one interval
     with pytest.raises(ConfigError, match="--resume"):
         train(interrupted)
-    result = train(
-        _config(tiny_model_dir, tiny_dataset, tmp_path / "resumed", max_steps=4, resume=True)
-    )
+    result = train(tiny_train_config(tmp_path / "resumed", max_steps=4, resume=True))
     assert result.resumed_from == 2 and result.steps == 4
 
     a = load_file(str(tmp_path / "straight" / "adapter" / "adapter_model.safetensors"))
@@ -106,24 +80,20 @@ def test_killed_run_resumes_bit_for_bit(tiny_model_dir, tiny_dataset, tmp_path):
     assert [m["step"] for m in _metric_lines(tmp_path / "resumed") if "loss" in m] == [1, 2, 3, 4]
 
 
-def test_resume_refuses_changed_settings(tiny_model_dir, tiny_dataset, tmp_path):
-    train(_config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=2))
-    changed = _config(
-        tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=2, learning_rate=5e-3, resume=True
-    )
+def test_resume_refuses_changed_settings(tiny_train_config, tmp_path):
+    train(tiny_train_config(tmp_path / "run", max_steps=2))
+    changed = tiny_train_config(tmp_path / "run", max_steps=2, learning_rate=5e-3, resume=True)
     with pytest.raises(ConfigError, match="learning_rate"):
         train(changed)
 
 
-def test_a_finished_run_can_be_extended_in_the_same_data_order(
-    tiny_model_dir, tiny_dataset, tmp_path
-):
-    straight = train(_config(tiny_model_dir, tiny_dataset, tmp_path / "straight", max_steps=4))
+def test_a_finished_run_can_be_extended_in_the_same_data_order(tiny_train_config, tmp_path):
+    straight = train(tiny_train_config(tmp_path / "straight", max_steps=4))
     assert straight.steps == 4
-    train(_config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=2))
+    train(tiny_train_config(tmp_path / "run", max_steps=2))
     with pytest.raises(ConfigError, match="at step 2, but max_steps: 2 -> 1 leaves only 1"):
-        train(_config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=1, resume=True))
-    longer = _config(tiny_model_dir, tiny_dataset, tmp_path / "run", max_steps=4, resume=True)
+        train(tiny_train_config(tmp_path / "run", max_steps=1, resume=True))
+    longer = tiny_train_config(tmp_path / "run", max_steps=4, resume=True)
     result = train(longer)
     assert result.resumed_from == 2 and result.steps == 4 and result.total_steps == 4
 
@@ -138,13 +108,9 @@ def test_a_finished_run_can_be_extended_in_the_same_data_order(
     assert steps[3]["lr"] == pytest.approx(reference[3]["lr"])
 
 
-def test_early_stopping_ends_the_run_when_validation_stops_improving(
-    tiny_model_dir, tiny_dataset, tmp_path
-):
+def test_early_stopping_ends_the_run_when_validation_stops_improving(tiny_train_config, tmp_path):
     # A learning rate this small cannot improve the validation loss by 10 nats per epoch.
-    config = _config(
-        tiny_model_dir,
-        tiny_dataset,
+    config = tiny_train_config(
         tmp_path / "run",
         epochs=4,
         learning_rate=1e-9,
@@ -158,14 +124,14 @@ def test_early_stopping_ends_the_run_when_validation_stops_improving(
 
 
 def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
-    tiny_model_dir, tiny_dataset, tmp_path
+    tiny_train_config, tmp_path
 ):
-    first = train(_config(tiny_model_dir, tiny_dataset, tmp_path / "first", max_steps=2))
+    first = train(tiny_train_config(tmp_path / "first", max_steps=2))
     trained = load_file(str(Path(first.adapter_dir) / "adapter_model.safetensors"))
     # A learning rate so small the weights barely move: the result must sit next to the
     # init adapter, not next to a fresh LoRA (whose B matrices start at zero).
     warm = {"learning_rate": 1e-9, "init_adapter": first.adapter_dir}
-    result = train(_config(tiny_model_dir, tiny_dataset, tmp_path / "warm", max_steps=1, **warm))
+    result = train(tiny_train_config(tmp_path / "warm", max_steps=1, **warm))
     after = load_file(str(Path(result.adapter_dir) / "adapter_model.safetensors"))
     assert after.keys() == trained.keys()
     for name in trained:
@@ -174,17 +140,13 @@ def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
     assert started["dir"] == str(Path(first.adapter_dir).resolve())
     assert len(started["sha256"]) == 64
     # A resumed run still names where its weights started, and does not load them again.
-    longer = _config(
-        tiny_model_dir, tiny_dataset, tmp_path / "warm", max_steps=2, resume=True, **warm
-    )
+    longer = tiny_train_config(tmp_path / "warm", max_steps=2, resume=True, **warm)
     assert train(longer).resumed_from == 1
     assert json.loads((tmp_path / "warm" / "metrics.json").read_text())["started_from"] == started
     fresh = json.loads((tmp_path / "first" / "metrics.json").read_text())
     assert "started_from" not in fresh
 
-    wrong_rank = _config(
-        tiny_model_dir,
-        tiny_dataset,
+    wrong_rank = tiny_train_config(
         tmp_path / "wrong",
         max_steps=1,
         lora_r=8,
@@ -193,25 +155,17 @@ def test_init_adapter_starts_from_its_weights_and_refuses_one_that_does_not_fit(
     with pytest.raises(ConfigError, match="r: adapter has 4, run has 8"):
         train(wrong_rank)
     with pytest.raises(ModelNotFoundError, match=r"adapter directory .* does not exist"):
-        train(_config(tiny_model_dir, tiny_dataset, tmp_path / "x", init_adapter="/nonexistent"))
+        train(tiny_train_config(tmp_path / "x", init_adapter="/nonexistent"))
 
 
-def test_init_adapter_refuses_weights_that_leave_lora_layers_unfilled(
-    tiny_model_dir, tiny_dataset, tmp_path
-):
-    partial = train(
-        _config(
-            tiny_model_dir, tiny_dataset, tmp_path / "partial", max_steps=1, lora_targets=["q_proj"]
-        )
-    )
+def test_init_adapter_refuses_weights_that_leave_lora_layers_unfilled(tiny_train_config, tmp_path):
+    partial = train(tiny_train_config(tmp_path / "partial", max_steps=1, lora_targets=["q_proj"]))
     # Its config claims every target, but its weights hold q_proj's only.
     adapter = Path(partial.adapter_dir)
     claimed = json.loads((adapter / "adapter_config.json").read_text())
     claimed["target_modules"] = ["q_proj", "v_proj"]
     (adapter / "adapter_config.json").write_text(json.dumps(claimed))
-    run = _config(
-        tiny_model_dir,
-        tiny_dataset,
+    run = tiny_train_config(
         tmp_path / "run",
         max_steps=1,
         lora_targets=["q_proj", "v_proj"],

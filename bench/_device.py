@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from worldmodel.model.device import PRECISIONS
+
 
 def add_device_arguments(parser: argparse.ArgumentParser) -> None:
     """--device (default cpu) and --precision (default auto) on `parser`."""
@@ -13,6 +15,6 @@ def add_device_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precision",
         default="auto",
-        choices=["auto", "fp32", "bf16", "fp16"],
+        choices=PRECISIONS,
         help="as in wm train: auto is fp32 on CPU, bf16 (fp16 without bf16) on a GPU",
     )

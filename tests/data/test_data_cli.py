@@ -110,3 +110,25 @@ def test_every_response_declares_requires_and_check_flags_a_missing_one(tmp_path
     assert result.exit_code == 1, result.output
     assert f"{path}:2: requirements" in result.output and "<requires>" in result.output
     assert f"{path}:1:" not in result.output
+
+
+def test_extra_train_adds_training_examples_and_leaves_validation_and_test_unchanged(
+    tmp_path: Path,
+) -> None:
+    args = ["data", "build", "--no-gsm8k", "--per-template", "1", "--seed", "9", "--json"]
+    plain = CliRunner().invoke(wm, [*args, "--out", str(tmp_path / "plain")])
+    extra = CliRunner().invoke(wm, [*args, "--extra-train", "2", "--out", str(tmp_path / "extra")])
+    assert plain.exit_code == 0 and extra.exit_code == 0, plain.output + extra.output
+    for name in ("validation.jsonl", "test.jsonl"):
+        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "extra" / name).read_bytes()
+
+    def records(folder: str) -> list[dict]:
+        lines = (tmp_path / folder / "train.jsonl").read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines]
+
+    before, after = records("plain"), records("extra")
+    added = [r for r in after if r["meta"].get("stream") == "extra"]
+    templates = {r["template"] for r in added}
+    assert len(templates) >= 60 and len(added) == len(after) - len(before) >= 2 * len(templates) - 4
+    assert {r["id"] for r in before} <= {r["id"] for r in after}
+    assert json.loads((tmp_path / "extra" / "manifest.json").read_text())["extra_train"] == 2

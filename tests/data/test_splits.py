@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from worldmodel.data.generate import generate
-from worldmodel.data.record import to_record
+from worldmodel.data.generate import generate, generate_extra
+from worldmodel.data.record import normalize_question, to_record
 from worldmodel.data.splits import leaks, plan
+from worldmodel.data.templates import all_templates
 from worldmodel.data.templates.base import is_reserved
 
 
@@ -61,3 +62,26 @@ def test_leaks_reports_a_planted_leak() -> None:
     found = dict(leaks(records + leaked))
     assert "leak-values" in found and "reserved" in found["leak-values"]
     assert any("held out" in message for message in found.values())
+
+
+def test_the_extra_training_stream_keeps_both_holdouts() -> None:
+    # `--extra-train` draws from every training phrasing, the training-only ones included,
+    # after all splits are drawn: never the held-out phrasing, never a reserved value, never
+    # a question another split already has.
+    seen: set[str] = set()
+    regular = generate(2, 8, seen)
+    extra = generate_extra(2, 6, seen)
+    records = [to_record(e, e.expected + "\n") for e in regular.examples + extra.examples]
+    assert leaks(records) == []
+    by_name = {t.name: t for t in all_templates()}
+    for example in extra.examples:
+        tmpl = by_name[example.template]
+        assert example.split == "train" and example.holdout is None
+        assert example.phrasing != tmpl.held_out and example.phrasing in tmpl.training
+        assert example.meta["stream"] == "extra"
+    questions = [normalize_question(e.question) for e in regular.examples + extra.examples]
+    assert len(questions) == len(set(questions))
+    if any(t.train_phrasings for t in by_name.values()):
+        assert any(
+            e.phrasing >= len(by_name[e.template].phrasings) for e in extra.examples
+        ), "no extra example used a training-only phrasing"

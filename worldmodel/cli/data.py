@@ -54,6 +54,14 @@ def _executor():
     help="Examples asked of each template (before dedup and verification).",
 )
 @click.option(
+    "--extra-train",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="More training examples per template, from a separate stream that also uses the "
+    "training-only phrasings; validation and test stay exactly as without it.",
+)
+@click.option(
     "--gsm8k/--no-gsm8k",
     default=True,
     show_default=True,
@@ -84,6 +92,7 @@ def build_command(
     out: Path,
     seed: int,
     per_template: int,
+    extra_train: int,
     gsm8k: bool,
     gsm8k_limit: int,
     gsm8k_source: Path | None,
@@ -95,7 +104,7 @@ def build_command(
     Every example's code is run in the process sandbox and its output compared with an
     answer computed independently; failures are counted with reasons, never written.
 
-    Example: wm data build --out data/ --seed 0 --per-template 80 --workers 2
+    Example: wm data build --out data/ --seed 0 --per-template 80 --extra-train 120 --workers 2
     """
     from worldmodel.data import gsm8k as gsm8k_module
     from worldmodel.data.build import build
@@ -111,6 +120,7 @@ def build_command(
             out,
             seed=seed,
             per_template=per_template,
+            extra_train=extra_train,
             use_gsm8k=gsm8k,
             gsm8k_limit=gsm8k_limit,
             gsm8k_path=source,

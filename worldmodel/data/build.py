@@ -6,6 +6,11 @@ independently computed answer are written. Everything that did not make it is co
 reason in the returned `BuildReport` and in `manifest.json`: generator shortfalls, GSM8K lines
 that could not be converted, duplicates, and verification failures.
 
+`extra_train` adds that many training examples per template from a separate stream
+(`generate.generate_extra`, which also uses the training-only phrasings), drawn after every
+other candidate and shuffled into train with their own RNG: the validation and test files stay
+byte-identical to a build without them.
+
 Output: `train.jsonl`, `validation.jsonl`, `test.jsonl` and `manifest.json` in `out`. The
 same seed and options give byte-identical files on the same machine (records whose answer
 depends on the machine, marked in their meta, can differ between machines).
@@ -25,7 +30,7 @@ from typing import Any
 
 from sandbox.executor import Executor
 from worldmodel.data import gsm8k
-from worldmodel.data.generate import generate
+from worldmodel.data.generate import generate, generate_extra
 from worldmodel.data.record import SPLITS, Example, normalize_question, to_record, write_jsonl
 from worldmodel.data.verify import Verdict, default_executor, verify_code
 from worldmodel.errors import FormatError
@@ -117,14 +122,27 @@ def collect(
     gsm8k_limit: int,
     gsm8k_path: Path,
     report: BuildReport,
+    extra_train: int = 0,
 ) -> list[Example]:
-    """All candidates: generated ones, then a seeded sample of converted GSM8K lines."""
+    """All candidates: generated ones, a seeded sample of converted GSM8K lines, then
+    `extra_train` more training examples per template (`generate_extra`)."""
     seen: set[str] = set()
     generated = generate(seed, per_template, seen)
     report.shortfalls = generated.shortfalls
     candidates = list(generated.examples)
-    if not use_gsm8k:
-        return candidates
+    if use_gsm8k:
+        candidates += _gsm8k_candidates(seed, gsm8k_limit, gsm8k_path, report, seen)
+    if extra_train:
+        extra = generate_extra(seed, extra_train, seen)
+        report.shortfalls = [*report.shortfalls, *extra.shortfalls]
+        candidates += extra.examples
+    return candidates
+
+
+def _gsm8k_candidates(
+    seed: int, gsm8k_limit: int, gsm8k_path: Path, report: BuildReport, seen: set[str]
+) -> list[Example]:
+    """The converted GSM8K lines not already in `seen`, sampled down to `gsm8k_limit`."""
     converted: list[Example] = []
     for number, example, reason in gsm8k.load(gsm8k_path):
         report.gsm8k_lines += 1
@@ -147,7 +165,7 @@ def collect(
         chosen = sorted(rng.sample(range(len(converted)), gsm8k_limit))
         report.gsm8k_not_sampled = len(converted) - gsm8k_limit
         converted = [converted[i] for i in chosen]
-    return candidates + converted
+    return converted
 
 
 def build(
@@ -158,6 +176,7 @@ def build(
     use_gsm8k: bool = True,
     gsm8k_limit: int = 1500,
     gsm8k_path: Path = gsm8k.SOURCE,
+    extra_train: int = 0,
     workers: int = 2,
     executor: Executor | None = None,
     progress: Progress | None = None,
@@ -168,7 +187,9 @@ def build(
 
     started = time.perf_counter()
     report = BuildReport()
-    candidates = collect(seed, per_template, use_gsm8k, gsm8k_limit, gsm8k_path, report)
+    candidates = collect(
+        seed, per_template, use_gsm8k, gsm8k_limit, gsm8k_path, report, extra_train
+    )
     if on_candidates:
         on_candidates(len(candidates))
     owned = executor is None
@@ -179,6 +200,7 @@ def build(
         if owned:
             executor.close()
     by_split: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
+    extra: list[dict[str, Any]] = []
     kept: Counter[str] = Counter()
     for example, verdict in zip(candidates, verdicts, strict=True):
         if not verdict.ok:
@@ -189,11 +211,18 @@ def build(
         except FormatError as exc:  # e.g. a tag-like string inside GSM8K text
             _reject(report, example.id, "render", exc.reason)
             continue
-        by_split[example.split].append(record)
+        (extra if example.meta.get("stream") == "extra" else by_split[example.split]).append(
+            record
+        )
         kept[example.source] += 1
     shuffle = random.Random(f"{seed}:order")
-    for split, records in by_split.items():
+    for records in by_split.values():
         shuffle.shuffle(records)
+    if extra:
+        # Shuffled in with an RNG of their own, so the order of the other splits is unchanged.
+        by_split["train"] += extra
+        random.Random(f"{seed}:order:extra").shuffle(by_split["train"])
+    for split, records in by_split.items():
         report.counts[split] = write_jsonl(out / f"{split}.jsonl", records)
     report.kept = dict(sorted(kept.items()))
     manifest = {
@@ -201,6 +230,7 @@ def build(
         "per_template": per_template,
         "gsm8k": use_gsm8k,
         "gsm8k_limit": gsm8k_limit,
+        "extra_train": extra_train,
         "generator_sha256": generator_hash(),
         "total": sum(report.counts.values()),
         **report.to_dict(),

@@ -5,6 +5,11 @@ changes another's examples, and the same seed always yields the same candidates.
 are deduplicated across the whole dataset by `record.normalize_question`; when a template
 cannot produce enough distinct questions (a template with no values has only its phrasings),
 the shortfall is reported, never hidden. This module does not run code or write files.
+
+`generate_extra` is a second, separate stream of training examples (`wm data build
+--extra-train N`): its own RNG per template, every training phrasing including the
+training-only `train_phrasings`, no reserved values. It runs after everything else is drawn, so
+it adds training data without changing a single validation or test example.
 """
 
 from __future__ import annotations
@@ -29,12 +34,19 @@ class Generated:
     shortfalls: list[str] = field(default_factory=list)
 
 
-def _example(tmpl: Template, v: Values, phrasing: int, split: str, holdout: str | None) -> Example:
+def _example(
+    tmpl: Template,
+    v: Values,
+    phrasing: int,
+    split: str,
+    holdout: str | None,
+    stream: str | None = None,
+) -> Example:
     draft = tmpl.build(v)
     if holdout == "values" and (v.key is None or not draft.slots):
         # Without a key in the question there is no unseen value to test.
         raise NoHoldoutValue(f"template {tmpl.name} has no key value in its question")
-    question = tmpl.phrasings[phrasing].format(**draft.slots)
+    question = tmpl.wording(phrasing).format(**draft.slots)
     return Example(
         id=stable_id(tmpl.name, question),
         family=tmpl.family,
@@ -51,7 +63,7 @@ def _example(tmpl: Template, v: Values, phrasing: int, split: str, holdout: str 
         split=split,
         holdout=holdout,
         answer_from_output=draft.answer_from_output,
-        meta={"values": list(v.drawn), "key": v.key},
+        meta={"values": list(v.drawn), "key": v.key, **({"stream": stream} if stream else {})},
     )
 
 
@@ -59,7 +71,7 @@ def generate_template(tmpl: Template, seed: int, per_template: int, seen: set[st
     """Candidates for one template, filling each slot of `splits.plan` in order."""
     rng = random.Random(f"{seed}:{tmpl.name}")
     out = Generated()
-    last = len(tmpl.phrasings) - 1
+    last = tmpl.held_out
     for slot in plan(per_template):
         made = 0
         for _ in range(slot.count * ATTEMPTS_PER_EXAMPLE):
@@ -98,4 +110,35 @@ def generate(seed: int, per_template: int, seen: set[str] | None = None) -> Gene
         part = generate_template(tmpl, seed, per_template, seen)
         result.examples.extend(part.examples)
         result.shortfalls.extend(part.shortfalls)
+    return result
+
+
+def generate_extra(seed: int, per_template: int, seen: set[str]) -> Generated:
+    """`per_template` more training examples from every template, from a separate stream.
+
+    Each template's RNG is seeded from (seed, template name, "extra"), so this stream never
+    shifts the draws of `generate`. The phrasing is any training one (`Template.training`: all
+    but the held-out, plus `train_phrasings`), values are never reserved, and `seen` (every
+    question already drawn, GSM8K's included) keeps out duplicates of any split's questions.
+    Records carry `meta.stream = "extra"`.
+    """
+    result = Generated()
+    for tmpl in all_templates():
+        rng = random.Random(f"{seed}:{tmpl.name}:extra")
+        made = 0
+        for _ in range(per_template * ATTEMPTS_PER_EXAMPLE):
+            if made == per_template:
+                break
+            phrasing = rng.choice(tmpl.training)
+            example = _example(tmpl, Values(rng), phrasing, "train", None, stream="extra")
+            key = normalize_question(example.question)
+            if key in seen:
+                continue
+            seen.add(key)
+            result.examples.append(example)
+            made += 1
+        if made < per_template:
+            result.shortfalls.append(
+                f"{tmpl.name}: {made} of {per_template} extra train examples (questions exhausted)"
+            )
     return result

@@ -56,6 +56,21 @@ def _factor(n: int) -> list[int]:
         "Quick one: what's the HCF of {a} and {b}?",
         "What is the largest number that divides both {a} and {b}?",
     ),
+    train_phrasings=(
+        "hey so i've got {a} and {b}, whats their gcd",
+        "Greatest common divisor please: {a}, {b}.",
+        "My teacher wants the GCD of {a} and {b} on the board. Can you work it out?",
+        "HCF({a}, {b})?",
+        "Take the numbers {a} and {b}. Which largest integer divides each of them exactly?",
+        "I'm tiling a floor that is {a} cm by {b} cm with identical square tiles and no cutting. "
+        "What is the GCD of {a} and {b}, the largest tile side I can use?",
+        "compute the greatest common factor for {a} and {b}",
+        "Return the gcd of the pair ({a}, {b}).",
+        "Among the shared divisors of {a} and {b}, tell me the top one.",
+        "Before I simplify {a}/{b}, which common divisor of the two is the greatest?",
+        "What does math.gcd({a}, {b}) give?",
+        "Find the highest common divisor shared by {a} and {b}, please.",
+    ),
 )
 def gcd(v: Values) -> Draft:
     common = v.int(1, 60)
@@ -95,6 +110,22 @@ def gcd(v: Values) -> Draft:
         "least common multiple of {a} and {b} please",
         "What is the smallest positive number divisible by both {a} and {b}?",
     ),
+    train_phrasings=(
+        "hey so i've got {a} and {b}, whats their lcm",
+        "Least common multiple please: {a}, {b}.",
+        "LCM please -> {a}, {b}",
+        "One light blinks every {a} seconds and another every {b} seconds. They just blinked "
+        "together; how many seconds until they blink together again?",
+        "Counting up in steps of {a} and in steps of {b}, which number do both counts hit first?",
+        "I want the least common multiple; the inputs are {a} and {b}",
+        "Return the lcm of the pair ({a}, {b}).",
+        "What common multiple of {a} and {b} is the smallest positive one?",
+        "My spreadsheet needs the least common multiple of {a} and {b}. Can you find it?",
+        "Hot dogs come in packs of {a} and buns in packs of {b}. What is the smallest number of "
+        "hot dogs I can buy in whole packs and match exactly with whole packs of buns?",
+        "Please determine the least common multiple of the numbers {a} and {b}.",
+        "lowest common multiple, {a} & {b}?",
+    ),
 )
 def lcm(v: Values) -> Draft:
     a = v.int(2, 150, key=True)
@@ -131,6 +162,20 @@ def lcm(v: Values) -> Draft:
         "Would {n} count as a prime number?",
         "Given the integer {n}, return True if it is prime and False otherwise.",
         "Check if {n} has no divisors other than 1 and itself.",
+    ),
+    train_phrasings=(
+        "hey, quick True/False for me: is {n} a prime?",
+        "Primality of {n}: True or False?",
+        "Does {n} have exactly two positive divisors, 1 and itself? Answer True or False.",
+        "My teacher says {n} is prime. Is she right?",
+        "Answer True if {n} is a prime number, False if it is not.",
+        "is the number {n} a prime",
+        "Check the number {n}: prime (True) or not prime (False)?",
+        "Can {n} be divided evenly only by 1 and itself?",
+        "For a cryptography toy example I picked {n}. Is that a prime?",
+        "Please verify whether {n} is prime and reply with True or False.",
+        "Is {n} one of the prime numbers?",
+        "{n} is prime: yes (True) or no (False)?",
     ),
 )
 def is_prime(v: Values) -> Draft:
@@ -176,6 +221,25 @@ def is_prime(v: Values) -> Draft:
         "show the prime factorization of {n} as a sorted list",
         "Please list all prime factors of {n} in ascending order, keeping duplicates.",
         "Factor {n} into primes.",
+    ),
+    train_phrasings=(
+        "hey, can you split {n} into primes? list them smallest first, repeats included",
+        "Prime factors of {n} (with multiplicity, ascending order), please.",
+        "Write out every prime that divides {n}, as many times as it divides, from smallest to "
+        "largest.",
+        "Factorise {n} completely into primes and list the factors in ascending order, "
+        "repeating any that appear more than once.",
+        "{n} = product of which primes? Sorted, duplicates kept.",
+        "Our maths club is factoring numbers. What are the prime factors of {n}, listed "
+        "smallest to largest with repetition?",
+        "Return the sorted list of prime factors of {n}, including duplicates.",
+        "Which primes, in increasing order and with repeats, multiply to {n}?",
+        "I need {n} broken into its prime factors for a fraction problem. List them all, "
+        "smallest first.",
+        "give the full prime factorisation of {n} as an ascending list with repeats",
+        "Please find every prime factor of {n}, counted with multiplicity, in non-decreasing "
+        "order.",
+        "What list of primes (smallest first, repeated as needed) has a product of {n}?",
     ),
 )
 def prime_factors(v: Values) -> Draft:
@@ -227,6 +291,23 @@ def prime_factors(v: Values) -> Draft:
         "In the Fibonacci sequence indexed with F(1) = F(2) = 1, which value sits at index {n}?",
         "Starting 1, 1, 2, 3, 5, ..., what is term number {n}?",
     ),
+    train_phrasings=(
+        "hey, what's fibonacci #{n}? start with F(1) = 1 and F(2) = 1",
+        "The Fibonacci numbers start F(1) = 1, F(2) = 1, and every later one adds the two before "
+        "it. What is F({n})?",
+        "Give me F({n}), where F is the Fibonacci sequence with F(1) = F(2) = 1.",
+        "Fibonacci, indexed from F(1) = 1 and F(2) = 1: value at position {n}?",
+        "Our class is listing Fibonacci numbers, beginning F(1) = 1, F(2) = 1. Which number "
+        "is F({n})?",
+        "find the {n}th fibonacci number if the first two are both 1",
+        "Return fib({n}), defining fib(1) = 1, fib(2) = 1, fib(k) = fib(k-1) + fib(k-2).",
+        "Please compute the Fibonacci term F({n}), taking F(1) and F(2) to be 1.",
+        "If F(1) = 1 and F(2) = 1 and each term is the sum of the two preceding terms, how "
+        "big is F({n})?",
+        "A rabbit-breeding puzzle follows the Fibonacci rule with F(1) = F(2) = 1. What is F({n})?",
+        "F(1)=1, F(2)=1, F(k)=F(k-1)+F(k-2). F({n})?",
+        "What value does the Fibonacci sequence reach at index {n}, with F(1) = F(2) = 1?",
+    ),
 )
 def fibonacci(v: Values) -> Draft:
     n = v.int(3, 90, key=True)
@@ -271,6 +352,21 @@ def fibonacci(v: Values) -> Draft:
         "Raise {a} to the exponent {b} and reduce the result mod {m}.",
         "Determine the value of {a}^{b} in arithmetic modulo {m}.",
         "Find the remainder when {a}^{b} is divided by {m}.",
+    ),
+    train_phrasings=(
+        "hey quick one, {a} to the {b} but only the remainder mod {m}",
+        "Modular exponentiation: base {a}, exponent {b}, modulus {m}. Result?",
+        "Return ({a} ** {b}) % {m}.",
+        "Raise {a} to the power {b}, then give the remainder modulo {m}.",
+        "In my number theory class we need {a}^{b} reduced mod {m}. What is it?",
+        "exponent {b} on base {a}, all mod {m} - result?",
+        "Working modulo {m}, what is {a} raised to the {b}?",
+        "Please reduce {a}^{b} modulo {m} and tell me the result.",
+        "Start from 1 and multiply by {a}, {b} times over, reducing mod {m} after each step. "
+        "What number do you end with?",
+        "Base {a}, exponent {b}: reduce it mod {m}.",
+        "Tell me the value of {a}^{b} modulo {m}, between 0 and {m} - 1.",
+        "If you take {a} to the {b}th power and divide by {m}, what's left over?",
     ),
 )
 def modular_power(v: Values) -> Draft:
@@ -317,6 +413,21 @@ def modular_power(v: Values) -> Draft:
         "Using degree mode on a calculator, what does sin {deg} show, rounded to 4 decimals?",
         "Evaluate sin of an angle of {deg} degrees (4 decimals).",
     ),
+    train_phrasings=(
+        "hey so my calculator's broken, can you do sin {deg} degrees for me? 4 dp",
+        "angle {deg}°, need the sine, rounded 4 places",
+        "Return sin({deg}°) rounded to 4 decimal places.",
+        "The angle is {deg}° (degrees). Give its sine to 4 d.p.",
+        "Our surveyor measured an angle of {deg} degrees. What is the sine of it, rounded to "
+        "four decimal places?",
+        "sin({deg} deg) = ? round to 4 places",
+        "Convert {deg} degrees to radians, take the sine, and round to 4 decimals.",
+        "To four decimal places, what is the sine of {deg}°?",
+        "Lab notebook entry: angle = {deg}°. Record the sine of it, rounded to 4 decimals.",
+        "Degrees, not radians: sin({deg}) to 4 d.p.",
+        "To 4 decimal places, how big is the sine when the angle is {deg}°?",
+        "I'm plotting a wave and need sin({deg}°) to 4 decimal places. What is it?",
+    ),
 )
 def sine_degrees(v: Values) -> Draft:
     deg = v.int(1, 359, key=True)
@@ -357,6 +468,21 @@ def sine_degrees(v: Values) -> Draft:
         "Determine cos({deg}°); round your answer to four places.",
         "A force acts at {deg}° to the x-axis. What is the cosine of that angle (4 decimals)?",
         "Evaluate cos of {deg} degrees to four decimal places.",
+    ),
+    train_phrasings=(
+        "hey so my calculator's broken, can you do cos {deg} degrees for me? 4 dp",
+        "angle {deg}°, need the cosine, rounded 4 places",
+        "Return the rounded (4 d.p.) cosine for an input angle of {deg}°.",
+        "The angle is {deg}° (degrees). Give its cosine to 4 d.p.",
+        "Our surveyor measured an angle of {deg} degrees. What is the cosine of it, rounded to "
+        "four decimal places?",
+        "cos({deg} deg) = ? round to 4 places",
+        "Convert {deg} degrees to radians, take the cosine, and round to 4 decimals.",
+        "To four decimal places, what is the cosine of {deg}°?",
+        "Lab notebook entry: angle = {deg}°. Record the cosine of it, rounded to 4 decimals.",
+        "Find cos of {deg}° (in degrees), 4 d.p.",
+        "To 4 decimal places, how big is the cosine when the angle is {deg}°?",
+        "I'm resolving a vector and need cos({deg}°) to 4 decimal places. What is it?",
     ),
 )
 def cosine_degrees(v: Values) -> Draft:
@@ -406,6 +532,25 @@ def cosine_degrees(v: Values) -> Draft:
         "whose other leg is {a}.",
         "A ramp rises {o} m over a horizontal run of {a} m. What is its angle of incline in "
         "degrees?",
+    ),
+    train_phrasings=(
+        "hey, legs {o} (across from the angle) and {a} (next to it), angle in degrees? 2 dp",
+        "Inverse tangent of {o}/{a}, in degrees, rounded to 2 decimals?",
+        "Opposite leg {o}, adjacent leg {a}. Angle (degrees, 2 d.p.)?",
+        "A ladder's foot is {a} m from a wall and it reaches {o} m up the wall. What angle does "
+        "it make with the ground, in degrees to 2 decimals?",
+        "Return, rounded to two decimals, the degree measure of the angle that has opposite "
+        "side {o} and adjacent side {a} in a right triangle.",
+        "Please compute the acute angle with opposite side {o} and adjacent side {a}, giving "
+        "degrees to 2 decimal places.",
+        "In degrees (2 dp), which angle has tangent equal to {o} divided by {a}?",
+        "My trig homework: opposite = {o}, adjacent = {a}. Find the angle in degrees, 2 decimals.",
+        "atan({o} / {a}) converted to degrees and rounded to 2 places?",
+        "A right triangle's legs are {o} opposite and {a} adjacent to angle A. How big is A in "
+        "degrees (two decimals)?",
+        "find angle in deg, opp {o}, adj {a}, round 2",
+        "A roof climbs {o} units vertically across {a} units horizontally. Give its pitch angle "
+        "in degrees to two decimal places.",
     ),
 )
 def angle_from_sides(v: Values) -> Draft:
@@ -460,6 +605,28 @@ def angle_from_sides(v: Values) -> Draft:
         "to 2 decimals.",
         "Two roads of length {a} km and {b} km leave a point at {deg}°. How far apart are their "
         "ends?",
+    ),
+    train_phrasings=(
+        "hey, two sides {a} and {b} with {deg} degrees between them - how long is side three? 2 dp",
+        "Third side of a triangle: sides {a} and {b}, included angle {deg}°, answer to 2 decimals.",
+        "Return the length of side c, rounded to 2 decimals, when a = {a}, b = {b} and the angle "
+        "between a and b is {deg} degrees.",
+        "Two hikers leave camp on straight paths {deg}° apart and walk {a} km and {b} km. How "
+        "far apart are they now, to 2 decimal places?",
+        "Using c^2 = a^2 + b^2 - 2ab cos(C) with a = {a}, b = {b}, C = {deg}°, find c to 2 "
+        "decimals.",
+        "sides {a}, {b}, angle {deg} deg between them; remaining side? round to 2",
+        "A triangle has an angle of {deg} degrees formed by sides of length {a} and {b}. What is "
+        "the side opposite that angle (2 d.p.)?",
+        "Please find the third side length of a triangle with sides {a} and {b} enclosing "
+        "{deg}°, rounded to two decimals.",
+        "Cosine rule question: {a} and {b} are two sides, {deg} degrees is the angle between "
+        "them. Length of the side across from that angle, 2 dp?",
+        "I'm cutting a triangular sail. Two edges are {a} and {b} long and meet at {deg}°. How "
+        "long is the last edge, to two decimal places?",
+        "What is the length opposite the {deg}° included angle when the adjacent sides are {a} "
+        "and {b}? Round to 2 decimals.",
+        "Side-angle-side: {a}, {deg} degrees, {b}. Compute the unknown side to 2 decimal places.",
     ),
 )
 def law_of_cosines(v: Values) -> Draft:
@@ -519,6 +686,20 @@ def _det(m: list[list[int]]) -> int:
         "quick det calc: {matrix}",
         "Find the determinant of the {n}x{n} matrix {matrix}.",
     ),
+    train_phrasings=(
+        "hey, what's det of {matrix}?",
+        "Determinant? Rows: {matrix}",
+        "Square matrix with {n} rows, {matrix}: evaluate its det.",
+        "Here is a matrix given as a list of rows: {matrix}. Compute its determinant.",
+        "For my linear algebra homework I have M = {matrix}. What is det M?",
+        "expand along the first row and give me the determinant of {matrix}",
+        "My professor handed us M = {matrix}; what number does det M come out to?",
+        "Please evaluate det(M) where M = {matrix}.",
+        "Is {matrix} singular? Give me its determinant so I can tell.",
+        "The rows are {matrix}. What determinant does this square matrix have?",
+        "matrix {matrix} - determinant value?",
+        "{matrix} is {n} by {n}. Work out det for it.",
+    ),
 )
 def determinant(v: Values) -> Draft:
     n = v.int(2, 3)
@@ -568,6 +749,20 @@ def determinant(v: Values) -> Draft:
         "Given two vectors, {u} and {w}, determine their dot product.",
         "Find the scalar product of the vectors {u} and {w}.",
     ),
+    train_phrasings=(
+        "hey, dot these two for me: {u}, {w}",
+        "Pair up the entries of {u} and {w}, multiply each pair, and total the products.",
+        "Return sum(u[i] * w[i]) for u = {u} and w = {w}.",
+        "Vectors {u} and {w}: compute their inner product.",
+        "Our physics lab recorded vectors {u} and {w}. What is their dot product?",
+        "multiply {u} and {w} entry by entry and sum it up",
+        "What number do you get from {u} dotted with {w}?",
+        "Please evaluate the inner product of u and w for u = {u}, w = {w}.",
+        "u = {u}, w = {w}. u . w = ?",
+        "I'm checking if {u} and {w} are orthogonal. What is their dot product?",
+        "Add up u[i] * w[i] over all positions, with u = {u} and w = {w}.",
+        "u = {u}; w = {w}; need u dot w",
+    ),
 )
 def dot_product(v: Values) -> Draft:
     n = v.int(2, 5)
@@ -611,6 +806,20 @@ def dot_product(v: Values) -> Draft:
         "Work out the matrix product {a}·{b}.",
         "If A is {a} and B is {b}, what matrix is A multiplied by B?",
         "Compute {a} times {b} (matrix multiplication).",
+    ),
+    train_phrasings=(
+        "hey, can you multiply {a} times {b}? the first one goes on the left",
+        "Matrix product, left factor {a}, right factor {b}. Result?",
+        "Return A @ B for the 2x2 matrices A = {a} and B = {b}.",
+        "Given the two 2x2 matrices A = {a} and B = {b}, compute A times B (A first).",
+        "For my linear algebra class: A = {a}, B = {b}. What is the product A*B?",
+        "multiply matrix {a} with matrix {b}, in that order",
+        "What 2x2 matrix results from {a} multiplied by {b}, with {a} on the left?",
+        "Please form the product of A = {a} and B = {b}, taking rows of A against columns of B.",
+        "Two transformations, A = {a} and B = {b}. What matrix is A·B (apply B first, then A)?",
+        "2x2 matmul, A = {a}, B = {b}: A·B = ?",
+        "Compute the matrix obtained by multiplying {a} (left) by {b} (right).",
+        "I'm chaining 2D transforms in a game: A = {a}, B = {b}. Give me the product A times B.",
     ),
 )
 def matrix_product(v: Values) -> Draft:
@@ -662,6 +871,30 @@ def matrix_product(v: Values) -> Draft:
         "unknowns x and y.",
         "Apply Cramer's rule to the 2x2 system {c1} = {a1}x + {b1}y, {c2} = {a2}x + {b2}y.",
         "What are x and y if {a1}x + {b1}y = {c1} and {a2}x + {b2}y = {c2}?",
+    ),
+    train_phrasings=(
+        "hey, stuck on homework: {a1} times x plus {b1} times y is {c1}, and {a2} times x plus "
+        "{b2} times y is {c2}. what are x and y",
+        "Augmented matrix [[{a1}, {b1} | {c1}], [{a2}, {b2} | {c2}]], columns x then y. Solve "
+        "for x and y.",
+        "Two unknown numbers x and y: {a1} lots of x and {b1} lots of y add up to {c1}, while "
+        "{a2} lots of x and {b2} lots of y add up to {c2}. Find both.",
+        "Coefficients of x: {a1} and {a2}. Coefficients of y: {b1} and {b2}. Right-hand "
+        "sides: {c1} and {c2}. Solve the 2x2 linear system for x and y.",
+        "My physics simulation spits out two constraints, {a1}*x + {b1}*y == {c1} and "
+        "{a2}*x + {b2}*y == {c2}. Please give me x and y.",
+        "In matrix form, [[{a1}, {b1}], [{a2}, {b2}]] times the column (x, y) equals "
+        "({c1}, {c2}). What are x and y?",
+        "Let x, y be real numbers with {c1} = {b1}y + {a1}x and {c2} = {b2}y + {a2}x. Compute "
+        "x and y.",
+        "Row one says {a1}x + {b1}y is {c1}; row two says {a2}x + {b2}y is {c2}. Our algebra "
+        "teacher wants the x and y that make both rows true.",
+        "Determine the unique ordered pair (x, y) on both lines: line 1 is {a1}x + {b1}y = "
+        "{c1}, line 2 is {a2}x + {b2}y = {c2}. Report x and y.",
+        "Solve:\n  ({a1})x + ({b1})y = {c1}\n  ({a2})x + ({b2})y = {c2}\nGive x and y.",
+        "Spreadsheet check: cells x and y must obey x·{a1} + y·{b1} = {c1} as well as "
+        "x·{a2} + y·{b2} = {c2}. Which values go in x and y?",
+        "quick: x*{a1} + y*{b1} = {c1}, x*{a2} + y*{b2} = {c2}; x and y?",
     ),
 )
 def linear_system(v: Values) -> Draft:
@@ -715,6 +948,21 @@ def linear_system(v: Values) -> Draft:
         "I'm normalising the vector {u}; first I need its norm. What is it, rounded to 2 decimals?",
         "How long is the vector {u} (2 decimal places)?",
     ),
+    train_phrasings=(
+        "hey, need ||v|| with v = {u}, round it to 2 dp",
+        "Norm of {u}, two decimals.",
+        "Return the Euclidean length of {u}, rounded to 2 places.",
+        "Square each component of {u}, add them, take the square root, and round to 2 decimals.",
+        "A robot's velocity vector is {u}. What is its speed (the vector's magnitude) to 2 "
+        "decimal places?",
+        "length of vector {u} rounded to 2",
+        "Give me the magnitude, correct to two decimals, of the vector whose components are {u}.",
+        "Please compute ||v|| for v = {u}, rounded to 2 decimals.",
+        "Straight-line distance from the origin to the point {u}? Round to 2 decimals.",
+        "Vector {u}: Euclidean norm (2 d.p.)?",
+        "My physics lab gave me the vector {u}. Find its length, rounded to two decimals.",
+        "sqrt of the sum of squares of {u}, 2 dp?",
+    ),
 )
 def vector_magnitude(v: Values) -> Draft:
     u = v.ints(-30, 30, v.int(2, 4))
@@ -759,6 +1007,23 @@ def vector_magnitude(v: Values) -> Draft:
         "Please compute the divisor count for {n}.",
         "Using its prime factorization, work out how many divisors {n} has.",
         "What is the number of positive integers that divide {n}?",
+    ),
+    train_phrasings=(
+        "hey, how many numbers divide {n} evenly? count 1 and {n} too",
+        "divisors of {n}: how many in total (1 and {n} included)?",
+        "Return the size of the set of positive divisors of {n}.",
+        "Count every factor of {n}, including 1 and the number itself.",
+        "A teacher has {n} stickers and wants to share them equally among some number of kids "
+        "with none left over. How many different numbers of kids work (1 kid and {n} kids "
+        "included)?",
+        "how many whole numbers from 1 to {n} divide {n} with no remainder",
+        "List the divisors of {n} in your head - how many are there?",
+        "Please tell me the divisor count of {n} (all positive divisors).",
+        "If you wrote down every positive divisor of {n}, 1 and {n} included, how long would "
+        "the list be?",
+        "{n} has how many divisors?",
+        "I'm checking if {n} is highly composite. How many positive divisors does it have?",
+        "For a number theory quiz: count all positive d with {n} % d == 0.",
     ),
 )
 def divisor_count(v: Values) -> Draft:
@@ -811,6 +1076,24 @@ def divisor_count(v: Values) -> Draft:
         "math.comb({n}, {k}) returns what?",
         "A committee of {k} is picked from {n} people. How many different committees are there?",
     ),
+    train_phrasings=(
+        "hey, how many ways to pick {k} things out of {n} if order doesn't matter?",
+        "Combinations: n = {n}, k = {k}. How many?",
+        "Return the number of {k}-element subsets of a {n}-element set.",
+        "A coach needs {k} players for a drill and has a squad of {n}. Counting only who is "
+        "picked, not the order, how many different groups can she form?",
+        "Please compute nCk for n = {n} and k = {k}.",
+        "how many combos of {k} from {n}",
+        "What is the value of the binomial coefficient {n} choose {k}?",
+        "From {n} distinct candies, a child may take exactly {k}. How many different handfuls "
+        "could she end up with?",
+        "Find the number of unordered selections of {k} out of {n} distinct items.",
+        "value of the binomial coefficient with top {n} and bottom {k}?",
+        "I'm counting poker-style hands: how many {k}-card hands come from a deck of {n} distinct "
+        "cards?",
+        "With {n} distinct options and exactly {k} to be taken (order irrelevant), count the "
+        "possibilities.",
+    ),
 )
 def binomial(v: Values) -> Draft:
     n = v.int(4, 40, key=True)
@@ -850,6 +1133,21 @@ def binomial(v: Values) -> Draft:
         "In modulo {m} arithmetic, what number undoes multiplication by {a}?",
         "Please determine {a}'s inverse with respect to the modulus {m}.",
         "Compute the modular multiplicative inverse of {a} mod {m}.",
+    ),
+    train_phrasings=(
+        "hey, what do I multiply {a} by to get 1 mod {m}?",
+        "Inverse under multiplication mod {m}, for {a}?",
+        "Return the value x in [1, {m} - 1] with {a} * x leaving remainder 1 modulo {m}.",
+        "Working mod {m}, which value x makes {a} times x equal 1?",
+        "For my cryptography course I need {a} inverted modulo {m}. What is the inverse?",
+        "need {a}'s inverse, working mod {m}",
+        "Modulus {m}, number {a}: which residue times {a} gives 1?",
+        "Please solve the congruence {a}x ≡ 1 (mod {m}) for x between 1 and {m} - 1.",
+        "Find the x from 1 to {m} - 1 with ({a} * x) % {m} == 1.",
+        "What number times {a} leaves a remainder of 1 when divided by {m}? Give the one "
+        "below {m}.",
+        "What is {a} to the power -1 in the integers modulo {m}?",
+        "I'm decoding an affine cipher with multiplier {a} mod {m}. What's the inverse of {a}?",
     ),
 )
 def modular_inverse(v: Values) -> Draft:

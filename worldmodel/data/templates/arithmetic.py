@@ -62,6 +62,25 @@ def _round2(value: Fraction) -> float:
         "If a fund of {amount} dollars pays out {pct}% as bonuses, how big is the bonus pool?",
         "Find {pct}% of the number {amount}.",
     ),
+    train_phrasings=(
+        "hey, quick one: {pct} percent of {amount}?",
+        "A bag of flour weighs {amount} grams and {pct}% of it is protein. How many grams of "
+        "protein is that?",
+        "{amount} is the total. How much of it is {pct}%?",
+        "Percentage question: what do you get when you take {pct} percent of a total of {amount}?",
+        "pct {pct}, base {amount} -- part?",
+        "Our team sold {amount} dollars of goods and I earn a {pct}% commission on that. What is "
+        "my commission?",
+        "Determine the amount that corresponds to {pct}% of {amount}.",
+        "Could you work out {pct} per cent of {amount}, please?",
+        "A water tank holds {amount} litres when full and is {pct}% full right now. How many "
+        "litres are in it?",
+        "The spreadsheet shows a total of {amount}, and the next cell should hold {pct}% of it. "
+        "What value goes there?",
+        "In the lab, {pct}% of a {amount} mg sample is salt. How many mg of salt does the sample "
+        "contain?",
+        "What number is {pct} hundredths of {amount}?",
+    ),
 )
 def percent_of(v: Values) -> Draft:
     pct = v.int(1, 99, key=True)
@@ -106,6 +125,29 @@ def percent_of(v: Values) -> Draft:
         "How many percent up or down is {new} compared with a baseline of {old}?",
         "The population of a village went from {old} to {new}. Give the percentage change.",
         "Compute the percent change from {old} to {new}.",
+    ),
+    train_phrasings=(
+        "Last year the club had {old} members; this year it has {new}. What's the percent change "
+        "in membership?",
+        "hey, a number moved from {old} to {new}. what percent change is that (negative if it "
+        "fell)?",
+        "From {old} to {new}: how many percent did it rise or fall?",
+        "The lab culture counted {old} cells on Monday and {new} on Friday. Give the percentage "
+        "change from Monday to Friday.",
+        "Relative to the starting value of {old}, what percent change does a new value of {new} "
+        "represent?",
+        "Express the move from {old} to {new} as a percent change, using a minus sign for a drop.",
+        "In my spreadsheet, column A says {old} and column B says {new}. What is the % change "
+        "from A to B?",
+        "before: {old}. after: {new}. percent change?",
+        "Ticket sales were {old} for the first show and {new} for the second, and the drummer was "
+        "late both nights. What was the percentage change in sales?",
+        "Please find by what percentage of the original a quantity changed when it went from "
+        "{old} to {new}.",
+        "A sensor reading was {old} and is now {new}. Could you express that change as a "
+        "percentage of the first reading?",
+        "A bakery baked {old} loaves last week and {new} loaves this week. By what percent did "
+        "its output change?",
     ),
 )
 def percent_change(v: Values) -> Draft:
@@ -154,6 +196,26 @@ def percent_change(v: Values) -> Draft:
         "What's left to pay on a ${price} {item} once you subtract {pct}% from it?",
         "A store takes {pct}% off a {item} priced at ${price}. How much does it cost now?",
     ),
+    train_phrasings=(
+        "hey, the {item} I like is ${price} and the shop has {pct}% off today. what's the price "
+        "now?",
+        "Everything's {pct}% off, says the sign by the door. What does a ${price} {item} ring up "
+        "at?",
+        "Regular price of the {item}: ${price}. Discount: {pct}%. Price to pay?",
+        "During a Black Friday event every {item} gets {pct}% off. If one lists for ${price}, "
+        "what does it sell for?",
+        "Please find the reduced price of a {item} that was ${price} before a {pct}% price cut.",
+        "How much will I spend on a {item} tagged ${price} if the cashier applies {pct}% off?",
+        "My sister bought a {item} marked ${price} using a {pct}% employee discount. How much did "
+        "she pay?",
+        "discounted {item}: ${price} minus {pct}% = ?",
+        "What is the after-discount cost of a {item} whose list price is ${price}, given {pct}% "
+        "off?",
+        "The online store shows a ${price} {item} with a {pct}% reduction at checkout (shipping "
+        "is free). What's the price after the reduction?",
+        "Could you tell me how much a {item} costs if it's ${price} and marked down by {pct}%?",
+        "Price after a {pct}% cut on a ${price} {item}?",
+    ),
 )
 def discount_price(v: Values) -> Draft:
     item = v.choice(ITEMS)
@@ -196,6 +258,24 @@ def discount_price(v: Values) -> Draft:
         "I'm covering a ${bill} brunch and tipping {pct}%. What's the combined amount I'll pay?",
         "A haircut costs ${bill} and I tip {pct}% of that. How much do I pay altogether?",
         "Add a {pct}% tip to a restaurant bill of ${bill}. What is the total amount?",
+    ),
+    train_phrasings=(
+        "hey, our dinner was ${bill}. if we add {pct}% for the waiter, what do we pay in total?",
+        "Total owed with tip: subtotal ${bill}, tip rate {pct}%.",
+        "The taxi fare is ${bill} and I like to tip {pct}%. What will the ride cost me including "
+        "the tip?",
+        "At a {pct}% gratuity, how much does a ${bill} restaurant check cost in all?",
+        "Sum of a ${bill} bill and a {pct}% tip on it?",
+        "Our group of six ate for ${bill} and we'll add a {pct}% tip. What's the total for the "
+        "table?",
+        "Please give the amount to pay for a ${bill} coffee order once a {pct}% tip is added to "
+        "it.",
+        "tip {pct}% on ${bill}, how much total",
+        "The receipt says ${bill} before the tip. Adding {pct}%, what should I write as the total?",
+        "Could you figure out my final payment? The bill is ${bill} and I'm tipping {pct}%.",
+        "Room service came to ${bill}, and I'm adding {pct}% as a tip for the staff. How much is "
+        "charged altogether?",
+        "What total should I pay if I leave {pct} percent on top of a ${bill} food bill?",
     ),
 )
 def tip_total(v: Values) -> Draft:
@@ -245,6 +325,28 @@ def tip_total(v: Values) -> Draft:
         "rectangular lot: width {w} {unit}, length {h} {unit}. how many square {unit}?",
         "Compute the area of a {w} by {h} rectangle (in {unit}).",
     ),
+    train_phrasings=(
+        "A classroom floor is a rectangle {w} {unit} wide by {h} {unit} long. How much carpet, in "
+        "square {unit}, covers it?",
+        "Length {h} {unit}, width {w} {unit}: area of the rectangle in square {unit}?",
+        "hey, how much area does a rectangle have if it's {w} {unit} across and {h} {unit} long?",
+        "The spreadsheet lists a rectangle's width ({w} {unit}) and length ({h} {unit}). What "
+        "area, in square {unit}, goes in the next column?",
+        "Please give me the area of a rectangular field, {h} {unit} long and {w} {unit} wide, in "
+        "square {unit}.",
+        "rect area: w={w} {unit}, l={h} {unit}",
+        "A solar panel array forms a rectangle {w} {unit} wide and {h} {unit} long. What area "
+        "does it occupy?",
+        "How much space does a {w} {unit} by {h} {unit} rectangular patio take up, in square "
+        "{unit}?",
+        "Could you multiply width by length for a rectangle of {w} {unit} and {h} {unit} and tell "
+        "me the area?",
+        "I'm painting a rectangular wall section {w} {unit} wide and {h} {unit} long, and the "
+        "paint is blue. How many square {unit} is that?",
+        "Square {unit} inside a rectangle of width {w} {unit} and length {h} {unit}?",
+        "Find the square {unit} covered by a rectangular sheet measuring {w} {unit} in width and "
+        "{h} {unit} in length.",
+    ),
 )
 def rectangle_area(v: Values) -> Draft:
     w = v.int(2, 250, key=True)
@@ -284,6 +386,26 @@ def rectangle_area(v: Values) -> Draft:
         "Give me the perimeter for a rectangle measuring {w} across and {h} down.",
         "A rectangle's sides are {w} and {h} units long; what is the total length of its border?",
         "Find the perimeter of a {w} by {h} rectangle.",
+    ),
+    train_phrasings=(
+        "hey, add up all four sides of a rectangle with width {w} and height {h} for me",
+        "How long is the edge of a rectangular pool measuring {w} m by {h} m, all the way around?",
+        "Twice the width plus twice the height, for width {w} and height {h}?",
+        "How much ribbon do I need to go once around the edge of a rectangular box lid, {w} cm by "
+        "{h} cm?",
+        "perimeter of rectangle, width {w}, height {h}",
+        "A farmer fences a rectangular paddock {w} m across and {h} m deep. What total length of "
+        "fence is needed?",
+        "The rectangle in my drawing is {w} units wide and {h} units high. What is its perimeter?",
+        "Please tell me the total border length of a rectangle with a width of {w} and a height "
+        "of {h}.",
+        "Could you compute the perimeter for a rectangle where one side is {w} and the adjacent "
+        "side is {h}?",
+        "Baseboard for a rectangular room that is {w} ft by {h} ft: how many feet in total, "
+        "ignoring doors?",
+        "An ant walks once along the edge of a rectangle that is {w} wide and {h} high. How far "
+        "does it go?",
+        "Given width {w} and height {h}, what's the rectangle's perimeter?",
     ),
 )
 def rectangle_perimeter(v: Values) -> Draft:
@@ -326,6 +448,24 @@ def rectangle_perimeter(v: Values) -> Draft:
         "Given a radius of {r}, what's the area of the circle?",
         "what area does a round rug with a {r} ft radius cover, in square feet",
         "Compute the area of a circle whose radius is {r}, to two decimals.",
+    ),
+    train_phrasings=(
+        "hey, what's the area inside a circle of radius {r}?",
+        "Radius is {r}. How much area does the circle cover?",
+        "A circular garden bed has a radius of {r} m. How many square meters does it cover?",
+        "Find pi r^2 when r = {r}.",
+        "A round trampoline has a {r} ft radius. What is the area of its jumping surface in "
+        "square feet?",
+        "circle area for r={r} please",
+        "Please determine the area of a disc with radius {r}.",
+        "The lab's petri dish has an inner radius of {r} cm. Over what area, in square cm, can "
+        "the culture spread?",
+        "Could you tell me how large the area of a circle is when its radius equals {r}?",
+        "I'm ordering a circular tablecloth to exactly cover a round table of radius {r} ft. How "
+        "many square feet of fabric is that?",
+        "A radio tower reaches everyone within {r} km. How many square km does its coverage "
+        "circle span?",
+        "Coin face, radius {r} mm: its area in square mm?",
     ),
 )
 def circle_area(v: Values) -> Draft:
@@ -372,6 +512,20 @@ def circle_area(v: Values) -> Draft:
         "center?",
         "Find the circumference of a circle of diameter {d}, rounded to two decimals.",
     ),
+    train_phrasings=(
+        "hey, a circle has a diameter of {d}. what's the circumference?",
+        "How far around is a circle whose width straight through the middle is {d}?",
+        "Calculate pi times the diameter for a circle with diameter {d}.",
+        "A round cake is {d} cm in diameter. How long a ribbon wraps once around its side?",
+        "Circumference needed for a round pool with a diameter of {d} ft.",
+        "The circular fountain in the park is {d} m across. How far is one walk around its edge?",
+        "circumference, d = {d}?",
+        "Please find the length of the boundary of a circle that has diameter {d}.",
+        "Could you work out the circumference of a circle measuring {d} in diameter?",
+        "I'm sewing trim around a round pillow {d} cm in diameter. What length of trim do I need?",
+        "The tree trunk is roughly a circle with a diameter of {d} cm. What is its circumference?",
+        "Given a diameter of {d}, how long is the circle's outline?",
+    ),
 )
 def circle_circumference(v: Values) -> Draft:
     d = v.int(1, 300, key=True)
@@ -417,6 +571,25 @@ def circle_circumference(v: Values) -> Draft:
         "{h}?",
         "What area does a triangle with height {h} and base {b} enclose?",
     ),
+    train_phrasings=(
+        "hey, triangle with base {b} and height {h} -- area please",
+        "A triangular roof gable has a base of {b} ft and rises {h} ft. How many square feet of "
+        "siding covers it?",
+        "Find how much area a triangle takes up if it is {h} tall with a base of {b}.",
+        "area of triangle b={b} h={h}",
+        "The math teacher draws a triangle with base {b} and height {h} on the board. What area "
+        "should the class get?",
+        "Please compute the area of a triangle having base length {b} and perpendicular height "
+        "{h}.",
+        "Triangular plot of land: base {b} m, height {h} m. How many square meters is the plot?",
+        "How big is a triangle whose base is {b} units and whose height is {h} units, in square "
+        "units?",
+        "Could you tell me the area of a triangle, given a base of {b} and an altitude of {h}?",
+        "Base {b}, altitude {h}: triangle area?",
+        "A piece of a sign is shaped like a triangle, {b} cm across the bottom and {h} cm high. "
+        "What is its area?",
+        "Using area = base x height / 2, what is the area for base {b} and height {h}?",
+    ),
 )
 def triangle_area(v: Values) -> Draft:
     b = v.int(2, 200, key=True)
@@ -457,6 +630,25 @@ def triangle_area(v: Values) -> Draft:
         "{b}?",
         "A rectangular park is {a} m by {b} m. How long is a path cutting diagonally across it?",
         "A ladder reaches {b} m up a wall with its foot {a} m from the wall. How long is it?",
+    ),
+    train_phrasings=(
+        "hey, right triangle with legs {a} and {b}, how long is the longest side?",
+        "The two sides forming the right angle are {a} and {b}. Find the hypotenuse.",
+        "Pythagorean theorem: legs {a} and {b}. What is the hypotenuse to two decimals?",
+        "A boat sails {a} km south and then {b} km west. How far is it in a straight line from "
+        "where it began?",
+        "hypotenuse for legs {a}, {b}?",
+        "Please find the side opposite the right angle in a right triangle whose legs are {a} and "
+        "{b}.",
+        "A rectangular table top is {a} cm by {b} cm. How far is it from one corner to the "
+        "opposite corner?",
+        "A kite is {a} m away from my hand horizontally and {b} m above it. How long is the "
+        "string if it's pulled straight?",
+        "Compute c in a^2 + b^2 = c^2 with a = {a} and b = {b}.",
+        "Could you tell me how long the hypotenuse is for a right-angled triangle with legs of "
+        "{a} and {b}?",
+        "Right angle between sides {a} and {b}. Length of the third side?",
+        "In a right triangle, one leg is {a} and the other is {b}. Give the hypotenuse.",
     ),
 )
 def hypotenuse(v: Values) -> Draft:
@@ -502,6 +694,25 @@ def hypotenuse(v: Values) -> Draft:
         "Delivery van: {dist} km logged across a {hours}-hour shift. Mean km/h?",
         "what km/h did i average if the trip was {dist} km and lasted {hours} hours",
         "If a cyclist rides {dist} km over {hours} hours, what is the average speed (km/h)?",
+    ),
+    train_phrasings=(
+        "hey, {dist} km took us {hours} hours. what's that in km/h on average?",
+        "Distance over time, please: {dist} km, {hours} hours. Answer in km/h.",
+        "Our family drove {dist} km to grandma's place, with snack stops, and the whole drive "
+        "took {hours} hours. How many km/h was that on average?",
+        "speed = distance / time, distance {dist} km, time {hours} h. km/h?",
+        "Please give the average speed in kilometers per hour for {dist} km traveled in {hours} "
+        "hours.",
+        "How fast does the ferry go on average, in km/h, if its {dist} km crossing lasts {hours} "
+        "hours?",
+        "How many kilometers per hour did I average over {hours} hours if I covered {dist} km?",
+        "Average km/h: {dist} km, {hours} hours.",
+        "Could you work out how fast, in km/h, someone went on average when {dist} km took "
+        "{hours} hours?",
+        "Logbook entry: {dist} km driven, {hours} hours at the wheel. Resulting km/h average?",
+        "In {hours} hours a freight train moves {dist} km. Find its average speed in km/h.",
+        "Tracking data puts a migrating bird at {dist} km covered after {hours} hours. Its mean "
+        "speed in kilometers per hour?",
     ),
 )
 def average_speed(v: Values) -> Draft:
@@ -555,6 +766,30 @@ def average_speed(v: Values) -> Draft:
         "gave me. Interest owed after {years} years?",
         "A deposit of ${principal} earns {rate}% simple interest a year. What interest does it "
         "earn in {years} years?",
+    ),
+    train_phrasings=(
+        "hey, how much interest (simple, not compound) would ${principal} make at {rate}% per "
+        "year in {years} years?",
+        "Simple interest owed on ${principal} borrowed for {years} years at {rate}% a year?",
+        "P = ${principal}, annual rate {rate}%, time {years} years: compute the simple interest "
+        "P*r*t.",
+        "Over a {years}-year car loan of ${principal}, my credit union charges {rate}% a year, "
+        "simple interest. Total interest?",
+        "How much interest alone, at {rate}% per year simple, does ${principal} produce in "
+        "{years} years?",
+        "Please determine the simple interest earned by ${principal} at a rate of {rate}% each "
+        "year for {years} years.",
+        "Using simple interest, what interest accumulates on ${principal} over a {years}-year "
+        "term at {rate}% per year?",
+        "simple int. on ${principal}, {rate}% p.a., {years} yrs",
+        "Student loan check: ${principal} borrowed, simple interest at {rate}% yearly, {years} "
+        "years elapsed. Interest added so far?",
+        "Could you work out just the interest, using simple interest, on ${principal} at {rate}% "
+        "per annum across {years} years?",
+        "The teacher asks for the simple interest on ${principal} at {rate}% per year for {years} "
+        "years. What's the answer?",
+        "{years} years, {rate}% per annum, ${principal}: how much simple interest does the "
+        "savings certificate pay?",
     ),
 )
 def simple_interest(v: Values) -> Draft:
@@ -612,6 +847,31 @@ def simple_interest(v: Values) -> Draft:
         "Compute the balance of ${principal} growing at {rate}% per year, compounded, for "
         "{years} years.",
     ),
+    train_phrasings=(
+        "hey, if I drop ${principal} into an account with {rate}% interest compounded annually, "
+        "what's the balance after {years} years?",
+        "My ${principal} nest egg earns {rate}% a year, with the interest added to it once a "
+        "year. Value in {years} years' time?",
+        "Each year a savings bond adds {rate}% to its value, compounding annually. Starting at "
+        "${principal}, what is it worth (principal included) after {years} years?",
+        "How much money is in the account after {years} years if ${principal} earns {rate}% "
+        "interest, compounded once per year?",
+        "compound annually: ${principal}, {rate}%, {years} yrs -> total amount?",
+        "My grandmother invested ${principal} at {rate}% interest compounded annually {years} "
+        "years ago. What is it worth today?",
+        "Please compute ${principal} times (1 + {rate}/100) to the power {years}, the amount "
+        "after yearly compounding.",
+        "Give the total value, interest included, of ${principal} left for {years} years at an "
+        "annual compound rate of {rate}%.",
+        "What does a ${principal} deposit become after {years} years of {rate}% interest "
+        "compounded yearly?",
+        "After {years} years of annual compounding at {rate}%, what will a starting sum of "
+        "${principal} be?",
+        "A retirement account starts at ${principal} and earns {rate}% a year compounded "
+        "annually, with no further deposits. How much is in it after {years} years?",
+        "With annual compounding at {rate}%, how much will ${principal} have grown into by the "
+        "end of year {years}?",
+    ),
 )
 def compound_interest(v: Values) -> Draft:
     principal = v.int(100, 20000, key=True)
@@ -664,6 +924,27 @@ def compound_interest(v: Values) -> Draft:
         "inches of wax does it contain?",
         "Find the volume of a can that is {h} cm tall with a {r} cm radius.",
     ),
+    train_phrasings=(
+        "hey, cylinder with radius {r} and height {h} -- how much volume?",
+        "A water tank shaped like a cylinder is {h} m tall with a {r} m radius. How many cubic "
+        "meters does it hold?",
+        "Find the volume enclosed by a right circular cylinder of radius {r} and height {h}.",
+        "cyl vol, radius {r}, height {h}",
+        "How many cubic centimeters fit in a cylindrical glass with a radius of {r} cm and a "
+        "height of {h} cm?",
+        "Please determine the volume of a cylinder {h} units tall whose circular base has radius "
+        "{r} units.",
+        "A round cake pan has a radius of {r} cm and sides {h} cm high. What volume of batter "
+        "fills it to the brim, in cubic cm?",
+        "Base area times height: what is it for a cylinder of radius {r} and height {h}?",
+        "Could you tell me the volume of a cylinder if the radius equals {r} and the height "
+        "equals {h}?",
+        "A rain barrel is a cylinder {h} inches high with a radius of {r} inches. What is its "
+        "volume in cubic inches?",
+        "What volume does a cylinder occupy with a height of {h} and a radius of {r}?",
+        "The lab's measuring cylinder has an inner radius of {r} cm and a height of {h} cm. What "
+        "is its volume in cubic cm?",
+    ),
 )
 def cylinder_volume(v: Values) -> Draft:
     r = v.int(1, 40, key=True)
@@ -715,6 +996,28 @@ def cylinder_volume(v: Values) -> Draft:
         "What does the first party receive from a {a}:{b} split of {total}?",
         "Divide {total} into two parts in the ratio {a} to {b}; what is the first part?",
     ),
+    train_phrasings=(
+        "hey, my roommate and I split {total} in a {a}:{b} ratio, my part being the first number. "
+        "what's my share?",
+        "Using a {a}:{b} sharing rule, how much of {total} goes to the first recipient?",
+        "Marbles: {total} of them, shared between two cousins {a}:{b}. The first cousin's count?",
+        "A teacher splits {total} stickers between two groups in the ratio {a}:{b}. How many "
+        "stickers does the first group get?",
+        "first share of {total} in ratio {a}:{b}?",
+        "Please find the size of the first part when {total} is shared in the proportion {a}:{b}.",
+        "Paint is mixed blue to white in the ratio {a}:{b}. How many liters of blue are in "
+        "{total} liters of the mix?",
+        "A {total}-acre farm is divided between corn and wheat in the ratio {a}:{b}. How many "
+        "acres are corn?",
+        "Could you tell me the first portion if {total} is broken into two parts in the ratio "
+        "{a}:{b}?",
+        "Two candidates got {total} votes between them, at a {a}:{b} ratio. How many votes went "
+        "to the first one?",
+        "Out of {total}, the first group takes {a} shares for every {b} shares the second takes. "
+        "How large is the first group's amount?",
+        "A shop's {total} dollars of daily takings is split between rent and wages at {a}:{b}. "
+        "How much goes to rent?",
+    ),
 )
 def ratio_split(v: Values) -> Draft:
     a = v.int(1, 9)
@@ -763,6 +1066,27 @@ def ratio_split(v: Values) -> Draft:
         "counting a partial one?",
         "How many buses with {size} seats are needed to carry {count} people?",
     ),
+    train_phrasings=(
+        "hey, {count} items and each box fits {size}. how many boxes do I need, counting a partly "
+        "full one?",
+        "A school trip has {count} students and each van seats {size}. How many vans are needed?",
+        "Eggs come in cartons of {size}. To store {count} eggs, how many cartons are required?",
+        "Packing {count} mugs, with room for {size} in each box. How many boxes must I get?",
+        "Please find the smallest number of containers, each holding {size}, that can hold "
+        "{count} items.",
+        "boxes needed: {count} items at {size} per box, rounding up",
+        "A librarian has {count} books to move and each cart holds {size}. How many carts does "
+        "she need to move them all at once?",
+        "Our factory ships {count} widgets in cases of {size}. How many cases do we need, "
+        "including one that isn't full?",
+        "Could you tell me how many boxes I need if I have {count} things and only {size} fit per "
+        "box?",
+        "The conference expects {count} guests and each table seats {size}. How many tables "
+        "should we set up?",
+        "What's the least number of {size}-slot trays that will hold {count} seedlings?",
+        "A moving company loads {count} boxes onto trucks that carry {size} boxes each. How many "
+        "trucks are needed?",
+    ),
 )
 def boxes_needed(v: Values) -> Draft:
     size = v.int(3, 60)
@@ -806,6 +1130,22 @@ def boxes_needed(v: Values) -> Draft:
         "The sign says {value} {src}. How many {dst} would that be?",
         "My notes say {value} {src}, but the form asks for {dst}. What number do I write?",
         "Express {value} {src} in {dst}.",
+    ),
+    train_phrasings=(
+        "hey quick conversion, {value} {src} to {dst} please",
+        "On my trip I noted {value} {src}. How much is that when measured in {dst}?",
+        "My spreadsheet column is in {src} and the value is {value}. What should the {dst} column "
+        "show?",
+        "I'd like the {dst} figure for a quantity of {value} {src}.",
+        "{src} -> {dst}: {value}, to 2 decimal places",
+        "Could you tell me how much {value} {src} is when written in {dst}?",
+        "Find the number of {dst} equal to {value} {src}.",
+        "The lab report gives {value} {src}, but the journal wants {dst}. What's the value in "
+        "{dst}?",
+        "convert from {src} to {dst}: {value}",
+        "What do {value} {src} amount to in {dst}, rounded to 2 decimal places?",
+        "A friend abroad asked how much {value} {src} is in {dst}. What should I tell them?",
+        "Going from {src} to {dst}, what does {value} become?",
     ),
 )
 def unit_conversion(v: Values) -> Draft:

@@ -138,19 +138,47 @@ class Draft:
 
 @dataclass(frozen=True)
 class Template:
-    """A question family member: phrasings plus a build function."""
+    """A question family member: phrasings plus a build function.
+
+    `phrasings` are the wordings every split draws from; the last one is held out for the test
+    split (`splits.plan`). `train_phrasings` are wordings added after the test split was fixed:
+    only the extra training stream (`generate.generate_extra`) uses them, so adding them leaves
+    the validation and test splits byte-identical. Their phrasing numbers continue after the
+    held-out one (`wording`).
+    """
 
     name: str
     family: str
     phrasings: tuple[str, ...]
     build: Callable[[Values], Draft] = field(repr=False)
+    train_phrasings: tuple[str, ...] = ()
+
+    @property
+    def held_out(self) -> int:
+        """The number of the phrasing kept for the test split's phrasing hold-out."""
+        return len(self.phrasings) - 1
+
+    @property
+    def training(self) -> tuple[int, ...]:
+        """The numbers of every phrasing a training example may use (all but the held-out)."""
+        extra = range(len(self.phrasings), len(self.phrasings) + len(self.train_phrasings))
+        return (*range(self.held_out), *extra)
+
+    def wording(self, phrasing: int) -> str:
+        """The format string of phrasing number `phrasing` (see `train_phrasings`)."""
+        if phrasing < len(self.phrasings):
+            return self.phrasings[phrasing]
+        return self.train_phrasings[phrasing - len(self.phrasings)]
 
 
 REGISTRY: dict[str, Template] = {}
 
 
-def template(name: str, family: str, phrasings: Sequence[str]) -> Callable:
-    """Register `build` as the template `name` of `family` with these phrasings."""
+def template(
+    name: str, family: str, phrasings: Sequence[str], train_phrasings: Sequence[str] = ()
+) -> Callable:
+    """Register `build` as the template `name` of `family` with these phrasings (the last one
+    held out for test) and training-only `train_phrasings` (see `Template`)."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}")
     if len(phrasings) < 3:
@@ -159,7 +187,7 @@ def template(name: str, family: str, phrasings: Sequence[str]) -> Callable:
     def register(build: Callable[[Values], Draft]) -> Callable[[Values], Draft]:
         if name in REGISTRY:
             raise ValueError(f"template {name!r} registered twice")
-        REGISTRY[name] = Template(name, family, tuple(phrasings), build)
+        REGISTRY[name] = Template(name, family, tuple(phrasings), build, tuple(train_phrasings))
         return build
 
     return register

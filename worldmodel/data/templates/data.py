@@ -46,6 +46,29 @@ def _listing(values: list[int]) -> str:
         "avg of {listing} pls, round to two places",
         "Find the arithmetic mean of the data set {listing}, rounded to two decimals.",
     ),
+    train_phrasings=(
+        "Hey, can you average {listing} for me? Round it to 2 decimal places.",
+        "Sum {listing}, then divide by the count. Answer to 2 dp.",
+        (
+            "A bakery sold {listing} loaves on the days it was open. How many loaves per day "
+            "is that on average, to 2 decimals?"
+        ),
+        "mean value, 2 dp: {listing}",
+        "Numbers: {listing}\nWhat's their average, rounded to two decimal places?",
+        "Please give the mean of the following list, rounding to 2 decimals: {listing}",
+        "what do {listing} average out to? two decimals",
+        "For my lab report I need the mean of these readings: {listing}. Round to 2 d.p.",
+        "Compute the plain (unweighted) average of {listing}, correct to 2 decimal places.",
+        (
+            "Imagine the total of {listing} shared out evenly across all of the entries. What "
+            "value would each entry get, to 2 dp?"
+        ),
+        "Using statistics.mean, what is the result for {listing} rounded to 2 places?",
+        (
+            "The bus was late by {listing} minutes on different mornings. On average, how many "
+            "minutes late was it? Give 2 decimal places."
+        ),
+    ),
 )
 def mean(v: Values) -> Draft:
     values = _numbers(v)
@@ -87,6 +110,26 @@ def mean(v: Values) -> Draft:
         "Reaction times in ms from my experiment were {listing}; what's the median?",
         "Median please -> {listing}",
         "Given the data {listing}, what is the middle value (median)?",
+    ),
+    train_phrasings=(
+        "hey, median of {listing} please",
+        (
+            "Numbers: {listing}\nWhich value sits in the middle once they're sorted? (If the "
+            "count is even, average the two middle ones.)"
+        ),
+        "For the list {listing}, what does statistics.median return?",
+        "A runner's lap times in seconds were {listing}. What was the median lap time?",
+        "What's the 50th percentile, i.e. the median, of {listing}?",
+        "median value, please: {listing}",
+        "I need the median of this data set for a report: {listing}",
+        "The following are the ages of guests at a party: {listing}. Tell me the median age.",
+        "Return the median of [{listing}].",
+        "{listing}\nmedian",
+        (
+            "What's the median if the data is {listing}? With an even count, use the mean of "
+            "the two central values."
+        ),
+        "Determine the median number in this sample: {listing}",
     ),
 )
 def median(v: Values) -> Draft:
@@ -135,6 +178,23 @@ def median(v: Values) -> Draft:
         "Count occurrences in {listing} and give me the value that occurs most.",
         "Which number appears most often in the list {listing}?",
     ),
+    train_phrasings=(
+        "hey, what's the most common number here: {listing}",
+        "Which value has the highest frequency in {listing}?",
+        (
+            "A teacher asked her class to pick a number from 1 to 20 and got {listing}. Which "
+            "number was picked most?"
+        ),
+        "statistics.mode of {listing}?",
+        "Numbers: {listing}\nWhich one is repeated more than any other?",
+        "Please find the modal value of {listing}.",
+        "mode please: {listing}",
+        "Tally up {listing} and name the winner, the value with the biggest tally.",
+        "In a survey people rated a film {listing}. Which rating was given most frequently?",
+        "Of all the numbers in {listing}, which occurs with the greatest frequency?",
+        "Return the mode of [{listing}].",
+        "I'm looking for the most popular value in {listing}. Just the number, please.",
+    ),
 )
 def mode(v: Values) -> Draft:
     values = v.ints(1, 20, v.int(4, 9))
@@ -180,6 +240,41 @@ def mode(v: Values) -> Draft:
         "Using N (not N-1) in the denominator, what is the standard deviation of {listing}? 2 dp.",
         "Please report sigma (population std) for {listing}, rounded to two decimals.",
         "How spread out are {listing}? Give the population standard deviation to 2 decimals.",
+    ),
+    train_phrasings=(
+        "hey, I need sigma for {listing}, treating it as the full population - 2 dp",
+        (
+            "Compute the square root of the population variance of {listing}, rounded to 2 "
+            "decimal places."
+        ),
+        "Numbers: {listing}\nStandard deviation dividing by N (population), to two decimals?",
+        (
+            "Every student in a small class got these marks: {listing}. What's the population "
+            "standard deviation of the marks, rounded to 2 dp?"
+        ),
+        "pop. std dev, 2 dp: {listing}",
+        (
+            "These values are the entire population, not a sample: {listing}. Give their "
+            "standard deviation to 2 decimal places."
+        ),
+        (
+            "Find the root-mean-square deviation from the mean for {listing} (that is, the "
+            "population standard deviation), 2 dp."
+        ),
+        (
+            "Not the sample version but the population one: what is the standard deviation of "
+            "{listing}? Round to 2 dp."
+        ),
+        (
+            "For a quality check, every bolt in the batch was measured: {listing} mm. What is "
+            "the population standard deviation in mm, to 2 decimal places?"
+        ),
+        "In Python terms, what does pstdev give for {listing} once rounded to 2 decimals?",
+        "population standard deviation {listing} 2dp",
+        (
+            "What is the standard deviation of {listing} when the values are treated as a "
+            "population? Please round to 2 decimal places."
+        ),
     ),
 )
 def population_stdev(v: Values) -> Draft:
@@ -230,6 +325,26 @@ def population_stdev(v: Values) -> Draft:
         "Determine the statistical range of this list: {listing}",
         "How far apart are the highest and lowest values in {listing}?",
     ),
+    train_phrasings=(
+        "hey, what's max minus min for {listing}?",
+        "Numbers: {listing}\nHow big is the spread from the smallest to the largest value?",
+        (
+            "A stock closed at {listing} over several days. What's the difference between its "
+            "highest and lowest close?"
+        ),
+        "Compute the statistical range (largest minus smallest) of these values: {listing}",
+        "range please: {listing}",
+        "By how much does the biggest number in {listing} exceed the smallest one?",
+        "For the data {listing}, give me the maximum value minus the minimum value.",
+        (
+            "I measured my seedlings in mm: {listing}. What is the range of heights (tallest "
+            "minus shortest)?"
+        ),
+        "Find the smallest and the largest of {listing}, then give their difference.",
+        "what's the spread (max - min) of {listing}",
+        "Please tell me the range of the data set {listing}, meaning top value minus bottom value.",
+        "Given {listing}, how many units separate the minimum from the maximum?",
+    ),
 )
 def value_range(v: Values) -> Draft:
     values = _numbers(v, 1, 999)
@@ -268,6 +383,32 @@ def value_range(v: Values) -> Draft:
         "Daily step counts (hundreds): {listing}. On how many days was it above {limit}?",
         "Filter {listing} to values greater than {limit} and tell me how many are left.",
         "In the list {listing}, how many numbers exceed {limit}?",
+    ),
+    train_phrasings=(
+        "hey, how many values in {listing} are above {limit}? equal doesn't count",
+        (
+            "Numbers: {listing}\nThreshold: {limit}\nHow many numbers are strictly above the "
+            "threshold?"
+        ),
+        (
+            "A cafe recorded {listing} customers on different days. On how many days were "
+            "there more than {limit} customers?"
+        ),
+        "len([x for x in [{listing}] if x > {limit}]) = ?",
+        "count the numbers greater than {limit}: {listing}",
+        "Please tell me how many entries of {listing} have a value higher than {limit} (strictly).",
+        "{limit} is the cutoff. Count the values in {listing} that are strictly higher than it.",
+        "Strictly-greater-than test: how many of {listing} clear the bar of {limit}?",
+        (
+            "For a speed survey the readings were {listing} km/h. How many cars went faster "
+            "than {limit} km/h?"
+        ),
+        "values > {limit} among {listing}: how many?",
+        (
+            "I want to know how many of these numbers beat {limit} (a tie with {limit} doesn't "
+            "count): {listing}"
+        ),
+        "Go through {listing} and tally every number larger than {limit}. What's the tally?",
     ),
 )
 def count_above(v: Values) -> Draft:
@@ -310,6 +451,35 @@ def count_above(v: Values) -> Draft:
         "Assignments graded {listing}. Taking the weights into account, what's the average?",
         "Find the weighted average of the following values: {listing}",
         "With scores and weights {listing}, what is the weighted average to 2 decimals?",
+    ),
+    train_phrasings=(
+        "hey, weighted mean of {listing}? round to 2 dp",
+        (
+            "Scores with weights: {listing}\nCompute sum(score*weight)/sum(weight), rounded to "
+            "two decimals."
+        ),
+        (
+            "A judging panel produced {listing}. Using those weights, what is the overall "
+            "weighted score (2 decimal places)?"
+        ),
+        "weighted average, 2 dp: {listing}",
+        (
+            "Please average {listing} so that each score counts as many times as its weight. "
+            "Give 2 decimals."
+        ),
+        (
+            "The weight next to each mark says how much it counts: {listing}. Produce the "
+            "average that respects those weights, rounded to 2 dp."
+        ),
+        "GPA-style calculation: {listing}. Weighted mean to 2 decimal places, please.",
+        "Combine {listing} into a single weighted average. Round the result to two decimal places.",
+        "Modules of a training course scored {listing}; overall weighted score to 2 decimals?",
+        "what do {listing} come to as a weighted average (2dp)?",
+        (
+            "Divide the total of score times weight by the total weight for {listing}. What's "
+            "the answer to 2 decimal places?"
+        ),
+        "Given {listing}, where heavier weights matter more, what is the average? Round to 2 dp.",
     ),
 )
 def weighted_average(v: Values) -> Draft:
@@ -363,6 +533,23 @@ def _records(v: Values, n: int) -> list[dict]:
         "Our club members as JSON: {doc}\nWhat is their total age in years?",
         "Sum the ages in the JSON array {doc}.",
     ),
+    train_phrasings=(
+        "hey, quick sum for me: every age in {doc}",
+        "JSON:\n{doc}\nReturn the sum of all the age values.",
+        (
+            "A receptionist exported the guest list as JSON: {doc}\nIf you add together every "
+            "guest's age, what's the total?"
+        ),
+        'total of "age" over all records: {doc}',
+        "Please load {doc} and give me the ages of everyone in it added together.",
+        "Between them, how many years old are the people in this JSON altogether? {doc}",
+        "{doc}\nsum of ages?",
+        "For each object in {doc}, take the age; what is the grand total?",
+        "Could you total the age values found in this JSON list? {doc}",
+        "Family data in JSON: {doc}\nAdd all their ages together, please.",
+        "Tell me the aggregate age (the sum) of the records in {doc}.",
+        "age total for {doc} please",
+    ),
 )
 def json_sum_field(v: Values) -> Draft:
     people = _records(v, v.int(2, 6))
@@ -407,6 +594,29 @@ def json_sum_field(v: Values) -> Draft:
         "number of {city} residents in {doc}?",
         "Go through {doc} and count the entries with {city} as the city.",
         "Parse {doc} and report how many records have city {city}.",
+    ),
+    train_phrasings=(
+        "hey, how many of the people in this JSON are in {city}? {doc}",
+        (
+            'Scanning the data below, for how many objects is the value under "city" equal to '
+            '"{city}"?\n{doc}'
+        ),
+        (
+            "A delivery company keeps its drivers as JSON: {doc}\nHow many drivers are based in "
+            "{city}?"
+        ),
+        "people living in {city} according to {doc}: how many?",
+        "Please count how many people in this JSON array call {city} home: {doc}",
+        "What number of records in {doc} have a city field equal to {city}?",
+        "{doc}\nhow many live in {city}",
+        "Filter {doc} down to people whose city is {city}; how many remain?",
+        "From this member list ({doc}), how many members are in {city}?",
+        "Could you tell me how many residents of {city} appear in this JSON? {doc}",
+        "Tally the records in {doc} whose city value is {city}.",
+        (
+            "I'm planning a meetup in {city}. Based on this JSON of contacts, how many of them "
+            "live there? {doc}"
+        ),
     ),
 )
 def json_count_matching(v: Values) -> Draft:
@@ -455,6 +665,20 @@ def json_count_matching(v: Values) -> Draft:
         "get me the {fruit} price from this json: {doc}",
         "Check the items in {doc} and give me the price of the {fruit}.",
         "Parse {doc}. How much does the {fruit} cost?",
+    ),
+    train_phrasings=(
+        "hey, what's the price of the {fruit} in this json? {doc}",
+        "JSON:\n{doc}\nReturn the value at store -> items -> {fruit} -> price.",
+        "A market app returned this JSON: {doc}\nWhat is the {fruit} priced at?",
+        "{fruit} cost, going by this json: {doc}",
+        "Please tell me what the JSON below lists as the price of the {fruit}.\n{doc}",
+        "I need the {fruit}'s price (not its stock) from this JSON: {doc}",
+        "Using {doc}, find the {fruit} entry under the store's items and give its price.",
+        "{doc}\nThe {fruit} sells for how much here?",
+        "Could you read off the {fruit} price from this store JSON? {doc}",
+        "What's the {fruit} priced at in the JSON {doc}?",
+        "Find the nested price value for {fruit} in {doc}.",
+        "I'm comparing shops. This one's data is {doc}\nWhat price does it list for the {fruit}?",
     ),
 )
 def json_nested_lookup(v: Values) -> Draft:
@@ -516,6 +740,20 @@ CSV_READ = ("rows = list(csv.DictReader(io.StringIO(table)))",)
         "Given the CSV below, give me the total amount.\n{table}",
         'Sum the "amount" values in this CSV data:\n{table}',
     ),
+    train_phrasings=(
+        "hey, what do the amounts add up to?\n{table}",
+        "CSV:\n{table}\nReturn the sum of the amount column.",
+        "My bookkeeper sent this file:\n{table}\nWhat's the total amount across all rows?",
+        "{table}\ntotal amount?",
+        "Please add together every value in the amount column of the following CSV.\n{table}",
+        "What's the total amount, summed over all products?\n{table}",
+        "For the CSV below, compute the column total for amount.\n{table}",
+        "{table}\nsum(amount) = ?",
+        "Could you tell me what all the amounts here come to?\n{table}",
+        "End-of-day report from the warehouse:\n{table}\nWhat does the amount column total?",
+        "amount column summed, please\n{table}",
+        "Adding up the amount for every product in this table gives what?\n{table}",
+    ),
 )
 def csv_column_sum(v: Values) -> Draft:
     rows = _sales(v, v.int(3, 8))
@@ -571,6 +809,38 @@ def csv_column_sum(v: Values) -> Draft:
         "On average, how large is a {category} amount in the table below?\n{table}",
         "Here is sales data:\n{table}\nWhat is the average amount in the {category} category?",
     ),
+    train_phrasings=(
+        "hey quick one, what is the {category} average? amount column, 2 decimals\n{table}",
+        "CSV:\n{table}\nFilter to category == {category}, then average the amount column (2 dp).",
+        (
+            "A shop manager asks: across the {category} lines in this export, what's the "
+            "average amount, rounded to 2 decimal places?\n{table}"
+        ),
+        "{category} average amount, 2 dp?\n{table}",
+        (
+            "Please give the mean of amount over only the {category} rows, rounded to two "
+            "decimals.\n{table}"
+        ),
+        "{table}\nWhat's the typical amount in category {category}, as a mean to 2 decimal places?",
+        (
+            "Add the amounts of the {category} rows and divide by how many such rows there are "
+            "(2 dp).\n{table}"
+        ),
+        (
+            "Compute the average amount per {category} row in this CSV, to two decimal "
+            "places:\n{table}"
+        ),
+        "For category {category} only: mean of amount, rounded to 2 dp.\n{table}",
+        (
+            "Could you find the average amount among rows tagged {category}? Two decimal "
+            "places please.\n{table}"
+        ),
+        "{table}\ngroup by category - what's the mean amount for {category}? round to 2dp",
+        (
+            "My spreadsheet looks like this:\n{table}\nI want the mean amount of the {category} "
+            "rows, 2 decimals."
+        ),
+    ),
 )
 def csv_category_mean(v: Values) -> Draft:
     rows = _sales(v, v.int(3, 9))
@@ -618,6 +888,20 @@ def csv_category_mean(v: Values) -> Draft:
         "max amount -> which product?\n{table}",
         "According to the CSV below, what product has the largest value of amount?\n{table}",
         "Here is a table:\n{table}\nWhich product's amount is the biggest?",
+    ),
+    train_phrasings=(
+        "hey, which product has the most in the amount column here?\n{table}",
+        "CSV:\n{table}\nReturn the product name of the row with the maximum amount.",
+        "The buyer wants to know which product led on amount in this export:\n{table}",
+        "{table}\ntop product by amount?",
+        "Please name the product whose amount beats all the others.\n{table}",
+        "Which row has the highest amount? Just give me its product.\n{table}",
+        "Find the argmax of amount and report that row's product.\n{table}",
+        "Out of all products below, whose amount is largest?\n{table}",
+        "Could you check this CSV and tell me the product with the largest amount value?\n{table}",
+        "Market stall sales:\n{table}\nWhich product brought in the greatest amount?",
+        "{table}\nname of product with max amount",
+        "Looking only at the amount column, which product is the winner?\n{table}",
     ),
 )
 def csv_max_row(v: Values) -> Draft:
@@ -670,6 +954,23 @@ def csv_max_row(v: Values) -> Draft:
         "Which {k} numbers in {listing} are the highest? Order them from high to low.",
         "Rank {listing} from highest to lowest and give me only the first {k}.",
         "From {listing}, pick the {k} biggest numbers, largest first.",
+    ),
+    train_phrasings=(
+        "hey, give me the {k} biggest values in {listing}, highest first",
+        "Numbers: {listing}\nReturn the top {k}, sorted in descending order.",
+        (
+            "A leaderboard has the scores {listing}. Which {k} scores are the best, listed "
+            "from the highest down?"
+        ),
+        "{k} largest of {listing}, descending",
+        "Please sort {listing} from largest to smallest and keep only the leading {k} numbers.",
+        "What are the {k} greatest values among {listing}? Put the biggest first.",
+        "Sales per store were {listing}. List the {k} best figures in decreasing order.",
+        "Could you pull out the {k} highest numbers from {listing}, ordered high to low?",
+        "descending top {k} from {listing}",
+        "Give the {k} maximum values of {listing}, in order from the maximum downward.",
+        "Which are the {k} largest entries of {listing}? Show them in descending order.",
+        "For {listing}, what does the top-{k} list look like when ordered from greatest to least?",
     ),
 )
 def top_k(v: Values) -> Draft:

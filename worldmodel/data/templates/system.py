@@ -83,6 +83,20 @@ def _iso(year: int, month: int, day: int) -> str:
         "Look up the weekday name corresponding to {date}.",
         "Which day of the week is the date {date}?",
     ),
+    train_phrasings=(
+        "Tell me the day name, like Tuesday or Saturday, that goes with {date}.",
+        "hey, do you know what weekday {date} was on",
+        "Name the weekday, Monday through Sunday, that {date} belongs to.",
+        "Our school trip is booked for {date}. Which weekday is that?",
+        "Print the full English weekday name for {date}.",
+        "Date given: {date}. Required: its weekday.",
+        "I'd appreciate it if you could work out the weekday of {date}.",
+        "In the Gregorian calendar, {date} corresponds to which weekday?",
+        "weekday name for {date} pls",
+        "A historian's notes mention {date} but not the weekday. Which weekday was it?",
+        "Using the year-month-day date {date}, output the weekday it falls on.",
+        "Spreadsheet cell says {date}; I need the weekday column filled in. What goes there?",
+    ),
 )
 def weekday_of_date(v: Values) -> Draft:
     y, m, d = _draw_date(v, key=True)
@@ -125,6 +139,21 @@ def weekday_of_date(v: Values) -> Draft:
         "Tally the days going from {start} to {end} for me.",
         "We signed the lease on {start} and moved out on {end}. How many days passed in between?",
         "What is the number of days separating {start} and {end}?",
+    ),
+    train_phrasings=(
+        "From {start} up to {end}, what is the difference measured in days?",
+        "hey, how many days go by between {start} and {end}?",
+        "Subtract {start} from {end} and give the result in days.",
+        "Interval length in days: {start} to {end}.",
+        "A seed was planted on {start} and harvested on {end}. How many days did it grow?",
+        "Please figure out how much time, in days, elapsed from {start} to {end}.",
+        "start {start} end {end} how many days",
+        "{end} minus {start}, in days?",
+        "How far apart, in days, are the dates {start} and {end}?",
+        "I'm logging a voyage that set sail on {start} and docked on {end}. What's its length in "
+        "days?",
+        "Would you work out the day difference between {start} and the later date {end}?",
+        "Given the dates {start} and {end}, how many days is the later one past the earlier one?",
     ),
 )
 def days_between(v: Values) -> Draft:
@@ -171,6 +200,23 @@ def days_between(v: Values) -> Draft:
         "Please find the calendar date {n} days on from {date}.",
         "I set a reminder for {n} days after {date}. Which date does it go off?",
         "If today is {date}, what will the date be in {n} days?",
+    ),
+    train_phrasings=(
+        "Jump ahead {n} days from {date}. What's the new date?",
+        "{n} days later than {date}: which date is that?",
+        "hey, what date do I get if I add {n} days onto {date}",
+        "Give the date, in YYYY-MM-DD form, that is {n} days beyond {date}.",
+        "The free trial begins on {date} and expires exactly {n} days later. Which date is the "
+        "expiry?",
+        "date {date}, advance {n} days, result?",
+        "Our ship left port on {date} and the log says it reached land {n} days afterwards. Which "
+        "date was landfall?",
+        "Please add a span of {n} days to {date} and report the date you reach.",
+        "What calendar date lies {n} days ahead of {date}?",
+        "Given the start date {date}, find the date after {n} more days have passed.",
+        "plus {n} days from {date} - what's that date",
+        "A plant is watered on {date}, the gardener wears a red hat, and the next check is due {n} "
+        "days on. Which date is the check?",
     ),
 )
 def add_days(v: Values) -> Draft:
@@ -225,6 +271,22 @@ def add_days(v: Values) -> Draft:
         "Leap-year test for {year}, please.",
         "Does the year {year} have a February 29?",
     ),
+    train_phrasings=(
+        "Apply the divisible-by-4 rule, with centuries leap only when divisible by 400, to {year}: "
+        "leap or not?",
+        "hey is {year} a leap year or a normal one",
+        "True or False: the year {year} is a leap year.",
+        "My calendar app needs to know: does {year} have 366 days?",
+        "Could you check whether {year} is a leap year for me, please?",
+        "year {year} leap?",
+        "A farmer's almanac for {year} is being printed. Is that year a leap year?",
+        "Given the year {year}, decide whether it is a leap year.",
+        "Leap status of {year}? Reply True or False.",
+        "i need to know if {year} was or will be a leap year",
+        "Working with Gregorian calendar rules, classify {year} as a leap year or a common year.",
+        "We're printing wall planners for {year}, and the designer uses blue ink. Is that year a "
+        "leap year?",
+    ),
 )
 def leap_year(v: Values) -> Draft:
     year = v.int(1600, 2400, key=True)
@@ -262,6 +324,20 @@ def leap_year(v: Values) -> Draft:
         "Please tell me {month} {year}'s length in days.",
         "gimme the number of days {month} {year} has",
         "Count the days in the month of {month} {year}.",
+    ),
+    train_phrasings=(
+        "How many days long is {month} in the year {year}?",
+        "hey, is {month} {year} a long month or a short one? how many days exactly?",
+        "Payroll is calculated per calendar day. How many such days are in {month} {year}?",
+        "Give the number of days in {month} {year} as a single integer.",
+        "{month}, {year}. Number of days?",
+        "From the 1st to its final day, how many days make up {month} {year}?",
+        "Please tell me how many calendar days fall within {month} {year}.",
+        "I'm drawing a calendar grid for {month} {year}; how many day boxes do I need?",
+        "month: {month}, year: {year} -> days?",
+        "{month} of the year {year} is how many days long?",
+        "A gym charges a fee for every single day of {month} {year}. How many daily fees is that?",
+        "Find the total days in {month} {year}, taking leap years into account.",
     ),
 )
 def days_in_month(v: Values) -> Draft:
@@ -308,6 +384,22 @@ def days_in_month(v: Values) -> Draft:
         "Show {seconds} seconds the way a timer would, as H:MM:SS.",
         "Express a duration of {seconds} seconds as hours:minutes:seconds.",
     ),
+    train_phrasings=(
+        "Write {seconds} seconds as H:MM:SS, with the hours not zero-padded.",
+        "hey can you turn {seconds} seconds into an H:MM:SS time",
+        "Duration: {seconds} s. Needed: H:MM:SS.",
+        "A marathon runner finished in {seconds} seconds. Show her time as H:MM:SS.",
+        "Split {seconds} seconds into whole hours, minutes and leftover seconds and print them as "
+        "H:MM:SS.",
+        "Please display a {seconds}-second span in H:MM:SS format.",
+        "H:MM:SS please, input is {seconds} seconds",
+        "The oven timer was set for {seconds} seconds; what would that read as H:MM:SS?",
+        "Give me the H:MM:SS version of {seconds} seconds.",
+        "what's {seconds} seconds in H:MM:SS notation, minutes and seconds two digits each",
+        "Lay out a total of {seconds} seconds in clock-style H:MM:SS.",
+        "The build log says the job ran for {seconds} seconds on a rainy Tuesday. Convert that "
+        "runtime to H:MM:SS.",
+    ),
 )
 def seconds_to_hms(v: Values) -> Draft:
     seconds = v.int(61, 200000, key=True)
@@ -351,6 +443,23 @@ def seconds_to_hms(v: Values) -> Draft:
         "How long, in minutes, is it from {start} to {end} on one day?",
         "I parked at {start} and left at {end} on the same day; how many minutes was I parked?",
         "Compute the minutes from {start} until {end} (24-hour clock, same day).",
+    ),
+    train_phrasings=(
+        "hey, if it's {start} now and I'm free at {end} later today, how many minutes do I wait?",
+        "A lecture starts at {start} and finishes at {end} that same day. Give its length in "
+        "minutes.",
+        "Minutes elapsed, {start} -> {end}, same calendar day?",
+        "Please count the minutes between the clock times {start} and {end} on a single date.",
+        "The bakery's oven went on at {start} and off at {end}, same day. For how many minutes was "
+        "it on?",
+        "start {start} end {end} same day, answer in minutes",
+        "On one day, a clock moves from {start} to {end}. How many minutes has it advanced?",
+        "Give the time difference from {start} to {end} (both today) as a number of minutes.",
+        "I walked my dog Rex from {start} to {end} on the same day. How many minutes did the walk "
+        "last?",
+        "Convert the span from {start} to {end} on a single day into minutes.",
+        "How many whole minutes elapse going from {start} to {end} within one day?",
+        "Today I clocked in at {start} and out at {end}. What is my time at work in minutes?",
     ),
 )
 def minutes_between_times(v: Values) -> Draft:
@@ -396,6 +505,21 @@ def minutes_between_times(v: Values) -> Draft:
         "Could you check which ISO week includes {date}?",
         "On an ISO week calendar, {date} is in week what?",
         "Give the ISO-8601 week number for the date {date}.",
+    ),
+    train_phrasings=(
+        "Using the ISO calendar, which week number contains {date}?",
+        "hey, which iso week does {date} land in?",
+        "By ISO rules (weeks begin Monday, week 1 holds the first Thursday), which week is {date} "
+        "in?",
+        "A factory schedules its output by ISO week. For {date}, which week is that?",
+        "{date} -> ISO week?",
+        "Please look up the ISO week of {date}, with weeks starting on Monday.",
+        "Out of the ISO year's 52 or 53 weeks, which one includes {date}?",
+        "Our shipping dock plans by ISO weeks; tell me the ISO week {date} is part of.",
+        "iso wk for {date}, thanks",
+        "My planner uses ISO weeks and I spilled tea on it. Which ISO week holds {date}?",
+        "For the day {date}, tell me its ISO week number, not its month.",
+        "Could you work out the ISO week that {date} is in, as a number?",
     ),
 )
 def iso_week(v: Values) -> Draft:
@@ -458,6 +582,29 @@ def iso_week(v: Values) -> Draft:
         "number of lines?",
         "Save {listing} as separate lines of notes.txt, reopen it and report the line count.",
     ),
+    train_phrasings=(
+        "hey, if I write {listing} to a file with one word on each line and read it back, how many "
+        "lines is that?",
+        "Words: {listing}. Each one goes on its own line in a text file; after reading the file, "
+        "print how many lines there are.",
+        "A teacher saves the spelling words {listing} to a file, one per line. Reading the file "
+        "back, how many lines are there?",
+        "one word per line: {listing}. write to file, reopen, count lines",
+        "How many lines will a file report after you fill it with {listing}, a word on every line, "
+        "and load it again?",
+        "Line count of a text file built from {listing}, one per line, read back in?",
+        "My shopping list file gets {listing}, each item on a separate line. When I open it again, "
+        "how many lines are in it?",
+        "Send {listing} to a text file with a newline after every word, reload it and count the "
+        "lines.",
+        "Using the words {listing}, one per line, produce a file; how many lines does reading it "
+        "give?",
+        "Count the lines you get back from a file written with {listing}, one word per line.",
+        "In a lab, the sample names {listing} are recorded in a file one per line. Read the file "
+        "back: how many lines?",
+        "{listing}: put these into a file, each on a line of its own, then read the file and give "
+        "the line total.",
+    ),
 )
 def file_line_count(v: Values) -> Draft:
     first = v.choice(NOUNS, key=True)
@@ -504,6 +651,24 @@ def file_line_count(v: Values) -> Draft:
         'byte size of a file with the content "{text}"?',
         'A file is created whose only content is the string "{text}". How large is it in bytes?',
         'Save "{text}" into data.txt in the working directory and print the file size.',
+    ),
+    train_phrasings=(
+        'hey, how big in bytes is a file that just contains "{text}"?',
+        'Number of bytes in a UTF-8 file whose only text is "{text}" (no trailing newline)?',
+        'A note reading "{text}" is saved alone in a file, UTF-8 encoded. What\'s the file size in '
+        "bytes?",
+        'Please write "{text}" with no newline to a UTF-8 file, then print its byte size.',
+        'file content = "{text}", utf-8, no newline. size in bytes?',
+        'How many bytes will the file be after writing only "{text}" into it?',
+        'The text "{text}" is the entire content of a file. Report the file\'s length in bytes.',
+        'Create a file, put "{text}" in it and nothing more, then check how many bytes it has.',
+        'I\'m testing storage quotas and write "{text}" to a file by itself. What size in bytes '
+        "does it report?",
+        '"{text}" -> file (UTF-8). Byte count?',
+        "Find the size, in bytes, of a freshly written file that contains only the string "
+        '"{text}".',
+        'A coworker typed "{text}" into a blank file at lunch. With no newline added, how many '
+        "bytes long is it?",
     ),
 )
 def file_size(v: Values) -> Draft:
@@ -553,6 +718,27 @@ def file_size(v: Values) -> Draft:
         "the count.",
         "How many .{ext} files show up if {listing} are all made in a fresh directory?",
         "After creating {listing} inside a folder, how many .{ext} files does it contain?",
+    ),
+    train_phrasings=(
+        "hey, I made a new folder and put {listing} in it. how many .{ext} files are there?",
+        "Out of the files {listing} created in an empty folder, count the ones with a .{ext} "
+        "extension.",
+        "Extension .{ext}: how many of {listing} have it, after creating them all in a new "
+        "directory?",
+        "A photographer dumps {listing} into a fresh folder. How many files there end with .{ext}?",
+        "new folder, create {listing}, count *.{ext}",
+        "Please create each of {listing} in a new empty folder and report how many carry the "
+        ".{ext} extension.",
+        "Touch {listing} inside a freshly made directory. How many files there have the suffix "
+        ".{ext}?",
+        "In a new folder holding {listing}, what is the number of .{ext} files?",
+        "My teammate's script writes {listing} into an empty directory while the kettle boils. "
+        "Count the .{ext} files in it.",
+        "Count how many files of type .{ext} exist after {listing} are written to a brand new "
+        "folder.",
+        "Given a new directory with the files {listing}, tell me the .{ext} count.",
+        "Create {listing} as files in an empty folder, then list the folder: how many names end in "
+        ".{ext}?",
     ),
 )
 def file_count_by_extension(v: Values) -> Draft:
@@ -619,6 +805,32 @@ def file_count_by_extension(v: Values) -> Draft:
         'Create log.txt containing "{first}", append the line "{second}", and report the '
         "file's last line.",
     ),
+    train_phrasings=(
+        'hey quick one: I write "{first}" into log.txt and tack "{second}" onto the end as a new '
+        "line. what do I see on the final line?",
+        'Step 1: write "{first}" to log.txt. Step 2: append "{second}" as a new line. Step 3: '
+        "print the final line.",
+        'A server writes "{first}" to log.txt and later appends "{second}" on the next line. Read '
+        "log.txt back: what is its last line?",
+        'Which line ends log.txt once "{first}" is written and "{second}" is appended on a line '
+        "below it?",
+        'The final line of log.txt is what I want, after "{first}" goes in first and "{second}" is '
+        "appended on a new line.",
+        'first "{first}", then "{second}" appended as a new line, both in log.txt - print the last '
+        "one",
+        'What does the last line of log.txt say once "{first}" has been written and "{second}" '
+        "added after it on its own line?",
+        'A ship\'s log.txt starts with the entry "{first}"; the captain appends "{second}" on a '
+        "new line. Reading it back, which entry comes last?",
+        'Write mode first with "{first}", then append mode with "{second}" on a new line, same '
+        "file log.txt. Print the last line when read.",
+        'Could you tell me the final line of log.txt after it receives "{first}" and then gets '
+        '"{second}" appended below?',
+        'Entries in log.txt: "{first}" (written) and "{second}" (appended on a new line). Last '
+        "line?",
+        'On a quiet night shift, log.txt is written with "{first}" and then "{second}" is appended '
+        "on a new line. Print the last line of log.txt.",
+    ),
 )
 def file_append_last_line(v: Values) -> Draft:
     first = f"{v.choice(CITIES)} {v.int(1, 99)}"
@@ -675,6 +887,29 @@ def file_append_last_line(v: Values) -> Draft:
         "and print True or False.",
         "Test if you can create and delete a file in the working folder; print the result.",
     ),
+    train_phrasings=(
+        "hey, try saving a small file in the current folder and tell me True or False: did it "
+        "work?",
+        "Probe the current working directory for write permission by writing a file; output True "
+        "or False.",
+        "Writing a scratch file to the cwd: does it succeed? Print True or False.",
+        "Please confirm, by creating a file in the current directory, whether it can be written to "
+        "(True/False).",
+        "write test on current dir -> True/False",
+        "A data pipeline will save its output where it runs. Check that the current directory "
+        "accepts a new file and print True or False.",
+        "Is it possible to create a file in the directory the program is running in? Attempt it "
+        "and print True or False.",
+        "Print True if a file can be written in the current working directory, else False; check "
+        "by really writing one.",
+        "Could the present directory be written to? Make a small file there as a test and answer "
+        "True or False.",
+        "I'm on a shared server and the coffee machine is broken. Can my program write in its "
+        "current directory? Test with a file, print True/False.",
+        "Does creating a file in the working directory work here? Try it and answer with True or "
+        "False.",
+        "check write permission of the cwd by writing a file, print True or False",
+    ),
 )
 def cwd_writable(v: Values) -> Draft:
     name = f"probe_{v.int(100, 999, key=True)}.tmp"
@@ -722,6 +957,23 @@ def cwd_writable(v: Values) -> Draft:
         "interpreter?",
         "What Python version does the sandbox use?",
     ),
+    train_phrasings=(
+        "hey, which python version am I running? major.minor.micro please",
+        "Output the first three numbers of sys.version_info as major.minor.micro.",
+        "What's the full version number of the interpreter executing this script, like 3.11.4?",
+        "Kindly print the three-part version (major.minor.micro) of the Python executing this.",
+        "interpreter version?",
+        "A bug report form asks for the exact Python version. What should I put, as "
+        "major.minor.micro?",
+        "Which Python release, down to the micro number, runs this program?",
+        "Show me the version of Python in use, as x.y.z.",
+        "Find the major, minor and micro version numbers of the current Python and print them "
+        "joined by dots.",
+        "My lab notebook needs the interpreter version recorded. Print the running Python's "
+        "version.",
+        "get the version of the running python, all three parts",
+        "Could you check which Python version executes this code and print it?",
+    ),
 )
 def python_version(v: Values) -> Draft:
     return Draft(
@@ -764,6 +1016,21 @@ def python_version(v: Values) -> Draft:
         "What platform (operating system) is executing this script?",
         "What OS does the sandbox run?",
     ),
+    train_phrasings=(
+        "hey, what operating system is this running on?",
+        "Print platform.system() so I can see the OS name.",
+        "Which OS is underneath this program? Print its name.",
+        "OS name, as the platform module reports it?",
+        "A support ticket asks which operating system the code ran on. What should I write?",
+        "Please report the operating system of the machine executing this script.",
+        "what os am i on",
+        "Is this Linux, Darwin or Windows? Print the operating system's name.",
+        "Identify the operating system hosting this process.",
+        "I'm writing a cross-platform installer and my cat is on the keyboard. What OS is this "
+        "code executing on?",
+        "Check which operating system this program runs under and print the name.",
+        "Report the system name the platform module gives for this machine.",
+    ),
 )
 def platform_system(v: Values) -> Draft:
     return Draft(
@@ -799,6 +1066,20 @@ def platform_system(v: Values) -> Draft:
         "What's the number of CPU cores available here, as the OS reports it?",
         "Print how many CPUs the system reports to this code.",
         "How many processors does the machine running this code have?",
+    ),
+    train_phrasings=(
+        "hey, how many logical CPUs does the OS report here?",
+        "Print os.cpu_count() for this machine.",
+        "Number of logical CPUs visible to this code?",
+        "A render job wants to know the core count. How many logical CPUs does the system report?",
+        "Please tell me the count of CPU cores the operating system exposes.",
+        "logical cpu count?",
+        "How many CPUs does os.cpu_count() say this machine has?",
+        "I'm choosing how many threads to start. What CPU count does the operating system give?",
+        "Check and print how many logical cores are available to this program.",
+        "Count the CPUs the OS makes visible and print the number.",
+        "On this box, how many logical CPU cores can the code see?",
+        "My laptop fan is loud; anyway, how many CPU cores does the OS report to this script?",
     ),
 )
 def cpu_count(v: Values) -> Draft:
@@ -837,6 +1118,23 @@ def cpu_count(v: Values) -> Draft:
         "years since {year}? just compare the year numbers",
         "A building went up in {year}. By calendar year, how many years ago was that?",
         "What is the current year minus {year}?",
+    ),
+    train_phrasings=(
+        "hey, how many years ago was {year}, just going by the year numbers?",
+        "Going only by year numbers, how far back is {year} from today?",
+        "The oak in our yard dates from {year}. How many years old is it, counting by calendar "
+        "year only?",
+        "Print the number of calendar years between {year} and today's year.",
+        "years elapsed since {year} (calendar years)?",
+        "Please find how many calendar years have gone by from {year} up to this year.",
+        "{year}: how many years back from now, comparing year numbers only?",
+        "With today's date from the system clock, how many calendar years is it since {year}?",
+        "A coin is stamped {year}. How many years old is it by calendar year?",
+        "how long ago in calendar years was {year}",
+        "Counting from {year} to the year we're in now, how many years is that (year numbers "
+        "only)?",
+        "The museum label says {year} and the visitor wears a green scarf. In calendar years, how "
+        "long ago was that?",
     ),
 )
 def years_since(v: Values) -> Draft:

@@ -43,6 +43,26 @@ def _count_char(text: str, char: str) -> int:
         "If you ignore capitalization, what's the total of '{letter}' in \"{text}\"?",
         "In \"{text}\", how many '{letter}' characters are there, case-insensitively?",
     ),
+    train_phrasings=(
+        "sentence \"{text}\", letter '{letter}', case-blind count please",
+        "Our English teacher wrote \"{text}\" on the board and asked how many times '{letter}' "
+        "is in it, capital or not. What's the answer?",
+        "Go through \"{text}\" and add up every '{letter}', whether it is upper or lower case.",
+        "hey, how many '{letter}' are hiding in \"{text}\"? caps and lowercase both count",
+        "What is the total number of '{letter}' letters in the line \"{text}\" when case is "
+        "not taken into account?",
+        "Case-insensitive tally: the letter '{letter}' within \"{text}\".",
+        "Would you mind counting how often the character '{letter}' turns up in \"{text}\"? "
+        "Treat upper and lower case as equal.",
+        "\"{text}\" contains the letter '{letter}' how many times, if capital letters are "
+        "lowered first?",
+        "Lowercase \"{text}\" and then tell me how many '{letter}' it has.",
+        'I spilled coffee on my notes, but the line still reads "{text}". Count its '
+        "'{letter}' letters (any case).",
+        "number of '{letter}' in \"{text}\", case insensitive",
+        "Find how many characters of \"{text}\" equal '{letter}' once everything is made lower "
+        "case.",
+    ),
 )
 def count_letter(v: Values) -> Draft:
     text = sentence(v, v.int(0, 2), key=False)
@@ -85,6 +105,23 @@ def count_letter(v: Values) -> Draft:
         'If I go through "{text}" letter by letter, how many vowels will I find?',
         'What is the number of vowels in the text "{text}"?',
     ),
+    train_phrasings=(
+        'How many of the letters in "{text}" are vowels? Only a, e, i, o and u count.',
+        'hey, vowel check on "{text}" - how many are there?',
+        'The sentence is "{text}". Give the number of vowels it has (y is not a vowel here).',
+        'For a phonics worksheet, a teacher wants the total count of vowels in "{text}". What '
+        "is it?",
+        'vowels (aeiou) in "{text}", total count',
+        'Add up all the vowel letters a, e, i, o, u appearing anywhere in "{text}", capitals '
+        "included.",
+        'Please find how many vowels occur in the following text: "{text}"',
+        'Given the string "{text}", return how many of its characters are among a, e, i, o, u.',
+        'What total do you get when you count every vowel in "{text}"?',
+        'Count vowels only, not consonants or spaces: "{text}"',
+        'I\'m building a word game and need the vowel tally for "{text}". How many a/e/i/o/u '
+        "letters does it have?",
+        'In "{text}", how many letters are vowels, counting both upper and lower case?',
+    ),
 )
 def count_vowels(v: Values) -> Draft:
     text = sentence(v, v.int(0, 2))
@@ -126,6 +163,20 @@ def count_vowels(v: Values) -> Draft:
         'I typed "{text}" into a tweet draft. How many words long is it?',
         'What is the word count of "{text}"?',
     ),
+    train_phrasings=(
+        'The line "{text}" - give me its total number of words.',
+        'hey, could you count up the words in "{text}"?',
+        'My essay app is broken. How many words would it report for "{text}"?',
+        'Words separated by spaces in "{text}": how many are there?',
+        'number of words, "{text}"',
+        'Please figure out how many individual words the sentence "{text}" is made of.',
+        'If I read "{text}" aloud one word at a time, how many words do I say?',
+        'Given the text "{text}", return the count of its words.',
+        'A telegram charges per word. How many words would "{text}" be billed for?',
+        'words in "{text}"? just the number',
+        'Count every word in the following sentence, including short ones like "the": "{text}"',
+        'Word total for "{text}", please.',
+    ),
 )
 def count_words(v: Values) -> Draft:
     text = sentence(v, v.int(0, 4))
@@ -162,6 +213,22 @@ def count_words(v: Values) -> Draft:
         'Backwards spelling of "{word}", please.',
         'If you invert the character sequence of "{word}", what string do you get?',
         'Write "{word}" in reverse order of its letters.',
+    ),
+    train_phrasings=(
+        'Write the characters of "{word}" in the opposite order.',
+        'hey, what\'s "{word}" backwards?',
+        'For a secret-code game my nephew wants "{word}" written back to front. What does it '
+        "become?",
+        'Reverse the letters of "{word}" and give me the resulting string.',
+        'backwards: "{word}"',
+        'Read "{word}" starting from its final letter and ending at its first. What string is '
+        "that?",
+        'Please produce the reversal of the word "{word}".',
+        'Given the word "{word}", output it reversed, leaving each letter\'s case unchanged.',
+        '"{word}" read from end to start gives what?',
+        'What string results when the character order of "{word}" is flipped?',
+        'A riddle asks you to spell "{word}" from its last letter to its first. What do you write?',
+        'reversed version of "{word}"?',
     ),
 )
 def reverse_word(v: Values) -> Draft:
@@ -200,6 +267,24 @@ def reverse_word(v: Values) -> Draft:
         'Is the word "{word}" palindromic?',
         'For a word game I need palindromes only. Does "{word}" qualify, ignoring case?',
         'Check whether "{word}" is a palindrome (answer True or False).',
+    ),
+    train_phrasings=(
+        'Ignoring capital letters, is "{word}" spelled the same in reverse?',
+        'hey, is "{word}" a palindrome if we don\'t care about upper or lower case?',
+        'Palindrome check, case-insensitive: "{word}"',
+        'Lower-case "{word}" and compare it with its reverse. Are they equal?',
+        'My teacher asked whether "{word}" is a palindrome when capitals are treated like '
+        "small letters. Is it?",
+        'Does "{word}" match its own reversal once case is ignored?',
+        'is "{word}" palindromic, case insensitive',
+        'Reading "{word}" from the back and from the front, do you get the same letters (upper '
+        "or lower case not mattering)?",
+        'Please tell me if the word "{word}" is a palindrome. Treat uppercase and lowercase '
+        "letters as equal.",
+        'For a puzzle book I\'m collecting words like "level" and "noon". Does "{word}" '
+        "belong, ignoring case?",
+        'Would a case-insensitive palindrome checker accept "{word}"?',
+        '"{word}" - does it read the same backwards, case ignored?',
     ),
 )
 def is_palindrome(v: Values) -> Draft:
@@ -240,6 +325,21 @@ def is_palindrome(v: Values) -> Draft:
         'Uppercase every character of "{text}" for me, please.',
         'Return "{text}" with all its letters capitalized.',
         'Write the sentence "{text}" in uppercase.',
+    ),
+    train_phrasings=(
+        'Rewrite "{text}" using only capital letters.',
+        'hey, can you shout this for me? "{text}" in uppercase',
+        'Please apply upper case to the whole sentence "{text}".',
+        'For a road sign, the wording "{text}" must be in block capitals. What should it say?',
+        'uppercase: "{text}"',
+        'Show "{text}" once every small letter has been swapped for its capital.',
+        'What is the all-caps form of "{text}"?',
+        'Capitalize all the letters in "{text}", not only the first one.',
+        'I need "{text}" printed in upper case for a poster. How does it look?',
+        'Transform the text "{text}" so no lower-case letters remain.',
+        'text to caps: "{text}"',
+        'The headline "{text}" has to be all upper case in our newspaper. Give the converted '
+        "headline.",
     ),
 )
 def uppercase(v: Values) -> Draft:
@@ -283,6 +383,28 @@ def uppercase(v: Values) -> Draft:
         "lengths are equal.",
         'Which is the longest word of the sentence "{text}"? Break ties by position, first wins.',
         'Which word of "{text}" has the most letters? If several tie, give the first.',
+    ),
+    train_phrasings=(
+        'Which word in "{text}" is the longest? If more than one has the top length, report '
+        "the first of them.",
+        'hey, biggest word in "{text}"? go with the first one if there\'s a tie',
+        'For a spelling bee, the teacher picks the longest word of "{text}", choosing the '
+        "earliest one when lengths match. Which word is it?",
+        'longest word, "{text}", ties: first occurrence',
+        'Find the word with the most characters in "{text}". Should two or more be equally '
+        "long, give the one that appears earlier.",
+        'Given "{text}", return the longest word (the earliest such word on a tie).',
+        'Among the words of "{text}", which one is the longest? Use the first one in reading '
+        "order if there is a tie.",
+        'Please identify the longest word in the sentence "{text}", picking the first one '
+        "whenever several are tied.",
+        'Going left to right through "{text}", keep the longest word seen so far, replacing it '
+        "only with a strictly longer one. Which word do you end with?",
+        'My crossword needs the longest entry from "{text}". Which word is it? When lengths '
+        "tie, take the earlier one.",
+        'which word has max length in "{text}", first one if tied',
+        'Name the longest word in "{text}". A tie goes to whichever of the tied words is met '
+        "first.",
     ),
 )
 def longest_word(v: Values) -> Draft:
@@ -339,6 +461,29 @@ def longest_word(v: Values) -> Draft:
         'In the phrase "{text}", what is the most common letter? If tied, pick the earliest '
         "in the alphabet.",
     ),
+    train_phrasings=(
+        'hey, top letter by count in "{text}"? on a tie go with the alphabetically first',
+        'Count each letter in "{text}" (ignore spaces and case) and name the one with the '
+        "largest count; on a tie take the alphabetically earliest.",
+        'A cryptography class is studying "{text}". Which letter appears most often? Ties are '
+        "broken by alphabetical order.",
+        'most frequent letter, "{text}", tie -> earliest in alphabet',
+        'Please find the letter that occurs the greatest number of times in "{text}". When '
+        "letters are tied, answer with the one that comes first from a to z.",
+        'Given "{text}", return the single most common letter, choosing alphabetically among '
+        "any tied letters.",
+        'Which letter wins a frequency count over "{text}"? Resolve a tie by picking the '
+        "alphabetically lowest letter.",
+        'Of all the letters in "{text}", which is used most? Case does not matter, and ties go '
+        "to the letter that is earliest alphabetically.",
+        'For my word-cloud project I need the top letter of "{text}" (alphabetical order '
+        "decides ties). Which is it?",
+        'letter with max count in "{text}"? break ties a to z',
+        'Ignoring case and spaces, what letter of "{text}" has the highest frequency? If there '
+        "is a tie, give the alphabetically first.",
+        'Look at "{text}". Name the letter that occurs most; should several letters share the '
+        "top count, name the one nearest the start of the alphabet.",
+    ),
 )
 def most_common_letter(v: Values) -> Draft:
     text = sentence(v, v.int(0, 2))
@@ -390,6 +535,23 @@ def most_common_letter(v: Values) -> Draft:
         'Output "{text}" with the word "{old}" knocked out and "{new}" put there instead.',
         'What does "{text}" become if every "{old}" is changed to "{new}"?',
     ),
+    train_phrasings=(
+        'Change the word "{old}" in "{text}" to "{new}" and give the full sentence.',
+        'hey, I want "{new}" instead of "{old}" here: "{text}". what\'s the new sentence?',
+        'Sentence: "{text}". Old word: "{old}". New word: "{new}". Show the edited sentence.',
+        'A typo slipped into our menu: "{text}". Every "{old}" should read "{new}". Write the '
+        "fixed line.",
+        'text "{text}", old "{old}", new "{new}" - do the replacement',
+        'Substitute "{new}" for each occurrence of "{old}" in the sentence "{text}" and return it.',
+        'Sentence "{text}": exchange "{old}" for "{new}" and print the outcome.',
+        'Please take "{text}" and write "{new}" in place of every "{old}".',
+        'My story says "{text}", but I\'d like "{new}" to appear where "{old}" is. How does '
+        "the sentence read now?",
+        'Edit "{text}" by removing "{old}" and inserting "{new}" in its position.',
+        'With "{old}" replaced by "{new}", how does "{text}" read?',
+        'In a text editor, I search "{text}" for "{old}" and replace all with "{new}". What is '
+        "the result?",
+    ),
 )
 def replace_word(v: Values) -> Draft:
     text = sentence(v, key=False)
@@ -429,6 +591,22 @@ def replace_word(v: Values) -> Draft:
         'Could you build an uppercase acronym from the starting letters of "{text}"?',
         'Which capital letters spell out the acronym of the phrase "{text}"?',
         'Take the first letter of each word of "{text}", upper-cased. What do you get?',
+    ),
+    train_phrasings=(
+        'hey, what would the acronym for "{text}" be? capitals please',
+        'Take the initial of each word in "{text}" and write them together in upper case.',
+        'A startup named itself "{text}". What capital-letter acronym would go on its logo?',
+        'initials of "{text}" as one uppercase word',
+        'Please abbreviate the phrase "{text}" to the capitalized first letters of its words.',
+        'Given "{text}", output the acronym built from each word\'s first character, all in '
+        "capitals.",
+        'Join up the leading letters of the words in "{text}" and capitalize them. Result?',
+        'For a slide title I want to shorten "{text}" to its initials in caps. What should I '
+        "write?",
+        'Turn the words "{text}" into a short all-capitals acronym.',
+        'What does "{text}" abbreviate to as an acronym (one capital letter per word)?',
+        'shorten "{text}" to an acronym, uppercase',
+        'The military loves acronyms. How would "{text}" be written as one, in capital letters?',
     ),
 )
 def acronym(v: Values) -> Draft:
@@ -472,6 +650,22 @@ def acronym(v: Values) -> Draft:
         "Please alphabetically order this list: {listing}.",
         "Reorder alphabetically: {listing}",
         "Arrange {listing} from A to Z.",
+    ),
+    train_phrasings=(
+        "hey, put these in a-z order: {listing}",
+        "A librarian needs these labels in alphabetical order: {listing}. What is the order?",
+        "Sort the list {listing} in ascending alphabetical order.",
+        "alpha order needed for: {listing}",
+        "Rearrange {listing} so they follow alphabetical order.",
+        "Which order do {listing} take when sorted from a to z?",
+        "Please list {listing} alphabetically, starting with the one that comes first in the "
+        "dictionary.",
+        "Given the words {listing}, return them sorted alphabetically.",
+        "My spice rack labels read {listing}. In what order should they go if I sort them "
+        "alphabetically?",
+        "alphabetical sort of {listing}",
+        "List these words in lexicographic order: {listing}.",
+        "How would {listing} be ordered in a glossary sorted alphabetically?",
     ),
 )
 def sort_words(v: Values) -> Draft:
@@ -522,6 +716,24 @@ def sort_words(v: Values) -> Draft:
         'Tell me the count of unique characters in "{word}", case-insensitive.',
         'How many different letters are used to spell "{word}"?',
     ),
+    train_phrasings=(
+        'hey, "{word}" - how many letters does it use if each one counts once, any case?',
+        'Lower-case "{word}", drop duplicate letters, and tell me how many remain.',
+        "A sign maker charges per distinct letter stamp. How many distinct stamps does "
+        '"{word}" need, ignoring case?',
+        'distinct letters, case-insensitive: "{word}"',
+        'Please count how many letters of the alphabet occur in "{word}" at least once, with '
+        "upper and lower case treated alike.",
+        'Given the word "{word}", return how many different letter types it has, case ignored.',
+        'Ignoring whether letters are capitalized, how many letters in "{word}" are not '
+        "repeats of an earlier letter?",
+        'What number of unique letters, without regard to case, appear in "{word}"?',
+        'For a lettering kit I need one tile per distinct letter in "{word}" (capital and '
+        "small count as the same). How many tiles?",
+        'count of different letters in "{word}", case does not matter',
+        'Treating capitals as lower case, how many kinds of letter does "{word}" contain?',
+        'How many distinct characters does the lower-cased form of "{word}" have?',
+    ),
 )
 def unique_letters(v: Values) -> Draft:
     word = v.choice(NOUNS + NAMES, key=True)
@@ -566,6 +778,27 @@ def unique_letters(v: Values) -> Draft:
         'Average out the word lengths in "{text}" and round to 2 decimal places.',
         'On average, how many characters does a word in "{text}" have (2 decimals)?',
     ),
+    train_phrasings=(
+        'hey, what\'s the average length of the words in "{text}"? give it to 2 decimal places',
+        'Mean word length for the sentence "{text}", rounded to 2 decimal places, please.',
+        'My editor wants sentences with short words. What is the mean word length in "{text}" '
+        "to 2 decimal places?",
+        'mean word length, "{text}", 2 dp',
+        'Please work out how long the words in "{text}" are on average, giving the answer to '
+        "two decimal places.",
+        'Given "{text}", return the average number of characters per word, rounded to 2 places.',
+        'Split "{text}" into words and find the mean of their lengths. Round the answer to two '
+        "decimals.",
+        'What is the average letter count of the words making up "{text}"? Round to 2 decimal '
+        "places.",
+        'Every word in "{text}" has a length; what is the mean of those lengths, to 2 decimal '
+        "places?",
+        'word length stats: mean for "{text}", rounded 2 places',
+        'For a language-class statistic, give the average word length of "{text}" to the '
+        "nearest 0.01.",
+        'Total characters in the words of "{text}" over the number of words, rounded to two '
+        "decimals: what is it?",
+    ),
 )
 def average_word_length(v: Values) -> Draft:
     text = sentence(v, v.int(0, 3))
@@ -609,6 +842,25 @@ def average_word_length(v: Values) -> Draft:
         '"{word}", Caesar key {shift} - what\'s the encrypted word?',
         'Give me the Caesar ciphertext of "{word}" when the key is {shift}.',
         'What is "{word}" after shifting every letter {shift} places forward in the alphabet?',
+    ),
+    train_phrasings=(
+        'hey, run "{word}" through a caesar cipher, shift {shift}, what comes out?',
+        'Move each letter in "{word}" {shift} positions later in the alphabet, going back to a '
+        "after z.",
+        "Julius Caesar supposedly shifted letters to hide messages. Shifting by {shift}, how "
+        'would he write "{word}"?',
+        'caesar, shift={shift}, plaintext "{word}"',
+        'Please encipher the word "{word}" with a Caesar shift of {shift} to the right.',
+        'Given the plaintext "{word}" and a Caesar key of {shift}, return the ciphertext.',
+        'For our escape room clue, encode "{word}" by advancing every letter {shift} places (z '
+        "wraps to a).",
+        'What ciphertext does a forward Caesar rotation of {shift} produce from "{word}"?',
+        'Using the alphabet as a wheel, step each letter of "{word}" ahead by {shift}. What '
+        "word do you get?",
+        'encode "{word}" with caesar shift {shift}, wrap around the alphabet',
+        'Shift "{word}" by {shift} letters forward in a Caesar cipher and tell me the encoded '
+        "text.",
+        'A Caesar cipher with shift {shift} is applied to "{word}". What is the output?',
     ),
 )
 def caesar_shift(v: Values) -> Draft:
@@ -658,6 +910,29 @@ def caesar_shift(v: Values) -> Draft:
         'Find every non-overlapping instance of "{part}" inside "{text}" and give the total.',
         'How many disjoint occurrences of "{part}" does "{text}" have?',
         'In "{text}", how often does the substring "{part}" appear without overlaps?',
+    ),
+    train_phrasings=(
+        'hey, quick one - tally "{part}" in "{text}", overlaps not allowed',
+        'Count the matches of "{part}" in "{text}", where a character can belong to at most '
+        "one match.",
+        'In a lab exercise, students scan the string "{text}" for the motif "{part}", skipping '
+        "past each match. How many matches do they count?",
+        'non-overlapping matches of "{part}", string "{text}"',
+        'Please count the number of times the substring "{part}" shows up in "{text}", not '
+        "allowing overlaps.",
+        'Given text "{text}" and pattern "{part}", return the count of non-overlapping '
+        "occurrences.",
+        'Starting from the left of "{text}", find "{part}", jump past it, and keep searching. '
+        "How many times do you find it?",
+        'How many times is "{part}" found in "{text}" if each match must start after the '
+        "previous one ends?",
+        'text: "{text}" / pattern: "{part}" - count them, no overlaps',
+        'Report how many "{part}" sequences sit in "{text}", counting only matches that don\'t '
+        "overlap.",
+        'For a string-matching homework problem: count "{part}" in "{text}" the way str.count '
+        "does, with no overlaps.",
+        'If overlapping matches are not allowed, how many copies of "{part}" does "{text}" '
+        "contain?",
     ),
 )
 def count_substring(v: Values) -> Draft:

@@ -82,6 +82,6 @@ def test_the_extra_training_stream_keeps_both_holdouts() -> None:
     questions = [normalize_question(e.question) for e in regular.examples + extra.examples]
     assert len(questions) == len(set(questions))
     if any(t.train_phrasings for t in by_name.values()):
-        assert any(
-            e.phrasing >= len(by_name[e.template].phrasings) for e in extra.examples
-        ), "no extra example used a training-only phrasing"
+        assert any(e.phrasing >= len(by_name[e.template].phrasings) for e in extra.examples), (
+            "no extra example used a training-only phrasing"
+        )

@@ -211,9 +211,7 @@ def build(
         except FormatError as exc:  # e.g. a tag-like string inside GSM8K text
             _reject(report, example.id, "render", exc.reason)
             continue
-        (extra if example.meta.get("stream") == "extra" else by_split[example.split]).append(
-            record
-        )
+        (extra if example.meta.get("stream") == "extra" else by_split[example.split]).append(record)
         kept[example.source] += 1
     shuffle = random.Random(f"{seed}:order")
     for records in by_split.values():

@@ -67,6 +67,16 @@ def _example(
     )
 
 
+def _keep(example: Example, seen: set[str], out: Generated) -> bool:
+    """Add `example` to `out` unless its normalized question is in `seen`; True when added."""
+    key = normalize_question(example.question)
+    if key in seen:
+        return False
+    seen.add(key)
+    out.examples.append(example)
+    return True
+
+
 def generate_template(tmpl: Template, seed: int, per_template: int, seen: set[str]) -> Generated:
     """Candidates for one template, filling each slot of `splits.plan` in order."""
     rng = random.Random(f"{seed}:{tmpl.name}")
@@ -84,12 +94,7 @@ def generate_template(tmpl: Template, seed: int, per_template: int, seen: set[st
             except NoHoldoutValue as exc:
                 out.shortfalls.append(f"{tmpl.name}: no value-holdout examples ({exc})")
                 break
-            key = normalize_question(example.question)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.examples.append(example)
-            made += 1
+            made += _keep(example, seen, out)
         if made < slot.count and not (
             slot.holdout == "values"
             and out.shortfalls
@@ -131,12 +136,7 @@ def generate_extra(seed: int, per_template: int, seen: set[str]) -> Generated:
                 break
             phrasing = rng.choice(tmpl.training)
             example = _example(tmpl, Values(rng), phrasing, "train", None, stream="extra")
-            key = normalize_question(example.question)
-            if key in seen:
-                continue
-            seen.add(key)
-            result.examples.append(example)
-            made += 1
+            made += _keep(example, seen, result)
         if made < per_template:
             result.shortfalls.append(
                 f"{tmpl.name}: {made} of {per_template} extra train examples (questions exhausted)"

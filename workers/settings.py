@@ -82,6 +82,7 @@ class WorkerSettings:
         DEFAULT_THINK_BUDGET,
         "new tokens after which an unclosed <think> is closed and the code begun (0: never)",
     )
+    loop_guard: bool = _f(True, "end a reasoning, code block or prose once it repeats itself")
     mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
     ssh_known_hosts: str = _f(

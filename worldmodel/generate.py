@@ -20,6 +20,12 @@ problems, say) until the token limit, leaving no code at all; with the budget su
 still gets to write its code. The training data's longest reasoning is 299 tokens (a GSM8K
 solution; 99% are at most 170), so the default, 256, rarely cuts a reasoning the model would
 have finished. `GenerationStats.think_cut` counts the cut ones.
+Loop guard (`loop_guard`, on by default): once a response repeats a sentence or a line of code
+(`worldmodel.loops`: three verbatim copies, or six that differ only in their numbers, in one
+section), the generator ends that section: a reasoning gets `</think>` and `<model>` forced, a
+code block `</model>`, prose the end of the turn. Without it a looping code block runs to the
+token limit unclosed, and looping prose costs the whole budget. `GenerationStats.looped`
+counts them. Both steer by forcing tokens in one logits processor, `ResponseGuard`.
 Greedy by default (temperature 0); sampling with temperature/top_p is seeded, so it repeats.
 A call may set its own temperature (the pipeline's voting candidates are sampled that way).
 
@@ -57,7 +63,9 @@ DEFAULT_MAX_NEW_TOKENS = 384
 DEFAULT_THINK_BUDGET = 256
 """New tokens a response may spend inside `<think>` before it is made to start its code."""
 THINK_CLOSE = "</think>\n<model>\n"
-"""What the generator forces when a reasoning runs past its budget."""
+"""What the generator forces when a reasoning runs past its budget or loops."""
+CODE_CLOSE = "</model>\n"
+"""What the generator forces when a code block loops."""
 
 
 @dataclass
@@ -68,6 +76,9 @@ class GenerationConfig:
     """Upper bound on generated tokens per question."""
     think_budget: int = DEFAULT_THINK_BUDGET
     """New tokens after which an unclosed `<think>` is closed and the code begun (0: never)."""
+    loop_guard: bool = True
+    """End a section once it repeats itself (`worldmodel.loops`): reasoning goes on to the
+    code, code is closed, prose ends the turn. False lets a loop run to `max_new_tokens`."""
     temperature: float = 0.0
     """0 = greedy (deterministic); > 0 samples with this temperature."""
     top_p: float = 1.0
@@ -115,6 +126,8 @@ class GenerationStats:
     """Batch size of each `generate` call."""
     think_cut: int = 0
     """Responses whose reasoning ran past `think_budget` and was closed by the generator."""
+    looped: int = 0
+    """Responses that repeated themselves and had that section ended by the generator."""
 
 
 class Generator:
@@ -157,7 +170,13 @@ class Generator:
             stop_ids.add(int(eot[0]))
         self.stop_ids = sorted(stop_ids)
         self.think_close_ids = self.tokenizer(THINK_CLOSE, add_special_tokens=False)["input_ids"]
-        """The tokens `ThinkBudget` forces when a reasoning runs past `think_budget`."""
+        """The tokens `ResponseGuard` forces to end a reasoning (budget spent, or a loop)."""
+        self.code_close_ids = self.tokenizer(CODE_CLOSE, add_special_tokens=False)["input_ids"]
+        """The tokens `ResponseGuard` forces to end a looping code block."""
+        self.steered = {"think_cut": 0, "looped": 0}
+        """Responses steered by `ResponseGuard` since this generator was built (all calls)."""
+        self._pieces: dict[int, str] = {}
+        """Token id -> its text, decoded once (`ResponseGuard` follows each row's text)."""
         self.stats = GenerationStats()
         self._default_adapter = DEFAULT_ADAPTER if adapter_dir is not None else None
         self._warm: dict[str, str] = {}
@@ -307,25 +326,44 @@ class Generator:
                 "stop_strings": [REQUIRES_END, CODE_END_NO_REQUIRES],
                 "tokenizer": self.tokenizer,
             }
-        budget = None
-        if 0 < self.config.think_budget < self.config.max_new_tokens:
+        budget = self.config.think_budget
+        if not 0 < budget < self.config.max_new_tokens:
+            budget = 0
+        guard = None
+        if budget or self.config.loop_guard:
             from transformers import LogitsProcessorList
 
-            budget = ThinkBudget(
-                width, self.config.think_budget, self.think_close_ids, prefixes, self.tokenizer
+            guard = ResponseGuard(
+                width,
+                prefixes,
+                self.tokenizer,
+                budget=budget,
+                loops=self.config.loop_guard,
+                think_close=self.think_close_ids,
+                code_close=self.code_close_ids,
+                stop=self.stop_ids,
+                pieces=self._pieces,
             )
-            options["logits_processor"] = LogitsProcessorList([budget])
+            options["logits_processor"] = LogitsProcessorList([guard])
         with torch.no_grad():
             output = self.model.generate(
                 input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device), **options
             )
         self.stats.forward_passes.append(len(prompts))
-        if budget is not None and budget.cut:
-            self.stats.think_cut += len(budget.cut)
+        if guard is not None and guard.cut:
+            self.stats.think_cut += len(guard.cut)
+            self.steered["think_cut"] += len(guard.cut)
             log.warning(
                 "%d response(s) still reasoning after %d tokens: closed <think> and began the code",
-                len(budget.cut),
-                self.config.think_budget,
+                len(guard.cut),
+                budget,
+            )
+        if guard is not None and guard.looped:
+            self.stats.looped += len(guard.looped)
+            self.steered["looped"] += len(guard.looped)
+            log.warning(
+                "%d response(s) began repeating themselves: ended the section they were in",
+                len(guard.looped),
             )
         texts = []
         for row in output[:, width:].tolist():
@@ -338,48 +376,97 @@ class Generator:
         return texts
 
 
-class ThinkBudget:
-    """A logits processor that makes a response close a `<think>` it is still inside after
-    `budget` new tokens: from then on it allows only the next token of `close`, one per step.
+class ResponseGuard:
+    """A logits processor that steers a response out of two dead ends by forcing tokens.
 
-    Whether a row is inside `<think>` is decided once, at the budget, from its assistant-side
-    prefix plus the text generated so far; rows that closed their reasoning (or never opened
-    one) are left alone. `cut` lists the rows it closed.
+    - Reasoning budget: a response still inside `<think>` after `budget` new tokens (0: no
+      budget) is made to close it: `think_close`, one token per step.
+    - Loops (`loops`): once a sentence or code line repeats (`worldmodel.loops.repeated_unit`),
+      the section it is in is ended: an open `<think>` with `think_close`, an open `<model>`
+      with `code_close`, prose with the end of the turn (`stop`).
+
+    Each row's text is its assistant-side prefix plus what it generated, kept up to date one
+    token at a time (a token's text is decoded once and cached), and a row is only checked
+    for a loop when its newest token can finish a unit. A row whose newest token is a stop
+    token is left alone. `cut` and `looped` list the rows steered by the budget and by a loop.
     """
 
     def __init__(
-        self, width: int, budget: int, close: list[int], prefixes: list[str], tokenizer: Any
+        self,
+        width: int,
+        prefixes: list[str],
+        tokenizer: Any,
+        *,
+        budget: int,
+        loops: bool,
+        think_close: list[int],
+        code_close: list[int],
+        stop: list[int],
+        pieces: dict[int, str],
     ):
         self.width = width
         self.budget = budget
-        self.close = close
-        self.prefixes = prefixes
+        self.loops = loops
+        self.think_close = think_close
+        self.code_close = code_close
+        self.stop = stop
         self.tokenizer = tokenizer
-        self.forcing: dict[int, int] = {}
-        """Row -> index into `close` of the next token to force."""
+        self.pieces = pieces
+        """Token id -> its text, shared between calls (the generator's cache)."""
+        self.texts = list(prefixes)
+        self.done: set[int] = set()
+        self.forcing: dict[int, tuple[list[int], int]] = {}
+        """Row -> (tokens to force, index of the next one)."""
         self.cut: list[int] = []
+        self.looped: list[int] = []
+
+    def _piece(self, token: int) -> str:
+        piece = self.pieces.get(token)
+        if piece is None:
+            piece = str(self.tokenizer.decode([token], skip_special_tokens=False))
+            self.pieces[token] = piece
+        return piece
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
+        from worldmodel.loops import repeated_unit, section, unit_finished
+
         step = input_ids.shape[1] - self.width
-        if step < self.budget:
-            return scores
-        if step == self.budget:
-            for row, prefix in enumerate(self.prefixes):
-                text = prefix + self.tokenizer.decode(
-                    input_ids[row, self.width :], skip_special_tokens=True
-                )
-                if text.rfind("<think>") > text.rfind("</think>"):
-                    self.forcing[row] = 0
+        if step > 0:
+            for row, token in enumerate(input_ids[:, -1].tolist()):
+                if row in self.done:
+                    continue
+                if token in self.stop:
+                    self.done.add(row)
+                    self.forcing.pop(row, None)
+                    continue
+                before = self.texts[row]
+                piece = self._piece(token)
+                self.texts[row] = before + piece
+                if not self.loops or row in self.forcing or not unit_finished(before, piece):
+                    continue
+                if repeated_unit(self.texts[row]) is not None:
+                    kind = section(self.texts[row])[0]
+                    close = {"think": self.think_close, "code": self.code_close}.get(
+                        kind, self.stop[:1]
+                    )
+                    self.forcing[row] = (close, 0)
+                    self.looped.append(row)
+        if step == self.budget > 0:
+            for row, text in enumerate(self.texts):
+                if row in self.done or row in self.forcing:
+                    continue
+                if section(text)[0] == "think":
+                    self.forcing[row] = (self.think_close, 0)
                     self.cut.append(row)
-        for row, position in list(self.forcing.items()):
-            if position >= len(self.close):
+        for row, (close, position) in list(self.forcing.items()):
+            if position >= len(close):
                 del self.forcing[row]
                 continue
-            token = self.close[position]
+            token = close[position]
             kept = scores[row, token].clone()
             scores[row, :] = float("-inf")
             scores[row, token] = kept if kept.isfinite() else 0.0
-            self.forcing[row] = position + 1
+            self.forcing[row] = (close, position + 1)
         return scores
 
 

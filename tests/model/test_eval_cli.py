@@ -48,6 +48,11 @@ def test_wm_eval_runs_both_modes_and_records_the_better_one(
         assert report["metrics"]["structure"] == 0.0
         assert report["metrics"]["correct"] == 0.0
     assert summary["better_mode"] in ("plain", "after-execution")
+    # What steered the generator is on record per mode (8 tokens: no budget, no loop).
+    assert summary["loop_guard"] is True and summary["max_new_tokens"] == 8
+    assert summary["steered"] == {
+        mode: {"think_cut": 0, "looped": 0} for mode in ("plain", "after-execution")
+    }
     assert "skipped" in result.stderr and ":2:" in result.stderr
     assert json.loads(result.stdout)["reports"][0]["count"] == 2
 

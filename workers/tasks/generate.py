@@ -40,6 +40,7 @@ def model_completer(settings_: Any) -> Any:
             batch_size=settings_.batch_size,
             max_new_tokens=settings_.max_new_tokens,
             think_budget=settings_.think_budget,
+            loop_guard=settings_.loop_guard,
             warm_adapters=settings_.warm_adapters,
         ),
     )

@@ -49,6 +49,12 @@ _COLUMNS = (
 @sandbox_option(help="Where the model's code runs: a single-use VM, or a limited host process.")
 @click.option("--batch-size", type=int, default=8, show_default=True, help="Questions per batch.")
 @click.option("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, show_default=True)
+@click.option(
+    "--loop-guard/--no-loop-guard",
+    default=True,
+    show_default=True,
+    help="End a reasoning, code block or prose once it repeats itself (worldmodel.loops).",
+)
 @voting_options
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
@@ -69,6 +75,7 @@ def eval_command(
     sandbox: str,
     batch_size: int,
     max_new_tokens: int,
+    loop_guard: bool,
     samples: int,
     vote_temperature: float,
     out: Path | None,
@@ -116,12 +123,16 @@ def eval_command(
         generator = Generator(
             choice.model_dir,
             choice.adapter_dir,
-            config=GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size),
+            config=GenerationConfig(
+                max_new_tokens=max_new_tokens, batch_size=batch_size, loop_guard=loop_guard
+            ),
         )
         executor = get_executor(sandbox)
         reports = []
+        steered: dict[str, dict[str, int]] = {}
         try:
             for each in modes:
+                before = dict(generator.steered)
                 pipeline = Pipeline(
                     generator,
                     executor,
@@ -140,6 +151,7 @@ def eval_command(
                             on_progress=advance,
                         )
                     )
+                steered[each] = {k: v - before[k] for k, v in generator.steered.items()}
         finally:
             executor.close()
     except (WorldModelError, SandboxError) as exc:
@@ -153,6 +165,9 @@ def eval_command(
         "samples": samples,
         "temperature": vote_temperature if samples > 1 else None,
         "better_mode": best,
+        "max_new_tokens": max_new_tokens,
+        "loop_guard": loop_guard,
+        "steered": steered,
         "reports": [report.to_dict() for report in reports],
     }
     if out:
@@ -167,6 +182,8 @@ def eval_command(
             command.append(f"--adapter {adapter_dir}")
         if max_new_tokens != DEFAULT_MAX_NEW_TOKENS:
             command.append(f"--max-new-tokens {max_new_tokens}")
+        if not loop_guard:
+            command.append("--no-loop-guard")
         recorded: dict[str, Any] = {
             "mode": best,
             "measured_by": " ".join(command),
@@ -189,10 +206,10 @@ def eval_command(
             report.pop("items", None)
         click.echo(json.dumps(summary, indent=2))
         return
-    _print_reports(reports, best)
+    _print_reports(reports, best, steered)
 
 
-def _print_reports(reports, best: str) -> None:  # type: ignore[no-untyped-def]
+def _print_reports(reports, best: str, steered: dict[str, dict[str, int]]) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.table import Table
 
@@ -216,5 +233,10 @@ def _print_reports(reports, best: str) -> None:  # type: ignore[no-untyped-def]
             )
         console.print(table)
         console.print(f"mean latency {report.mean_latency_s:.2f}s per question")
+        counts = steered.get(report.mode, {})
+        console.print(
+            f"generator steered {counts.get('think_cut', 0)} reasoning(s) past the think "
+            f"budget and ended {counts.get('looped', 0)} loop(s) (worldmodel.loops)"
+        )
     if len(reports) > 1:
         console.print(f"better mode (verified rate): [bold]{best}[/bold]")

@@ -1,7 +1,10 @@
-"""Generation throughput: 8 questions in one batched pass vs one at a time, as a ratio.
+"""Generation throughput: 8 questions in one batched pass vs one at a time, as a ratio; and
+the cost of the loop guard (`worldmodel.loops`), batched with it vs without, per token.
 
 Greedy decoding, so both ways must produce the same answers; the script checks that and
-reports generated tokens per second for each, plus the ratio.
+reports generated tokens per second for each, plus the ratios. Each way runs `--rounds` times,
+interleaved, and the medians are compared. The guard may end a looping answer early, so its
+cost is compared per generated token, and the script says whether any answer changed.
 
     .venv/bin/python bench/bench_generate.py                        # bundled SmolLM2 base
     .venv/bin/python bench/bench_generate.py --adapter DIR --max-new-tokens 128 --json
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 from typing import Any
 
 from _device import add_device_arguments  # bench/_device.py, beside this script
@@ -35,6 +39,7 @@ def main() -> None:
     parser.add_argument("--adapter", default=None)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each way (medians)")
     add_device_arguments(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -59,20 +64,42 @@ def main() -> None:
         "max_new_tokens": args.max_new_tokens,
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    answers = {}
-    for name, batch_size in (("batched", len(QUESTIONS)), ("one_at_a_time", 1)):
-        generator.config.batch_size = batch_size
-        answers[name] = generator.complete(QUESTIONS)
-        stats = generator.stats
+    ways = {
+        "batched": (len(QUESTIONS), True),
+        "one_at_a_time": (1, True),
+        "batched_no_loop_guard": (len(QUESTIONS), False),
+    }
+    answers: dict[str, list[str]] = {}
+    runs: dict[str, list[tuple[float, int, int]]] = {name: [] for name in ways}
+    for _ in range(max(args.rounds, 1)):
+        for name, (batch_size, loop_guard) in ways.items():
+            generator.config.batch_size = batch_size
+            generator.config.loop_guard = loop_guard
+            answers[name] = generator.complete(QUESTIONS)
+            stats = generator.stats
+            runs[name].append((stats.seconds, stats.new_tokens, len(stats.forward_passes)))
+    for name, measured in runs.items():
+        seconds = statistics.median(run[0] for run in measured)
+        tokens = measured[-1][1]
         report[name] = {
-            "seconds": round(stats.seconds, 2),
-            "new_tokens": stats.new_tokens,
-            "tokens_per_s": round(stats.new_tokens / stats.seconds, 1),
-            "forward_passes": len(stats.forward_passes),
+            "seconds": round(seconds, 2),
+            "new_tokens": tokens,
+            "tokens_per_s": round(tokens / seconds, 1),
+            "forward_passes": measured[-1][2],
         }
+    report["rounds"] = max(args.rounds, 1)
     report["same_answers"] = answers["batched"] == answers["one_at_a_time"]
     report["speedup_batched_vs_one_at_a_time"] = round(
         report["one_at_a_time"]["seconds"] / report["batched"]["seconds"], 2
+    )
+    report["loop_guard_changed_answers"] = answers["batched"] != answers["batched_no_loop_guard"]
+    report["seconds_per_token_with_vs_without_loop_guard"] = round(
+        (report["batched"]["seconds"] / max(report["batched"]["new_tokens"], 1))
+        / (
+            report["batched_no_loop_guard"]["seconds"]
+            / max(report["batched_no_loop_guard"]["new_tokens"], 1)
+        ),
+        3,
     )
     if args.json:
         print(json.dumps(report, indent=2))
@@ -80,18 +107,24 @@ def main() -> None:
     print(
         f"model {args.model} adapter {args.adapter} on {report['device']} "
         f"({report['dtype']}); {len(QUESTIONS)} questions, "
-        f"up to {args.max_new_tokens} new tokens each; load average "
+        f"up to {args.max_new_tokens} new tokens each; median of {report['rounds']} runs; "
+        "load average "
         f"{report['load_average_1min']}"
     )
-    for name in ("batched", "one_at_a_time"):
+    for name in ways:
         numbers = report[name]
         print(
-            f"{name:14} {numbers['seconds']:7.2f} s  {numbers['new_tokens']:5d} tokens  "
+            f"{name:22} {numbers['seconds']:7.2f} s  {numbers['new_tokens']:5d} tokens  "
             f"{numbers['tokens_per_s']:7.1f} tok/s"
         )
     print(
         f"batched vs one at a time: {report['speedup_batched_vs_one_at_a_time']}x; "
         f"same answers: {report['same_answers']}"
+    )
+    print(
+        "loop guard, seconds per token with vs without: "
+        f"{report['seconds_per_token_with_vs_without_loop_guard']}x; "
+        f"answers changed: {report['loop_guard_changed_answers']}"
     )
 
 

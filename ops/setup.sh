@@ -30,7 +30,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 APT_PACKAGES=(python3-venv qemu-system-x86 qemu-utils cpio zstd openssh-client)
 if [ "$DEV" = 1 ]; then
   # openssh-server: the sftp:// artifact-store tests start their own sshd on loopback.
-  APT_PACKAGES+=(redis-server chromium iproute2 procps shellcheck openssh-server)
+  # prometheus: its promtool checks ops/prometheus (scrape config, alert rules and their tests).
+  APT_PACKAGES+=(redis-server chromium iproute2 procps shellcheck openssh-server prometheus)
 fi
 if [ "${WM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   missing=()

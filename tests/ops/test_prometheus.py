@@ -8,6 +8,7 @@ with a weakened rule must fail those tests, so they can fail.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,9 +19,11 @@ from ops_stack import REPO
 
 PROM = REPO / "ops" / "prometheus"
 
+# `ops/setup.sh --dev` installs promtool (Debian's prometheus), so CI (CI=true) runs these
+# and fails without it; elsewhere they are skipped when it is missing.
 pytestmark = pytest.mark.skipif(
-    shutil.which("promtool") is None,
-    reason="promtool is not installed (apt-get install prometheus)",
+    shutil.which("promtool") is None and os.environ.get("CI") != "true",
+    reason="promtool is not installed (apt-get install prometheus, or bash ops/setup.sh --dev)",
 )
 
 

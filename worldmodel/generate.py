@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from worldmodel.errors import ConfigError
+from worldmodel.loops import repeated_unit, section, unit_finished
 
 log = logging.getLogger(__name__)
 
@@ -428,8 +429,6 @@ class ResponseGuard:
         return piece
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
-        from worldmodel.loops import repeated_unit, section, unit_finished
-
         step = input_ids.shape[1] - self.width
         if step > 0:
             for row, token in enumerate(input_ids[:, -1].tolist()):

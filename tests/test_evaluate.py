@@ -8,13 +8,17 @@ from pathlib import Path
 import pytest
 
 from sandbox.process import ProcessExecutor
+from worldmodel.errors import DataError
 from worldmodel.evaluate import (
     EvalItem,
+    EvalJournal,
+    ItemResult,
     aggregate,
     better_mode,
     evaluate,
     is_correct,
     load_items,
+    run_identity,
     stratified,
 )
 from worldmodel.pipeline import Pipeline
@@ -153,3 +157,109 @@ def test_better_mode_prefers_verified_rate() -> None:
     assert better_mode([plain, after]) == "after-execution"
     after.metrics.update(verified=0.4)
     assert better_mode([plain, after]) == "plain"
+
+
+class Killed(Exception):
+    """Stands in for the kill that stops an evaluation part way."""
+
+
+class Counting(ByQuestion):
+    """Answers from the table; records every question asked; dies on call number `die_at`."""
+
+    def __init__(self, table: dict[str, str], die_at: int | None = None):
+        super().__init__(table)
+        self.asked: list[str] = []
+        self.calls = 0
+        self.die_at = die_at
+
+    def complete(self, questions, prefixes=None, *, stop_at="end"):
+        self.calls += 1
+        if self.calls == self.die_at:
+            raise Killed
+        self.asked += questions
+        return super().complete(questions, prefixes, stop_at=stop_at)
+
+
+def _journaled(journal: EvalJournal, items, completer, done=()):  # type: ignore[no-untyped-def]
+    executor = ProcessExecutor()
+    try:
+        return evaluate(
+            Pipeline(completer, executor),
+            items,
+            batch_size=2,
+            done=done,
+            on_batch=lambda scored: journal.append("plain", scored, {"looped": 1}),
+        )
+    finally:
+        executor.close()
+
+
+def _stable(result: ItemResult) -> dict:  # type: ignore[type-arg]
+    return {k: v for k, v in result.to_dict().items() if k != "latency_s"}
+
+
+def test_a_killed_evaluation_resumes_from_its_journal_and_asks_only_the_rest(
+    tmp_path: Path,
+) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("{}\n")
+    keys = ["right", "wrong claim", "wrong value", "crash", "no tags"]
+    items = [EvalItem(f"id-{n}", key, "42") for n, key in enumerate(keys)]
+    run = run_identity(questions, items, None, batch_size=2)
+    journal = EvalJournal(EvalJournal.beside(tmp_path / "report.json"), run)
+    assert journal.path == tmp_path / "report.json.journal.jsonl"
+    journal.start()
+    with pytest.raises(Killed):  # the third batch never finishes
+        _journaled(journal, items, Counting(TABLE, die_at=3))
+    # A kill while the next line was being written leaves half a line: it is dropped.
+    with journal.path.open("a") as handle:
+        handle.write('{"mode": "plain", "results": [{"id": "id-4"')
+
+    again = EvalJournal(journal.path, run_identity(questions, items, None, batch_size=2))
+    parts = again.resume()
+    assert list(parts) == ["plain"]
+    assert [r.id for r in parts["plain"].results] == ["id-0", "id-1", "id-2", "id-3"]
+    assert parts["plain"].steered == {"looped": 2}  # one per journaled batch
+    assert journal.path.read_bytes().endswith(b"}\n")  # the torn line is gone from the file
+    second = Counting(TABLE)
+    report = _journaled(again, items, second, done=parts["plain"].results)
+    assert second.asked == ["no tags"]  # only the question the killed run had not scored
+    unbroken = _journaled(EvalJournal(tmp_path / "other.jsonl", run), items, Counting(TABLE))
+    assert [_stable(r) for r in report.items] == [_stable(r) for r in unbroken.items]
+    assert report.count == 5 and report.metrics == unbroken.metrics
+    assert len(again.resume()["plain"].results) == 5  # the resumed batch was journaled too
+    again.finish()
+    assert not journal.path.exists()
+
+
+def test_a_journal_from_another_run_is_refused_naming_what_changed(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("{}\n")
+    items = [EvalItem("a", "right", "42"), EvalItem("b", "crash", "42")]
+    path = tmp_path / "r.journal.jsonl"
+    EvalJournal(path, run_identity(questions, items, None, batch_size=2)).start()
+
+    with pytest.raises(DataError, match=r"batch_size 2 -> 4.*delete it to start over"):
+        EvalJournal(path, run_identity(questions, items, None, batch_size=4)).resume()
+    with pytest.raises(DataError, match="ids_sha256"):
+        EvalJournal(path, run_identity(questions, items[:1], None, batch_size=2)).resume()
+    questions.write_text("{}\n{}\n")  # the questions' file was edited since
+    with pytest.raises(DataError, match="file_sha256"):
+        EvalJournal(path, run_identity(questions, items, None, batch_size=2)).resume()
+    path.write_text('{"journal": 1, "run": {}}\n{"mode": "plain"}\n')
+    with pytest.raises(DataError, match=r"r.journal.jsonl:2: .*results"):
+        EvalJournal(path, {}).resume()
+    path.write_text("")
+    with pytest.raises(DataError, match="no run line"):
+        EvalJournal(path, {}).resume()
+
+
+def test_resumed_results_must_be_those_of_the_first_items() -> None:
+    items = [EvalItem("a", "right", "42"), EvalItem("b", "crash", "42")]
+    executor = ProcessExecutor()
+    try:
+        report = evaluate(Pipeline(ByQuestion(TABLE), executor), items[:1])
+        with pytest.raises(ValueError, match="not for item 'b'"):
+            evaluate(Pipeline(ByQuestion(TABLE), executor), items[1:], done=report.items)
+    finally:
+        executor.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from worldmodel.cli import wm
@@ -140,3 +141,64 @@ def test_wm_eval_holdout_keeps_one_kind_of_test_question(
 
     result = CliRunner().invoke(wm, [*args, "--holdout", "none", "--record-default"])
     assert result.exit_code == 2 and "drop --holdout" in result.output
+
+
+def test_a_killed_wm_eval_resumes_with_resume_and_asks_only_the_rest(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worldmodel.pipeline import Pipeline
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "".join(
+            f'{{"question": "What is {n} plus 2?", "answer": "#### {n + 2}"}}\n' for n in range(5)
+        )
+    )
+    report = tmp_path / "report.json"
+    journal = tmp_path / "report.json.journal.jsonl"
+    args = ["eval", str(questions), "--model", str(tiny_model_dir), "--sandbox", "process"]
+    args += ["--max-new-tokens", "6", "--mode", "plain", "--batch-size", "2", "--out", str(report)]
+    asked: list[list[str]] = []
+    real = Pipeline.answer_many
+
+    def dying(self: Pipeline, batch: list[str]) -> list:  # type: ignore[type-arg]
+        if len(asked) == 2:
+            raise KeyboardInterrupt  # the third batch: a Ctrl-C, or the OOM killer
+        asked.append(list(batch))
+        return real(self, batch)
+
+    monkeypatch.setattr(Pipeline, "answer_many", dying)
+    killed = CliRunner().invoke(wm, args)
+    assert killed.exit_code != 0 and not report.exists()
+    assert len(journal.read_text().splitlines()) == 3  # the run, then two scored batches
+
+    # Again without --resume: the journal is never overwritten unasked.
+    refused = CliRunner().invoke(wm, args)
+    assert refused.exit_code == 1 and "add --resume" in refused.output
+    # Other settings than the journaled run's: refused, naming them.
+    other = CliRunner().invoke(
+        wm, [*args[:-4], "--batch-size", "4", "--out", str(report), "--resume"]
+    )
+    assert other.exit_code == 1 and "batch_size 2 -> 4" in other.output
+
+    asked.clear()
+    monkeypatch.setattr(
+        Pipeline, "answer_many", lambda self, batch: asked.append(list(batch)) or real(self, batch)
+    )
+    resumed = CliRunner().invoke(wm, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert asked == [["What is 4 plus 2?"]]  # only the question not yet scored
+    assert "resuming plain: 4 questions already scored" in resumed.stderr
+    summary = json.loads(report.read_text())
+    assert summary["reports"][0]["count"] == 5
+    ids = [item["id"] for item in summary["reports"][0]["items"]]
+    assert ids == [f"{questions}:{n}" for n in range(1, 6)]
+    assert not journal.exists()  # the report is written: the journal is gone
+    assert "plain: 5/5" in resumed.stderr  # progress lines, since the output is not a terminal
+
+
+def test_wm_eval_resume_needs_out(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "What is 2 plus 2?", "answer": "#### 4"}\n')
+    result = CliRunner().invoke(wm, ["eval", str(questions), "--resume"])
+    assert result.exit_code == 2 and "give that --out" in result.output

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from worldmodel.cli import wm
 from worldmodel.cli.options import sandbox_option, voting_options
-from worldmodel.cli.render import progress_bar
+from worldmodel.cli.render import progress_bar, progress_lines
 from worldmodel.data.record import HOLDOUTS, holdout_label
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
+
+if TYPE_CHECKING:
+    from worldmodel.evaluate import EvalJournal, ItemResult, JournalPart
 
 _COLUMNS = (
     ("structure", "3/3 tags"),
@@ -57,7 +61,16 @@ _COLUMNS = (
 )
 @voting_options
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here."
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON report here. Until it is written, scored batches are kept in "
+    "OUT.journal.jsonl, so a killed run can be continued with --resume.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the unfinished run whose journal is beside --out: only questions it had "
+    "not scored are asked. Refused if the file, model, adapter or settings changed.",
 )
 @click.option(
     "--record-default",
@@ -79,6 +92,7 @@ def eval_command(
     samples: int,
     vote_temperature: float,
     out: Path | None,
+    resume: bool,
     record_default: bool,
     as_json: bool,
 ) -> None:
@@ -89,7 +103,15 @@ def eval_command(
     from sandbox.executor import SandboxError
     from sandbox.registry import get_executor
     from worldmodel.errors import WorldModelError
-    from worldmodel.evaluate import better_mode, evaluate, load_items, stratified
+    from worldmodel.evaluate import (
+        EvalJournal,
+        JournalPart,
+        better_mode,
+        evaluate,
+        load_items,
+        run_identity,
+        stratified,
+    )
     from worldmodel.generate import GenerationConfig, Generator
     from worldmodel.model.defaults import resolve_model
     from worldmodel.pipeline import Pipeline
@@ -114,12 +136,32 @@ def eval_command(
                 f"{file} has no questions with holdout {holdout!r} (only a data split's test "
                 "records carry a hold-out kind; see data/README.md)"
             )
+    if resume and out is None:
+        raise click.UsageError("--resume continues the journal kept beside --out: give that --out")
     items = stratified(items, limit)
     modes = ["plain", "after-execution"] if mode == "both" else [mode]
     try:
         choice = resolve_model(model_dir, adapter_dir, None)
         if choice.note:
             click.echo(f"note: {choice.note}", err=True)
+        journal = None
+        resumed: dict[str, JournalPart] = {}
+        if out is not None:
+            run = run_identity(
+                file,
+                items,
+                choice.adapter_dir,
+                modes=modes,
+                model=choice.model_dir,
+                sandbox=sandbox,
+                batch_size=batch_size,
+                max_new_tokens=max_new_tokens,
+                loop_guard=loop_guard,
+                samples=samples,
+                temperature=vote_temperature if samples > 1 else None,
+            )
+            journal = EvalJournal(EvalJournal.beside(out), run)
+            resumed = _open_journal(journal, resume)
         generator = Generator(
             choice.model_dir,
             choice.adapter_dir,
@@ -132,6 +174,7 @@ def eval_command(
         steered: dict[str, dict[str, int]] = {}
         try:
             for each in modes:
+                part = resumed.get(each, JournalPart())
                 before = dict(generator.steered)
                 pipeline = Pipeline(
                     generator,
@@ -140,7 +183,12 @@ def eval_command(
                     samples=samples,
                     temperature=vote_temperature,
                 )
-                with progress_bar(each, not as_json) as advance:
+                show = (
+                    progress_bar(each, True)
+                    if sys.stdout.isatty() and not as_json
+                    else progress_lines(each)
+                )
+                with show as advance:
                     reports.append(
                         evaluate(
                             pipeline,
@@ -149,9 +197,13 @@ def eval_command(
                             source=str(file),
                             skipped_lines=problems,
                             on_progress=advance,
+                            done=part.results,
+                            on_batch=_Recorder(journal, generator, each) if journal else None,
                         )
                     )
-                steered[each] = {k: v - before[k] for k, v in generator.steered.items()}
+                steered[each] = {
+                    k: v - before[k] + part.steered.get(k, 0) for k, v in generator.steered.items()
+                }
         finally:
             executor.close()
     except (WorldModelError, SandboxError) as exc:
@@ -173,6 +225,8 @@ def eval_command(
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if journal is not None:
+            journal.finish()
     if record_default:
         if not choice.adapter_dir:
             raise click.ClickException("--record-default needs an adapter to record beside")
@@ -207,6 +261,39 @@ def eval_command(
         click.echo(json.dumps(summary, indent=2))
         return
     _print_reports(reports, best, steered)
+
+
+class _Recorder:
+    """Writes each scored batch to the journal with what steered the generator during it."""
+
+    def __init__(self, journal: EvalJournal, generator: Any, mode: str):
+        self.journal, self.generator, self.mode = journal, generator, mode
+        self.last = dict(generator.steered)
+
+    def __call__(self, scored: list[ItemResult]) -> None:
+        now = dict(self.generator.steered)
+        self.journal.append(self.mode, scored, {k: v - self.last[k] for k, v in now.items()})
+        self.last = now
+
+
+def _open_journal(journal: EvalJournal, resume: bool) -> dict[str, JournalPart]:
+    """Start `journal`, or with `resume` read back what it holds; never overwrite one unasked."""
+    if journal.path.exists() and not resume:
+        raise click.ClickException(
+            f"{journal.path} holds the scored batches of an unfinished run of this report: add "
+            "--resume to continue it, or delete the file to start over"
+        )
+    if not journal.path.exists():
+        if resume:
+            click.echo(
+                f"nothing to resume at {journal.path}: starting from the first question", err=True
+            )
+        journal.start()
+        return {}
+    parts = journal.resume()
+    for mode, part in parts.items():
+        click.echo(f"resuming {mode}: {len(part.results)} questions already scored", err=True)
+    return parts
 
 
 def _print_reports(reports, best: str, steered: dict[str, dict[str, int]]) -> None:  # type: ignore[no-untyped-def]

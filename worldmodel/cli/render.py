@@ -6,9 +6,12 @@ Only presentation lives here; what is printed comes from library values (`Answer
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
+import click
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.syntax import Syntax
@@ -85,6 +88,32 @@ def print_answer(answer: Answer, out: Console | None = None) -> None:
 
 def _short(value: str, width: int = 40) -> str:
     return value if len(value) <= width else value[: width - 3] + "..."
+
+
+@contextmanager
+def progress_lines(label: str, every_s: float = 60.0) -> Iterator[Callable[[int, int], None]]:
+    """Progress for a log, where no bar can be drawn: a line on stderr at most every `every_s`
+    seconds (and when done) with the count, the seconds per item and the time left."""
+    started = time.monotonic()
+    state = {"shown": started, "first": -1}
+
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if state["first"] < 0:
+            state["first"] = done  # resumed items cost no time in this run
+            state["shown"] = now
+            if done:
+                click.echo(f"{label}: {done}/{total} already scored", err=True)
+            return
+        if now - state["shown"] < every_s and done < total:
+            return
+        state["shown"] = now
+        new = done - state["first"]
+        each = (now - started) / new if new else 0.0
+        left = timedelta(seconds=round(each * (total - done)))
+        click.echo(f"{label}: {done}/{total}, {each:.1f} s each, {left} left", err=True)
+
+    yield update
 
 
 @contextmanager

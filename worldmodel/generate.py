@@ -176,7 +176,7 @@ class Generator:
         """The tokens `ResponseGuard` forces to end a looping code block."""
         self.steered = {"think_cut": 0, "looped": 0}
         """Responses steered by `ResponseGuard` since this generator was built (all calls)."""
-        self._pieces: dict[int, str] = {}
+        self._pieces = TokenPieces(self.tokenizer)
         """Token id -> its text, decoded once (`ResponseGuard` follows each row's text)."""
         self.stats = GenerationStats()
         self._default_adapter = DEFAULT_ADAPTER if adapter_dir is not None else None
@@ -377,6 +377,45 @@ class Generator:
         return texts
 
 
+REPLACEMENT = "\ufffd"
+"""What a decoder writes for bytes that are not (yet) a whole UTF-8 character."""
+
+
+class TokenPieces:
+    """The text each token adds where it stands inside a text, decoded once per token id.
+
+    `tokenizer.decode([token])` is not that text for every tokenizer. SentencePiece-style ones
+    (Llama 2, Mistral, T5: a `▁` marks a word start) drop the space of a word-start token
+    decoded alone, so "▁sat" decodes to "sat", and text rebuilt one token at a time would have
+    no spaces at all. A token is therefore decoded after a fixed anchor token, and what follows
+    the anchor's own text is the piece. For byte-level BPE (Qwen3, SmolLM2, GPT-2), where a
+    token decodes the same anywhere, this equals decoding it alone.
+    """
+
+    def __init__(self, tokenizer: Any):
+        self.tokenizer = tokenizer
+        self.cache: dict[int, str] = {}
+        ids = tokenizer("a", add_special_tokens=False)["input_ids"]
+        self.anchor = [int(ids[-1])] if ids else []
+        self.anchor_text = self._decode(self.anchor)
+
+    def _decode(self, ids: list[int]) -> str:
+        return str(self.tokenizer.decode(ids, skip_special_tokens=False))
+
+    def __call__(self, token: int) -> str:
+        piece = self.cache.get(token)
+        if piece is None:
+            piece = self.cache[token] = self.join([token])
+        return piece
+
+    def join(self, ids: list[int]) -> str:
+        """The text of several tokens together, where one alone is part of a character."""
+        joined = self._decode([*self.anchor, *ids])
+        if self.anchor and joined.startswith(self.anchor_text):
+            return joined[len(self.anchor_text) :]
+        return self._decode(ids)
+
+
 class ResponseGuard:
     """A logits processor that steers a response out of two dead ends by forcing tokens.
 
@@ -403,7 +442,7 @@ class ResponseGuard:
         think_close: list[int],
         code_close: list[int],
         stop: list[int],
-        pieces: dict[int, str],
+        pieces: TokenPieces,
     ):
         self.width = width
         self.budget = budget
@@ -415,18 +454,13 @@ class ResponseGuard:
         self.pieces = pieces
         """Token id -> its text, shared between calls (the generator's cache)."""
         self.texts = list(prefixes)
+        self.partial: dict[int, list[int]] = {}
+        """Row -> tokens held back: the start of a character not yet complete."""
         self.done: set[int] = set()
         self.forcing: dict[int, tuple[list[int], int]] = {}
         """Row -> (tokens to force, index of the next one)."""
         self.cut: list[int] = []
         self.looped: list[int] = []
-
-    def _piece(self, token: int) -> str:
-        piece = self.pieces.get(token)
-        if piece is None:
-            piece = str(self.tokenizer.decode([token], skip_special_tokens=False))
-            self.pieces[token] = piece
-        return piece
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         step = input_ids.shape[1] - self.width
@@ -439,7 +473,15 @@ class ResponseGuard:
                     self.forcing.pop(row, None)
                     continue
                 before = self.texts[row]
-                piece = self._piece(token)
+                piece = self.pieces(token)
+                held = self.partial.pop(row, [])
+                if held or REPLACEMENT in piece:
+                    # A byte-level token can be part of a character (√ is three): hold it
+                    # until the character is whole, as the full decode would show it.
+                    piece = self.pieces.join([*held, token])
+                    if piece.endswith(REPLACEMENT) and len(held) < 3:
+                        self.partial[row] = [*held, token]
+                        continue
                 self.texts[row] = before + piece
                 if not self.loops or row in self.forcing or not unit_finished(before, piece):
                     continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,69 @@ def test_looping_prose_ends_the_turn(looping_model) -> None:
     text, looped = _generate(looping_model, PROSE_PREFIX, loop_guard=True)
     assert looped == 1
     assert text == SENTENCE * 3 + " The"
+
+
+def _metaspace_tokenizer(corpus: list[str]):  # type: ignore[no-untyped-def]
+    """A SentencePiece-style tokenizer (as Llama 2's and Mistral's fast ones): a `▁` marks a
+    word start and the decoder drops the first one, so a word-start token decoded alone loses
+    its space. Trained here on `corpus`; no download."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first")
+    alphabet = sorted(set("".join(corpus)))
+    trainer = trainers.BpeTrainer(
+        vocab_size=600, special_tokens=["<unk>", "</s>"], initial_alphabet=alphabet
+    )
+    tokenizer.train_from_iterator(corpus, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="</s>", unk_token="<unk>")
+
+
+def _follow(tokenizer, prefix: str, text: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Feed `text`'s tokens to a ResponseGuard one step at a time, as generate() does, after
+    the prompt `prefix`; return the text it followed and the text those tokens really add."""
+    import torch
+
+    from worldmodel.generate import ResponseGuard, TokenPieces
+
+    encode = partial(tokenizer, add_special_tokens=False)
+    ids, before = encode(text)["input_ids"], encode(prefix)["input_ids"]
+    guard = ResponseGuard(
+        1,
+        [prefix],
+        tokenizer,
+        budget=0,
+        loops=True,
+        think_close=[],
+        code_close=[],
+        stop=[-1],
+        pieces=TokenPieces(tokenizer),
+    )
+    scores = torch.zeros(1, len(tokenizer))
+    for end in range(len(ids) + 1):
+        guard(torch.tensor([[0, *ids[:end]]]), scores)
+    # What the tokens add after the prefix's tokens, in the tokenizer's own full decoding.
+    added = tokenizer.decode(before + ids)[len(tokenizer.decode(before)) :]
+    return guard.texts[0], prefix + added
+
+
+@pytest.mark.parametrize("kind", ["qwen3 byte-level BPE", "SentencePiece-style"])
+def test_the_guard_follows_the_text_exactly_whatever_the_tokenizer(
+    kind: str, qwen_tokenizer
+) -> None:  # type: ignore[no-untyped-def]
+    gold = [json.loads(line)["messages"][1]["content"] for line in _lines(DATA / "test.jsonl", 40)]
+    tokenizer = qwen_tokenizer if kind.startswith("qwen3") else _metaspace_tokenizer(gold)
+    for response in gold:
+        followed, decoded = _follow(tokenizer, "<think>", response.split("<think>", 1)[1])
+        assert followed == decoded
+    # So a loop in the prose of a SentencePiece model is caught at its third copy, as in Qwen3's
+    # (decoding tokens alone, this text had no spaces and no unit ever finished).
+    followed, _ = _follow(tokenizer, PROSE_PREFIX, (SENTENCE * 3).strip() + " Then")
+    assert repeated_unit(followed) == SENTENCE.strip()
+
+
+def _lines(path: Path, count: int) -> list[str]:
+    with path.open(encoding="utf-8") as handle:
+        return list(itertools.islice(handle, count))

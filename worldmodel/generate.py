@@ -337,7 +337,6 @@ class Generator:
             guard = ResponseGuard(
                 width,
                 prefixes,
-                self.tokenizer,
                 budget=budget,
                 loops=self.config.loop_guard,
                 think_close=self.think_close_ids,
@@ -435,7 +434,6 @@ class ResponseGuard:
         self,
         width: int,
         prefixes: list[str],
-        tokenizer: Any,
         *,
         budget: int,
         loops: bool,
@@ -450,9 +448,8 @@ class ResponseGuard:
         self.think_close = think_close
         self.code_close = code_close
         self.stop = stop
-        self.tokenizer = tokenizer
         self.pieces = pieces
-        """Token id -> its text, shared between calls (the generator's cache)."""
+        """Token id -> its text, shared between calls (the generator's `TokenPieces`)."""
         self.texts = list(prefixes)
         self.partial: dict[int, list[int]] = {}
         """Row -> tokens held back: the start of a character not yet complete."""

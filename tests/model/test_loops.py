@@ -202,7 +202,6 @@ def _follow(tokenizer, prefix: str, text: str) -> tuple[str, str]:  # type: igno
     guard = ResponseGuard(
         1,
         [prefix],
-        tokenizer,
         budget=0,
         loops=True,
         think_close=[],
@@ -222,7 +221,8 @@ def _follow(tokenizer, prefix: str, text: str) -> tuple[str, str]:  # type: igno
 def test_the_guard_follows_the_text_exactly_whatever_the_tokenizer(
     kind: str, qwen_tokenizer
 ) -> None:  # type: ignore[no-untyped-def]
-    gold = [json.loads(line)["messages"][1]["content"] for line in _lines(DATA / "test.jsonl", 40)]
+    lines = (DATA / "test.jsonl").read_text(encoding="utf-8").splitlines()[:40]
+    gold = [json.loads(line)["messages"][1]["content"] for line in lines]
     tokenizer = qwen_tokenizer if kind.startswith("qwen3") else _metaspace_tokenizer(gold)
     for response in gold:
         followed, decoded = _follow(tokenizer, "<think>", response.split("<think>", 1)[1])
@@ -231,8 +231,3 @@ def test_the_guard_follows_the_text_exactly_whatever_the_tokenizer(
     # (decoding tokens alone, this text had no spaces and no unit ever finished).
     followed, _ = _follow(tokenizer, PROSE_PREFIX, (SENTENCE * 3).strip() + " Then")
     assert repeated_unit(followed) == SENTENCE.strip()
-
-
-def _lines(path: Path, count: int) -> list[str]:
-    with path.open(encoding="utf-8") as handle:
-        return list(itertools.islice(handle, count))

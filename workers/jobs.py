@@ -67,14 +67,14 @@ def submit_query(
     if problem:
         raise ConfigError(problem)
 
-    settings = _settings(app)
     job_id = uuid.uuid4().hex
     ids = query_task_ids(job_id)
     job = {
         "job_id": job_id,
         "kind": "query",
         "question": question,
-        "mode": mode or settings.mode,
+        # None: the generation worker decides, as `wm query` would (`tasks.generate.job_choice`).
+        "mode": mode,
         "job_class": job_class,
         "block_timeout_s": block_timeout_s,
         "adapter": adapter,

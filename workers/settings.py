@@ -2,10 +2,15 @@
 
 Two layers, each with a reason per value:
 
-- `WorkerSettings`: what an operator chooses (broker URL, time limits, batch size, sandbox
-  backend, artifact store, ...). Precedence: field defaults < YAML file (`WM_WORKERS_CONFIG`, or
+- `WorkerSettings`: what an operator chooses (broker URL, time limits, sandbox backend, artifact
+  store, ...). How to generate is a `worldmodel.generate.GenerationConfig` (`generation`), the
+  same object `wm query` and `wm eval` build, validated by its own `problems`; each of its fields
+  is a flat setting (`batch_size`, `WM_BATCH_SIZE`). Model, adapter and mode left empty are
+  filled in by `worldmodel.model.defaults.resolve_model`, as for `wm query` (see
+  `workers.tasks.generate`). Precedence: field defaults < YAML file (`WM_WORKERS_CONFIG`, or
   `<WM_HOME>/workers.yaml` when it exists) < environment variables (`WM_*`, listed in `ENV`).
-  `load_settings` validates everything and raises one `ConfigError` listing every problem.
+  `load_settings` checks every value against its type and raises one `ConfigError` listing
+  every problem.
 - `celery_config(settings)`: the Celery/kombu settings derived from them, each commented with
   why it is set. These are chosen for long GPU jobs and for never losing an accepted job.
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +30,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from worldmodel.errors import ConfigError
-from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS, DEFAULT_THINK_BUDGET
+from worldmodel.generate import GenerationConfig
+from worldmodel.model.defaults import MODES, NO_ADAPTER
 
 QUEUES = ("generate", "generate-batch", "train", "sandbox")
 """generate: interactive queries; generate-batch: evaluation/bulk; train; sandbox."""
@@ -61,7 +68,6 @@ class WorkerSettings:
     heartbeat_ttl_s: float = _f(
         30.0, "a worker silent this long is dead; its jobs go back to the queue at once"
     )
-    batch_size: int = _f(8, "most questions one generation worker answers in one forward pass")
     batch_wait_s: float = _f(0.05, "seconds a batch waits for more questions once one arrives")
     sandbox_backend: str = _f("vm", "where code runs: vm|process|host (fail-closed)")
     block_timeout_s: float = _f(10.0, "wall-time limit of one code block in seconds")
@@ -69,21 +75,27 @@ class WorkerSettings:
         "workers.tasks.generate:model_completer",
         "import path 'module:factory' of the text generator a generation worker loads",
     )
-    model: str = _f("bundled", "base model directory for generation, or 'bundled'")
-    adapter: str = _f("", "LoRA adapter directory for generation; '' for none")
-    warm_adapters: int = _f(
-        4, "most per-query adapters (submit-query --adapter) a generation worker keeps loaded"
+    model: str = _f("", "base model directory for generation; '' = the bundled model")
+    adapter: str = _f(
+        "",
+        "LoRA adapter directory; '' = the model's default (the bundled adapter for the bundled "
+        f"model), '{NO_ADAPTER}' = the base model alone",
+    )
+    mode: str = _f(
+        "",
+        "answer mode of queries that name none: plain|after-execution; '' = the mode recorded "
+        "beside the answering adapter, as `wm query` chooses",
     )
     adapter_cache_keep: int = _f(
         64, "most fetched adapters a box keeps in <WM_HOME>/cache/adapters (least recent go)"
     )
-    max_new_tokens: int = _f(DEFAULT_MAX_NEW_TOKENS, "upper bound on generated tokens per question")
-    think_budget: int = _f(
-        DEFAULT_THINK_BUDGET,
-        "new tokens after which an unclosed <think> is closed and the code begun (0: never)",
+    generation: GenerationConfig = field(
+        default_factory=GenerationConfig,
+        metadata={
+            "help": "how to generate: each field of worldmodel.generate.GenerationConfig is a "
+            "setting of its own (batch_size, max_new_tokens, think_budget, loop_guard, ...)"
+        },
     )
-    loop_guard: bool = _f(True, "end a reasoning, code block or prose once it repeats itself")
-    mode: str = _f("plain", "default answer mode of submitted queries: plain|after-execution")
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
     ssh_known_hosts: str = _f(
         "", "known_hosts file pinning sftp:// artifact stores' host keys; '' = ~/.ssh/known_hosts"
@@ -106,18 +118,11 @@ class WorkerSettings:
         for name in ("train_time_limit_s", "generate_time_limit_s", "sandbox_time_limit_s"):
             if getattr(self, name) < 2:
                 found.append(f"{name}: must be >= 2 seconds")
-        if self.batch_size < 1:
-            found.append("batch_size: must be >= 1")
-        if self.max_new_tokens < 1:
-            found.append("max_new_tokens: must be >= 1")
-        if self.think_budget < 0:
-            found.append("think_budget: must be >= 0 (0 turns the budget off)")
-        if self.warm_adapters < 1:
-            found.append("warm_adapters: must be >= 1")
-        if self.adapter_cache_keep < self.warm_adapters:
+        found += [f"generation.{problem}" for problem in self.generation.problems()]
+        if self.adapter_cache_keep < self.generation.warm_adapters:
             found.append(
                 f"adapter_cache_keep: {self.adapter_cache_keep} must be at least warm_adapters "
-                f"({self.warm_adapters})"
+                f"({self.generation.warm_adapters})"
             )
         if self.batch_wait_s < 0:
             found.append("batch_wait_s: must be >= 0")
@@ -127,8 +132,8 @@ class WorkerSettings:
             found.append("connect_timeout_s: must be > 0")
         if self.sandbox_backend not in ("vm", "process", "host"):
             found.append("sandbox_backend: must be vm, process or host")
-        if self.mode not in ("plain", "after-execution"):
-            found.append("mode: must be plain or after-execution")
+        if self.mode and self.mode not in MODES:
+            found.append(f"mode: must be {' or '.join(MODES)}, or '' for the recorded mode")
         if ":" not in self.completer:
             found.append("completer: must be 'package.module:factory'")
         return found
@@ -145,26 +150,45 @@ class WorkerSettings:
         return str(home_path("artifacts", create=False))
 
 
-ENV = {f.name: "WM_" + f.name.upper() for f in dataclasses.fields(WorkerSettings)}
-"""Setting -> environment variable, e.g. broker_url -> WM_BROKER_URL."""
+GENERATION = tuple(f.name for f in dataclasses.fields(GenerationConfig))
+"""The generation settings: `GenerationConfig`'s fields, each a setting of its own."""
+SETTINGS = tuple(f.name for f in dataclasses.fields(WorkerSettings) if f.name != "generation")
+ENV = {name: "WM_" + name.upper() for name in SETTINGS + GENERATION if name != "rocm_env"}
+"""Setting -> environment variable, e.g. broker_url -> WM_BROKER_URL, batch_size ->
+WM_BATCH_SIZE. `rocm_env` (a mapping) is set in the YAML file only; the worker's own
+environment reaches ROCm directly."""
 
 
 def load_settings(env: typing.Mapping[str, str] | None = None) -> WorkerSettings:
-    """Defaults < YAML file < environment; every problem reported at once."""
+    """Defaults < YAML file < environment; every problem reported at once.
+
+    Each value is checked against its setting's type, whether it came from the file or the
+    environment (a YAML `"false"` is false, a YAML `[1]` for a number is an error naming it).
+    """
     env = os.environ if env is None else env
+    hints = typing.get_type_hints(WorkerSettings) | typing.get_type_hints(GenerationConfig)
     values: dict[str, Any] = {}
-    values.update(_yaml_layer(env))
-    hints = typing.get_type_hints(WorkerSettings)
     problems: list[str] = []
+    for key, value in _yaml_layer(env).items():
+        if key not in hints or key == "generation":
+            problems.append(f"{key}: unknown setting")
+            continue
+        try:
+            values[key] = _typed(value, hints[key])
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
     for name, var in ENV.items():
         if var in env:
             try:
-                values[name] = _from_text(env[var], hints[name])
+                values[name] = _typed(env[var], hints[name])
             except ValueError as exc:
                 problems.append(f"{var}: {exc}")
-    known = set(ENV)
-    problems += [f"{key}: unknown setting" for key in values if key not in known]
-    settings = WorkerSettings(**{k: v for k, v in values.items() if k in known})
+    # A value that could not be read keeps its default, so the checks below still run and
+    # every problem is reported at once.
+    generation = GenerationConfig(**{k: v for k, v in values.items() if k in GENERATION})
+    settings = WorkerSettings(
+        **{k: v for k, v in values.items() if k in SETTINGS}, generation=generation
+    )
     problems += settings.problems()
     if problems:
         raise ConfigError("invalid worker settings:\n  " + "\n  ".join(problems))
@@ -306,6 +330,36 @@ def _yaml_layer(env: typing.Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
+def _typed(value: Any, hint: Any) -> Any:
+    """`value` (text from the environment, or whatever YAML made of it) as a `hint`; a
+    ValueError names what was expected and what was given."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+            return None
+        return _typed(value, options[0])
+    if typing.get_origin(hint) is dict or hint is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ValueError(f"expected a mapping of names to text, got {value!r}")
+        return dict(value)
+    if isinstance(value, str):
+        return _from_text(value, hint)
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected {_TYPE_NAMES.get(hint, hint)}, got {value!r}")
+
+
+_TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "text"}
+
+
 def _from_text(text: str, hint: Any) -> Any:
     if hint is bool:
         lowered = text.strip().lower()
@@ -324,4 +378,6 @@ def _from_text(text: str, hint: Any) -> Any:
             return float(text)
         except ValueError:
             raise ValueError(f"expected a number, got {text!r}") from None
-    return text
+    if hint is str:
+        return text
+    raise ValueError(f"expected {_TYPE_NAMES.get(hint, hint)}, got {text!r}")

@@ -31,7 +31,7 @@ from workers.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
-_warm: dict[str, Any] = {"batcher": None, "executor": None, "loaded_s": None}
+_warm: dict[str, Any] = {"batcher": None, "executor": None, "loaded_s": None, "choice": None}
 _lock = threading.Lock()
 _stopping = threading.Event()
 _current: dict[str, dict[str, Any]] = {}
@@ -66,7 +66,7 @@ def gpu_worker_command(
         name=gpu_worker_name(gpu, host),
         queues=chosen,
         # One slot per batch position, plus one for a training job beside the batches.
-        concurrency=settings.batch_size + ("train" in chosen),
+        concurrency=settings.generation.batch_size + ("train" in chosen),
         loglevel=loglevel,
     )
     return argv, env
@@ -125,11 +125,22 @@ def load_completer(settings: WorkerSettings) -> Any:
             factory = getattr(importlib.import_module(module_name), factory_name)
             completer = factory(settings)
             _warm["batcher"] = Batcher(
-                completer, max_batch=settings.batch_size, max_wait_s=settings.batch_wait_s
+                completer,
+                max_batch=settings.generation.batch_size,
+                max_wait_s=settings.batch_wait_s,
             )
+            _warm["choice"] = worker_choice(settings)
             _warm["loaded_s"] = round(time.perf_counter() - started, 3)
             log.info("completer %s loaded in %.2f s", settings.completer, _warm["loaded_s"])
         return _warm["batcher"]
+
+
+def worker_choice(settings: WorkerSettings) -> Any:
+    """The model, adapter and mode this worker answers with when a job names none: its
+    settings, with what they leave empty filled in as for `wm query`."""
+    from worldmodel.model.defaults import resolve_model
+
+    return resolve_model(settings.model or None, settings.adapter or None, settings.mode or None)
 
 
 def batcher(settings: WorkerSettings) -> Any:
@@ -187,6 +198,8 @@ def describe() -> dict[str, Any]:
         "torch_imported": "torch" in sys.modules,
         "model_loaded": warm is not None,
         "model_load_s": _warm["loaded_s"],
+        # What answers a query that names no adapter or mode (None until the model loads).
+        "answers_with": _warm["choice"].describe() if _warm["choice"] is not None else None,
         "batches": list(warm.stats.batches[-50:]) if warm is not None else [],
         # Per-query adapters held beside the model, and how many times one was loaded.
         "warm_adapters": list(getattr(completer, "warm_adapters", [])),

@@ -33,6 +33,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         WM_HOME=str(home),
         PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
         WM_COMPLETER="arith_completer:factory",
+        WM_MODEL="arith-completer",  # the stand-in, named in results; plain mode by default
         WM_SOFT_SHUTDOWN_S="3",
         WM_BATCH_SIZE="2",
         HF_HUB_OFFLINE="1",

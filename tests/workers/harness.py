@@ -162,6 +162,9 @@ class Cluster:
         self.settings = {
             "WM_BROKER_URL": redis.url,
             "WM_COMPLETER": "scripted_completer:factory",
+            # The stand-in is no model: results name it, and it answers in plain mode unless a
+            # job asks otherwise (the bundled adapter's recorded mode is not its own).
+            "WM_MODEL": "scripted-completer",
             "WM_SANDBOX_BACKEND": "process",
             "WM_HOOKS": "sidechannel",
             "WM_HEARTBEAT_TTL_S": "3",

@@ -21,7 +21,7 @@ def test_settings_come_from_the_environment_over_a_yaml_file(tmp_path: Path):
     config = tmp_path / "workers.yaml"
     config.write_text("batch_size: 3\nsandbox_backend: process\n")
     settings = load_settings(GOOD | {"WM_WORKERS_CONFIG": str(config), "WM_BATCH_SIZE": "5"})
-    assert settings.batch_size == 5  # env beats the file
+    assert settings.generation.batch_size == 5  # env beats the file
     assert settings.sandbox_backend == "process"  # the file beats the default
     assert settings.results == GOOD["WM_BROKER_URL"]
 
@@ -226,3 +226,50 @@ def test_settling_refuses_a_kombu_without_the_internals_it_uses(monkeypatch) -> 
     monkeypatch.delattr(kombu_redis.Channel, "_do_restore_message")
     with pytest.raises(RuntimeError, match=r"Channel\._do_restore_message"):
         transport.install()
+
+
+def test_generation_settings_are_one_generation_config_validated_by_it(tmp_path: Path):
+    from worldmodel.generate import GenerationConfig
+
+    config = tmp_path / "workers.yaml"
+    config.write_text("max_new_tokens: 64\nloop_guard: 'false'\nrocm_env: {HSA_ENABLE_SDMA: '0'}\n")
+    env = GOOD | {"WM_WORKERS_CONFIG": str(config), "WM_THINK_BUDGET": "32"}
+    settings = load_settings(env)
+    assert settings.generation == GenerationConfig(
+        max_new_tokens=64, loop_guard=False, think_budget=32, rocm_env={"HSA_ENABLE_SDMA": "0"}
+    )
+    # The checks are GenerationConfig's own, named as settings.
+    with pytest.raises(ConfigError) as caught:
+        load_settings(GOOD | {"WM_TOP_P": "1.5", "WM_MAX_NEW_TOKENS": "0"})
+    expected = [f"generation.{p}" for p in GenerationConfig(top_p=1.5, max_new_tokens=0).problems()]
+    assert all(problem in str(caught.value) for problem in expected) and len(expected) == 2
+
+
+def test_every_yaml_value_is_checked_against_its_type(tmp_path: Path):
+    config = tmp_path / "workers.yaml"
+    config.write_text(
+        "allow_no_password: 'false'\nbatch_size: [4]\nheartbeat_ttl_s: true\nthreads: none\n"
+        "generation: {batch_size: 2}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {"WM_BROKER_URL": "redis://127.0.0.1:6379/0", "WM_WORKERS_CONFIG": str(config)}
+        )
+    message = str(caught.value)
+    # 'false' as text is false: the password rule still holds.
+    assert "has no password" in message
+    assert "batch_size: expected an integer, got [4]" in message
+    assert "heartbeat_ttl_s: expected a number, got True" in message
+    assert "generation: unknown setting" in message
+    assert "threads" not in message  # 'none' is the unset value of an optional number
+
+
+def test_a_worker_on_defaults_resolves_model_adapter_and_mode_as_wm_query_does():
+    from workers.worker import worker_choice
+    from worldmodel.model.defaults import NO_ADAPTER, resolve_model
+
+    settings = load_settings(GOOD)
+    assert (settings.model, settings.adapter, settings.mode) == ("", "", "")
+    assert worker_choice(settings) == resolve_model(None, None, None)
+    bare = load_settings(GOOD | {"WM_ADAPTER": NO_ADAPTER, "WM_MODE": "plain"})
+    assert worker_choice(bare).adapter_dir is None and worker_choice(bare).mode == "plain"

@@ -63,6 +63,7 @@ def compose(self: Any, state: dict[str, Any]) -> dict[str, Any]:
             answer = finish_after_execution(answer, prefix + tail, time.perf_counter() - started)
         return answer.to_dict() | {
             "job_id": job["job_id"],
+            "model": state.get("model"),
             "adapter": state.get("adapter"),
             "workers": {
                 "generate": state.get("worker"),

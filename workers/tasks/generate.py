@@ -8,6 +8,13 @@ generated text is parsed, never the prompt. The step returns small JSON for the 
 the `completer` setting can name another ("module:factory"), which the tests use because a
 random-weight test model cannot write the response format.
 
+Which model, adapter and mode answer is decided as `wm query` decides it
+(`worldmodel.model.defaults.resolve_model`): a worker left on its defaults answers with the
+bundled model and adapter, in the mode recorded beside that adapter. A job's own `--mode`
+comes first, then the worker's `mode` setting, then the recorded mode of the adapter that
+answers (the job's own adapter, when it names one). The resolved mode travels on in the job,
+and the result names the model, adapter and mode that answered.
+
 A query may name its own LoRA adapter (`wm submit-query --adapter`: a path, or the artifact URL
 a training job's result names). `job_adapter` makes it a local folder (fetched from the store
 once per box, `workers.artifacts.local_adapter`) before the question joins a batch, so a
@@ -26,23 +33,28 @@ from typing import Any
 
 from workers.app import app, settings
 from workers.tasks import stop_if_cancelled
-from workers.worker import batcher, track, untrack
+from workers.worker import batcher, track, untrack, worker_choice
 
 
 def model_completer(settings_: Any) -> Any:
-    """The real generator: base model + adapter from settings, on the pinned device or CPU."""
-    from worldmodel.generate import GenerationConfig, Generator
+    """The real generator: the worker's model and adapter (`worker_choice`), on the pinned
+    device or the CPU, generating as `settings.generation` says."""
+    from worldmodel.generate import Generator
 
-    return Generator(
-        settings_.model,
-        settings_.adapter or None,
-        config=GenerationConfig(
-            batch_size=settings_.batch_size,
-            max_new_tokens=settings_.max_new_tokens,
-            think_budget=settings_.think_budget,
-            loop_guard=settings_.loop_guard,
-            warm_adapters=settings_.warm_adapters,
-        ),
+    choice = worker_choice(settings_)
+    return Generator(choice.model_dir, choice.adapter_dir, config=settings_.generation)
+
+
+def job_choice(job: dict[str, Any], settings_: Any, local_adapter: str | None) -> Any:
+    """The `ModelChoice` that answers `job`: the worker's model with the job's adapter (its
+    local folder) or the worker's own, in the job's mode, else the worker's, else the one
+    recorded beside that adapter."""
+    from worldmodel.model.defaults import resolve_model
+
+    return resolve_model(
+        settings_.model or None,
+        local_adapter or settings_.adapter or None,
+        job.get("mode") or settings_.mode or None,
     )
 
 
@@ -76,7 +88,9 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(problem)
         started = time.perf_counter()
         named, local = job_adapter(job, settings)
-        stop_at = "requires" if job["mode"] == "after-execution" else "end"
+        choice = job_choice(job, settings, local)
+        job = job | {"mode": choice.mode}
+        stop_at = "requires" if choice.mode == "after-execution" else "end"
         gen = batcher(settings)
         deadline = time.monotonic() + settings.generate_time_limit_s
         items = [gen.submit(job["question"], stop_at=stop_at, adapter=local)]
@@ -92,7 +106,8 @@ def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             "job": job,
             "candidates": candidates,
             "timings": {"generate_s": round(generate_s, 4)},
-            "adapter": named or settings.adapter or None,
+            "model": choice.model_dir,
+            "adapter": named or choice.adapter_dir,
             "worker": self.request.hostname,
         }
     finally:

@@ -63,7 +63,8 @@ def _echo_json(value: Any) -> None:
     "--mode",
     type=click.Choice(["plain", "after-execution"]),
     default=None,
-    help="Answer mode (default: the workers' `mode` setting).",
+    help="Answer mode (default: the workers' `mode` setting, else the mode recorded beside "
+    "the adapter that answers, as for `wm query`).",
 )
 @click.option(
     "--batch",
@@ -298,7 +299,7 @@ def list_workers(timeout: float, as_json: bool) -> None:
     if not found:
         click.echo("no workers answered (start one with `wm worker gpu` / `wm worker sandbox`)")
         return
-    table = Table("worker", "box", "kind", "gpu", "queues", "current")
+    table = Table("worker", "box", "kind", "gpu", "queues", "answers with", "current")
     for item in found:
         current = ", ".join(f"{a['task']} {a['id'][:12]}" for a in item["active"]) or "-"
         table.add_row(
@@ -307,9 +308,17 @@ def list_workers(timeout: float, as_json: bool) -> None:
             str(item.get("kind", "?")),
             str(item.get("gpu") or "cpu"),
             ",".join(item["queues"]),
+            _answers_with(item.get("answers_with")),
             current,
         )
     console().print(table)
+
+
+def _answers_with(choice: dict[str, Any] | None) -> str:
+    if not choice:
+        return "-"
+    adapter = Path(choice["adapter"]).name if choice.get("adapter") else "no adapter"
+    return f"{Path(choice['model']).name} + {adapter}, {choice['mode']}"
 
 
 def _print_answer(answer: dict[str, Any], as_json: bool) -> None:

@@ -90,9 +90,10 @@ def query(
             if samples > 1:
                 raise click.UsageError("--samples needs a model to sample; not --response-file")
             completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
-            chosen_mode = "plain"
+            chosen_mode, answered_by = "plain", {"model": None, "adapter": None}
         else:
-            completer, chosen_mode = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
+            completer, choice = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
+            chosen_mode, answered_by = choice.mode, choice.describe()
         executor = get_executor("host" if no_sandbox else sandbox)
         try:
             pipeline = Pipeline(
@@ -105,10 +106,10 @@ def query(
                 temperature=vote_temperature,
             )
             if interactive:
-                _repl(pipeline, as_json)
+                _repl(pipeline, as_json, answered_by)
                 return
             assert question is not None
-            _show(pipeline.answer(question), as_json)
+            _show(pipeline.answer(question), as_json, answered_by)
         finally:
             executor.close()
     except (WorldModelError, SandboxError) as exc:
@@ -126,14 +127,16 @@ def _read_question(question: str | None) -> str:
     return question
 
 
-def _show(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _show(answer, as_json: bool, answered_by: dict) -> None:  # type: ignore[no-untyped-def]
     if as_json:
-        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        # The same fields a job's result has: the answer, and the model and adapter that gave it.
+        payload = answer.to_dict() | answered_by
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print_answer(answer)
 
 
-def _repl(pipeline, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _repl(pipeline, as_json: bool, answered_by: dict) -> None:  # type: ignore[no-untyped-def]
     click.echo("Ask a question (empty line or Ctrl-D to quit).", err=True)
     while True:
         click.echo("? ", nl=False, err=True)  # the prompt goes to stderr: stdout stays data
@@ -144,7 +147,7 @@ def _repl(pipeline, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         if not line.strip():
             click.echo("", err=True)
             return
-        _show(pipeline.answer(line.strip()), as_json)
+        _show(pipeline.answer(line.strip()), as_json, answered_by)
 
 
 def _model_completer(  # type: ignore[no-untyped-def]
@@ -157,4 +160,4 @@ def _model_completer(  # type: ignore[no-untyped-def]
     if choice.note:
         click.secho(f"note: {choice.note}", fg="yellow", err=True)
     config = GenerationConfig(max_new_tokens=max_new_tokens)
-    return Generator(choice.model_dir, choice.adapter_dir, config=config), choice.mode
+    return Generator(choice.model_dir, choice.adapter_dir, config=config), choice

@@ -6,9 +6,12 @@ no model download. Beside that adapter, `worldmodel-defaults.json` records the a
 `wm eval` measured as better (`{"mode": "after-execution", "measured_by": "..."}`).
 
 Precedence, for each of the three: what the user passed > the bundled default > nothing.
-A user's own `--model` gets no bundled adapter (it was trained for SmolLM2 only). When no
-adapter applies, the choice says so in `note`, so the caller can show it; nothing falls back
-silently.
+A user's own `--model` gets no bundled adapter (it was trained for SmolLM2 only); the adapter
+`none` asks for the base model alone. When no adapter applies, the choice says so in `note`,
+so the caller can show it; nothing falls back silently.
+
+`wm query`, `wm eval` and the job system's generation workers all resolve through
+`resolve_model`, so the same settings answer the same way on every path.
 
 This module does not load anything (see `loading`).
 """
@@ -26,6 +29,8 @@ MODES = ("plain", "after-execution")
 DEFAULT_MODE = "plain"
 BUNDLED_ADAPTER_DIR = Path(__file__).resolve().parents[1] / "resources" / "smollm2-adapter"
 DEFAULTS_FILE = "worldmodel-defaults.json"
+NO_ADAPTER = "none"
+"""The adapter value that asks for the base model alone (no bundled adapter)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class ModelChoice:
     adapter_dir: str | None
     mode: str
     note: str = ""
+
+    def describe(self) -> dict[str, str | None]:
+        """What answered, as every answer names it (`wm query --json`, job results)."""
+        return {"model": self.model_dir, "adapter": self.adapter_dir, "mode": self.mode}
 
 
 def bundled_adapter() -> Path | None:
@@ -52,7 +61,10 @@ def resolve_model(model_dir: str | None, adapter_dir: str | None, mode: str | No
     model = model_dir or BUNDLED
     note = ""
     adapter: Path | None = Path(adapter_dir) if adapter_dir else None
-    if adapter is None and model == BUNDLED:
+    if adapter_dir == NO_ADAPTER:
+        adapter = None
+        note = f"adapter {NO_ADAPTER!r}: the base model answers without an adapter"
+    elif adapter is None and model == BUNDLED:
         adapter = bundled_adapter()
         if adapter is None:
             note = "no trained adapter is bundled in this checkout: the untrained base answers"

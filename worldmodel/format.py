@@ -42,9 +42,22 @@ empty, no `<requires>` without requirements, no `<output>` when output is None),
 `parse(render(r)) == r` for every Response without warnings that render accepts; render raises
 FormatError rather than write text that would read back differently.
 
-This module is a pure function of the generated text. It never executes code, never looks at
-the prompt (only the completion must be passed in), and knows nothing about the sandbox beyond
-the list of modules the guest provides.
+The code section. In the answer-after-execution mode the model's response is cut where its
+code section ends, the code runs, and the sandbox's output is put there as an `<output>` block
+before the model writes its prose answer. Training, generation and the pipeline all take that
+point from `code_section_end`, one rule for all three:
+
+- the section ends right after the first `</requires>` (the format puts `<requires>` last), or
+  right after the first `</model>` that a blank line or the end of the text follows (a response
+  that declares no requirements: the blank line is where its prose answer begins), whichever
+  comes first. The rule reads only what is already written, so generation can stop on it
+  (`CODE_SECTION_STOPS` are its stop strings), and a text cut there has the same end.
+- it is plain text search, like the stop strings: tags are matched as written (`</model>`, not
+  `< /model >`), and a tag inside a string literal in the code counts.
+
+This module is a pure function of the text. It never executes code, never looks at the prompt
+(only the completion must be passed in), and knows nothing about the sandbox beyond the list of
+modules the guest provides.
 """
 
 from __future__ import annotations
@@ -61,11 +74,15 @@ from worldmodel.errors import DataError, FormatError
 
 __all__ = [
     "BUILTINS_REQUIREMENT",
+    "CODE_SECTION_STOPS",
     "DEFAULT_ALLOWED_MODULES",
+    "MODEL_END",
+    "REQUIRES_END",
     "Requirement",
     "Response",
     "StructureScore",
     "check_requirements",
+    "code_section_end",
     "parse",
     "render",
     "structure_score",
@@ -87,6 +104,12 @@ DEFAULT_ALLOWED_MODULES: frozenset[str] = frozenset(
         "numpy", "sympy", "mpmath",
     }
 )  # fmt: skip
+
+REQUIRES_END = "</requires>"
+MODEL_END = "</model>"
+CODE_SECTION_STOPS = (REQUIRES_END, MODEL_END + "\n\n")
+"""Generation stops on these in the after-execution mode: the first one written ends the code
+section (`code_section_end`; the end of the text is the third way, and ends generation anyway)."""
 
 _MAX_WARNINGS = 50  # an adversarial text can need thousands of repairs; keep results small
 _TAG_NAMES = ("think", "model", "requires", "output")
@@ -600,3 +623,26 @@ def check_requirements(
                 f"use one of {', '.join(sorted(allowed))} or remove the requirement"
             )
     return problems
+
+
+# --- the code section and the <output> block --------------------------------------------------
+
+
+def code_section_end(text: str) -> int:
+    """Where the code section of `text` ends (just after its closing tag); -1 if it has none.
+
+    After the first `</requires>` or after the first `</model>` that a blank line or the end of
+    the text follows, whichever comes first (see the module docstring).
+    """
+    ends = []
+    at = text.find(REQUIRES_END)
+    if at >= 0:
+        ends.append(at + len(REQUIRES_END))
+    at = text.find(MODEL_END + "\n\n")
+    if at >= 0:
+        ends.append(at + len(MODEL_END))
+    else:
+        rest = text.rstrip()
+        if rest.endswith(MODEL_END):
+            ends.append(len(rest))
+    return min(ends, default=-1)

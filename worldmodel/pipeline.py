@@ -21,8 +21,10 @@ chosen candidate goes on to write its prose answer.
 Two modes:
 
 - ``plain``: the model writes the whole response, prose answer included, before any code runs.
-- ``after-execution``: generation stops after ``</requires>``, the code runs, its output is
-  inserted as an ``<output>`` block, and the model writes the prose answer having seen it.
+- ``after-execution``: generation stops where the code section ends (after ``</requires>``; the
+  one rule is `worldmodel.format.code_section_end`, which training follows too), the code runs,
+  its output is inserted there as an ``<output>`` block, and the model writes the prose answer
+  having seen it.
 
 This module does not load models or start sandboxes; callers pass them in.
 """
@@ -38,7 +40,13 @@ from typing import Any, Literal, Protocol
 
 from sandbox.executor import ExecutionResult, Executor, Limits
 from worldmodel.errors import FormatError
-from worldmodel.format import DEFAULT_ALLOWED_MODULES, Response, check_requirements, parse
+from worldmodel.format import (
+    DEFAULT_ALLOWED_MODULES,
+    Response,
+    check_requirements,
+    code_section_end,
+    parse,
+)
 from worldmodel.verify import Verification, executed_value, verify_claim
 
 log = logging.getLogger(__name__)
@@ -276,12 +284,14 @@ def compose_answer(
 def after_execution_prefix(generated: str, executions: Sequence[ExecutionResult]) -> str:
     """The assistant-side text the model continues from in after-execution mode.
 
-    It is the generated text up to ``</requires>`` plus the ``<output>`` block: generated text
-    and sandbox output only, never the prompt.
+    It is the generated text up to the end of its code section (`format.code_section_end`, the
+    point where training puts the block too) plus the ``<output>`` block: generated text and
+    sandbox output only, never the prompt. A text without a code section end was stopped before
+    it (by the token limit), so all of it is taken.
     """
-    end = generated.find("</requires>")
+    end = code_section_end(generated)
     if end >= 0:
-        generated = generated[: end + len("</requires>")]
+        generated = generated[:end]
     return generated.rstrip() + "\n" + output_block(executions) + "\n"
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from worldmodel.errors import DataError
+from worldmodel.format import code_section_end
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -40,8 +41,6 @@ IGNORE_INDEX = -100
 TEMPLATE_KWARGS: dict[str, Any] = {"enable_thinking": True}
 """Extra chat-template variables used by both training and generation (see module docstring)."""
 
-REQUIRES_END = "</requires>"
-MODEL_END = "</model>"
 _SENTINEL = "\u2063WM-END-OF-TURN-PROBE\u2063"
 
 
@@ -89,27 +88,19 @@ def end_of_turn(tokenizer: PreTrainedTokenizerBase) -> str:
     return suffix or str(tokenizer.eos_token)
 
 
-def code_section_end(response: str) -> int:
-    """Where the code section of a response ends: after `</requires>`, or after the last
-    `</model>` when the response declares no requirements (the format omits an empty
-    `<requires>`). -1 if the response has neither."""
-    end = response.find(REQUIRES_END)
-    if end >= 0:
-        return end + len(REQUIRES_END)
-    end = response.rfind(MODEL_END)
-    return end + len(MODEL_END) if end >= 0 else -1
-
-
 def insert_output_block(response: str, output: str) -> tuple[str, tuple[int, int]]:
     """The answer-after-execution form of `response`, and the (start, end) span of the block.
 
     Matches what the pipeline builds at run time: everything up to the end of the code section
-    (`code_section_end`), a newline, `<output>\n{output}\n</output>\n`, a blank line, then the
-    prose answer.
+    (`worldmodel.format.code_section_end`), a newline, `<output>\n{output}\n</output>\n`, a
+    blank line, then the prose answer.
     """
     end = code_section_end(response)
     if end < 0:
-        raise DataError("response has no </requires> or </model> to put an <output> block after")
+        raise DataError(
+            "response has no code section end (</requires>, or </model> and a "
+            "blank line) to put an <output> block after"
+        )
     head = response[:end].rstrip()
     block = "\n<output>\n" + output.rstrip("\n") + "\n</output>\n\n"
     tail = response[end:].lstrip("\n")

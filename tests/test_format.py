@@ -6,6 +6,7 @@ Property-based tests (arbitrary text, round trips) live in test_format_propertie
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -16,11 +17,14 @@ from worldmodel.errors import DataError, FormatError
 from worldmodel.format import (
     CODE_SECTION_STOPS,
     DEFAULT_ALLOWED_MODULES,
+    MAX_OUTPUT_CHARS,
     Requirement,
     Response,
     StructureScore,
     check_requirements,
     code_section_end,
+    insert_output,
+    output_block,
     parse,
     render,
     structure_score,
@@ -546,10 +550,9 @@ def _assert_cut_points_agree(response: str, output: str) -> None:
     from sandbox.executor import ExecutionResult
     from worldmodel.generate import cut_after_code
     from worldmodel.pipeline import after_execution_prefix
-    from worldmodel.train.tokenization import insert_output_block
 
     generated = cut_after_code(_generated_until_stop(response))
-    trained, (start, end) = insert_output_block(response, output)
+    trained, (start, end) = insert_output(response, output)  # what training does
     assert trained[:start] == generated
     executions = [ExecutionResult(stdout=output, stderr="", exit_code=0)]
     assert after_execution_prefix(generated, executions) == trained[:end]
@@ -573,6 +576,48 @@ def test_training_generation_and_pipeline_agree_on_the_gold_responses() -> None:
             _assert_cut_points_agree(response, output)
         except AssertionError as exc:
             raise AssertionError(f"test.jsonl record {record['id']}") from exc
+
+
+def test_the_output_block_goes_after_the_code_section_then_a_blank_line() -> None:
+    text, (start, end) = insert_output(CANONICAL, "4\n")
+    assert text == CANONICAL.replace("</requires>\n\n", "</requires>\n<output>\n4\n</output>\n\n")
+    assert text[start:end] == "\n<output>\n4\n</output>\n\n"
+    assert parse(text) == dataclasses.replace(parse(CANONICAL), output="4")
+    no_requires = THINK + "<model>\nprint(351)\n</model>\n\nThe determinant is 351."
+    text, (start, end) = insert_output(no_requires, "351")
+    assert text == (
+        THINK + "<model>\nprint(351)\n</model>\n<output>\n351\n</output>\n\nThe determinant is 351."
+    )
+    with pytest.raises(FormatError, match="code section"):
+        insert_output(THINK + "<model>\nprint(1)\n", "1")
+    # `at` puts it elsewhere: the pipeline's text cut off inside its code goes whole.
+    text, (start, end) = insert_output("<model>\nprint(1)\n", "1", at=16)
+    assert text == "<model>\nprint(1)\n<output>\n1\n</output>\n\n" and end == len(text)
+
+
+def test_a_long_output_is_cut_in_the_middle_with_a_visible_mark() -> None:
+    assert (
+        output_block("x" * MAX_OUTPUT_CHARS) == f"<output>\n{'x' * MAX_OUTPUT_CHARS}\n</output>\n"
+    )
+    lines = "".join(f"{i}\n" for i in range(100_000)) + "the value\n"
+    block = output_block(lines)
+    kept = block.removeprefix("<output>\n").removesuffix("\n</output>\n")
+    head, rest = kept.split("\n[... ", 1)
+    mark, tail = rest.split("\n", 1)
+    assert mark == f"{len(lines) - 1 - MAX_OUTPUT_CHARS} characters of output cut ...]"
+    assert len(head) == len(tail) == MAX_OUTPUT_CHARS // 2
+    assert lines.startswith(head) and tail.endswith("99999\nthe value")
+    assert len(block) < MAX_OUTPUT_CHARS + 100
+
+
+def test_training_outputs_are_shown_whole() -> None:
+    """The cap leaves every training example as it was: no output in data/ comes near it."""
+    longest = max(
+        len(json.loads(line)["output"].rstrip("\n"))
+        for split in ("train", "validation", "test")
+        for line in (DATA / f"{split}.jsonl").read_text().splitlines()
+    )
+    assert 0 < longest < MAX_OUTPUT_CHARS // 10
 
 
 # --- security: only the completion is parsed ------------------------------------------------

@@ -55,6 +55,11 @@ point from `code_section_end`, one rule for all three:
 - it is plain text search, like the stop strings: tags are matched as written (`</model>`, not
   `< /model >`), and a tag inside a string literal in the code counts.
 
+`insert_output` puts the `<output>` block there, for training (a record's output, with no loss
+on the block) and the pipeline (the text the model continues from is the same text up to the
+end of the block). `output_block` shows at most `MAX_OUTPUT_CHARS` of the output; the middle of
+a longer one is replaced by a line saying how many characters were cut.
+
 This module is a pure function of the text. It never executes code, never looks at the prompt
 (only the completion must be passed in), and knows nothing about the sandbox beyond the list of
 modules the guest provides.
@@ -76,6 +81,7 @@ __all__ = [
     "BUILTINS_REQUIREMENT",
     "CODE_SECTION_STOPS",
     "DEFAULT_ALLOWED_MODULES",
+    "MAX_OUTPUT_CHARS",
     "MODEL_END",
     "REQUIRES_END",
     "Requirement",
@@ -83,6 +89,8 @@ __all__ = [
     "StructureScore",
     "check_requirements",
     "code_section_end",
+    "insert_output",
+    "output_block",
     "parse",
     "render",
     "structure_score",
@@ -110,6 +118,17 @@ MODEL_END = "</model>"
 CODE_SECTION_STOPS = (REQUIRES_END, MODEL_END + "\n\n")
 """Generation stops on these in the after-execution mode: the first one written ends the code
 section (`code_section_end`; the end of the text is the third way, and ends generation anyway)."""
+
+MAX_OUTPUT_CHARS = 2000
+"""Most characters of program output an `<output>` block shows (the sandbox keeps up to 1 MB).
+
+The block becomes part of the prompt the model continues from, so its size must be bounded.
+At worst one token per character (digits are single tokens for Qwen3 and SmolLM2), 2,000
+characters stay under 4,096 tokens together with a training-sized prompt (rows are at most
+1,024 tokens) and the 384 new tokens, well inside SmolLM2's 8,192-token context; and it is 40
+times the longest training output (51 characters), so a list or a small table is shown whole.
+A longer output keeps its first and last 1,000 characters: a program's value is its last
+printed line (`verify.executed_value`), and the pipeline writes a failure's error last."""
 
 _MAX_WARNINGS = 50  # an adversarial text can need thousands of repairs; keep results small
 _TAG_NAMES = ("think", "model", "requires", "output")
@@ -646,3 +665,41 @@ def code_section_end(text: str) -> int:
         if rest.endswith(MODEL_END):
             ends.append(len(rest))
     return min(ends, default=-1)
+
+
+def output_block(output: str) -> str:
+    """The `<output>` block that shows what a program printed (trailing newlines dropped).
+
+    An output longer than MAX_OUTPUT_CHARS keeps its first and last halves around a line that
+    says how many characters were cut.
+    """
+    text = output.rstrip("\n")
+    if len(text) > MAX_OUTPUT_CHARS:
+        half = MAX_OUTPUT_CHARS // 2
+        cut = len(text) - 2 * half
+        text = f"{text[:half]}\n[... {cut} characters of output cut ...]\n{text[-half:]}"
+    return f"<output>\n{text}\n</output>\n"
+
+
+def insert_output(
+    response: str, output: str, *, at: int | None = None
+) -> tuple[str, tuple[int, int]]:
+    """`response` with the `<output>` block of `output` inserted at the end of its code section,
+    and the (start, end) span of the inserted text.
+
+    The layout: the response up to `at` (default: `code_section_end`) without trailing
+    whitespace, a newline, the block (`output_block`), a blank line, then the rest of the
+    response without its leading newlines (the prose answer). Raises FormatError when the
+    response has no code section end and no `at` is given.
+    """
+    if at is None:
+        at = code_section_end(response)
+        if at < 0:
+            raise FormatError(
+                f"the response has no end of its code section ({REQUIRES_END}, or {MODEL_END} "
+                "and a blank line) to put an <output> block after"
+            )
+    head = response[:at].rstrip()
+    block = "\n" + output_block(output) + "\n"
+    tail = response[at:].lstrip("\n")
+    return head + block + tail, (len(head), len(head) + len(block))

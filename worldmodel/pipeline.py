@@ -45,6 +45,7 @@ from worldmodel.format import (
     Response,
     check_requirements,
     code_section_end,
+    insert_output,
     parse,
 )
 from worldmodel.verify import Verification, executed_value, verify_claim
@@ -204,8 +205,10 @@ class Answer:
         )
 
 
-def output_block(executions: Sequence[ExecutionResult]) -> str:
-    """The ``<output>`` block inserted in after-execution mode (what the model then reads)."""
+def execution_output(executions: Sequence[ExecutionResult]) -> str:
+    """What the blocks printed, in order, for the ``<output>`` block of after-execution mode
+    (what the model then reads): each block's stdout, and for a failed one a line saying why,
+    then the last line of its error."""
     parts = []
     for result in executions:
         text = result.stdout.rstrip("\n")
@@ -213,7 +216,7 @@ def output_block(executions: Sequence[ExecutionResult]) -> str:
             tail = [result.last_error_line] if result.last_error_line else []
             text = "\n".join([text, f"error: {result.reason}", *tail]).strip("\n")
         parts.append(text)
-    return "<output>\n" + "\n".join(parts) + "\n</output>\n"
+    return "\n".join(parts)
 
 
 def parse_generated(
@@ -284,15 +287,17 @@ def compose_answer(
 def after_execution_prefix(generated: str, executions: Sequence[ExecutionResult]) -> str:
     """The assistant-side text the model continues from in after-execution mode.
 
-    It is the generated text up to the end of its code section (`format.code_section_end`, the
-    point where training puts the block too) plus the ``<output>`` block: generated text and
-    sandbox output only, never the prompt. A text without a code section end was stopped before
-    it (by the token limit), so all of it is taken.
+    It is the generated text with the ``<output>`` block inserted at the end of its code
+    section, up to the end of the block: the text training shows the model
+    (`format.insert_output`), generated text and sandbox output only, never the prompt. A text
+    without a code section end was stopped before it (by the token limit), so the block goes
+    after all of it.
     """
     end = code_section_end(generated)
-    if end >= 0:
-        generated = generated[:end]
-    return generated.rstrip() + "\n" + output_block(executions) + "\n"
+    text, (_, block_end) = insert_output(
+        generated, execution_output(executions), at=end if end >= 0 else len(generated)
+    )
+    return text[:block_end]
 
 
 def vote_key(value: str) -> str:

@@ -17,7 +17,8 @@ own `<think>` block. Our responses carry their own `<think>` block, so the model
 generated token opens it. Templates without the switch ignore the keyword.
 
 Labels: -100 (no loss) on every prompt token and, in the answer-after-execution variant, on the
-`<output>` block, which the system inserts at run time and the model never writes. Loss falls
+`<output>` block, which the system inserts at run time and the model never writes; it is put
+where the pipeline puts it, by the same function (`worldmodel.format.insert_output`). Loss falls
 on the assistant's reasoning, code, requirements, prose answer and end-of-turn marker only.
 
 This module does not batch or pack (see `packing`).
@@ -29,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from worldmodel.errors import DataError
-from worldmodel.format import code_section_end
+from worldmodel.errors import DataError, FormatError
+from worldmodel.format import insert_output
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -88,25 +89,6 @@ def end_of_turn(tokenizer: PreTrainedTokenizerBase) -> str:
     return suffix or str(tokenizer.eos_token)
 
 
-def insert_output_block(response: str, output: str) -> tuple[str, tuple[int, int]]:
-    """The answer-after-execution form of `response`, and the (start, end) span of the block.
-
-    Matches what the pipeline builds at run time: everything up to the end of the code section
-    (`worldmodel.format.code_section_end`), a newline, `<output>\n{output}\n</output>\n`, a
-    blank line, then the prose answer.
-    """
-    end = code_section_end(response)
-    if end < 0:
-        raise DataError(
-            "response has no code section end (</requires>, or </model> and a "
-            "blank line) to put an <output> block after"
-        )
-    head = response[:end].rstrip()
-    block = "\n<output>\n" + output.rstrip("\n") + "\n</output>\n\n"
-    tail = response[end:].lstrip("\n")
-    return head + block + tail, (len(head), len(head) + len(block))
-
-
 def encode_record(
     tokenizer: PreTrainedTokenizerBase,
     record: Mapping[str, Any],
@@ -132,7 +114,10 @@ def encode_record(
         output = record.get("output")
         if not isinstance(output, str):
             raise DataError("record has no 'output' string for the answer-after-execution variant")
-        content, masked_span = insert_output_block(content, output)
+        try:
+            content, masked_span = insert_output(content, output)
+        except FormatError as exc:
+            raise DataError(f"record's answer: {exc.reason}") from exc
     prompt = _encode(tokenizer, render_prompt(tokenizer, messages[:-1]))
     encoded = tokenizer(content, add_special_tokens=False, return_offsets_mapping=True)
     answer_ids: list[int] = list(encoded["input_ids"])

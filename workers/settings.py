@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from worldmodel.errors import ConfigError
+from worldmodel.format import MODES
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS, DEFAULT_THINK_BUDGET
 
 QUEUES = ("generate", "generate-batch", "train", "sandbox")
@@ -127,8 +128,8 @@ class WorkerSettings:
             found.append("connect_timeout_s: must be > 0")
         if self.sandbox_backend not in ("vm", "process", "host"):
             found.append("sandbox_backend: must be vm, process or host")
-        if self.mode not in ("plain", "after-execution"):
-            found.append("mode: must be plain or after-execution")
+        if self.mode not in MODES:
+            found.append(f"mode: must be one of {', '.join(MODES)}")
         if ":" not in self.completer:
             found.append("completer: must be 'package.module:factory'")
         return found

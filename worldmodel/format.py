@@ -42,10 +42,10 @@ empty, no `<requires>` without requirements, no `<output>` when output is None),
 `parse(render(r)) == r` for every Response without warnings that render accepts; render raises
 FormatError rather than write text that would read back differently.
 
-The code section. In the answer-after-execution mode the model's response is cut where its
-code section ends, the code runs, and the sandbox's output is put there as an `<output>` block
-before the model writes its prose answer. Training, generation and the pipeline all take that
-point from `code_section_end`, one rule for all three:
+The code section. In the after-execution mode (one of the two answer `MODES`) the model's
+response is cut where its code section ends, the code runs, and the sandbox's output is put
+there as an `<output>` block before the model writes its prose answer. Training, generation and
+the pipeline all take that point from `code_section_end`, one rule for all three:
 
 - the section ends right after the first `</requires>` (the format puts `<requires>` last), or
   right after the first `</model>` that a blank line or the end of the text follows (a response
@@ -73,7 +73,7 @@ import os
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 from worldmodel.errors import DataError, FormatError
 
@@ -83,7 +83,9 @@ __all__ = [
     "DEFAULT_ALLOWED_MODULES",
     "MAX_OUTPUT_CHARS",
     "MODEL_END",
+    "MODES",
     "REQUIRES_END",
+    "Mode",
     "Requirement",
     "Response",
     "StructureScore",
@@ -112,6 +114,11 @@ DEFAULT_ALLOWED_MODULES: frozenset[str] = frozenset(
         "numpy", "sympy", "mpmath",
     }
 )  # fmt: skip
+
+Mode = Literal["plain", "after-execution"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+"""How a response is answered: `plain` (the model writes all of it before any code runs) or
+`after-execution` (the sandbox's output is inserted after the code section; see the module)."""
 
 REQUIRES_END = "</requires>"
 MODEL_END = "</model>"

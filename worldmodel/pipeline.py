@@ -36,12 +36,14 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from sandbox.executor import ExecutionResult, Executor, Limits
 from worldmodel.errors import FormatError
 from worldmodel.format import (
     DEFAULT_ALLOWED_MODULES,
+    MODES,
+    Mode,
     Response,
     check_requirements,
     code_section_end,
@@ -52,8 +54,6 @@ from worldmodel.verify import Verification, executed_value, verify_claim
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["plain", "after-execution"]
-MODES: tuple[Mode, ...] = ("plain", "after-execution")
 DEFAULT_VOTE_TEMPERATURE = 0.7
 """Sampling temperature of the extra candidates when voting (``samples`` > 1)."""
 MAX_SAMPLES = 16

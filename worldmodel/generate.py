@@ -1,6 +1,6 @@
 """The generator: a base model (+ LoRA adapter) loaded once, answering batches of questions.
 
-`Generator.complete` builds each prompt exactly as training did (`train.tokenization.prompt_ids`:
+`Generator.complete` builds each prompt exactly as training did (`model.prompt.prompt_ids`:
 the model's chat template with the same thinking switch, then the assistant-side prefix),
 left-pads the batch so every prompt ends at the same column, and generates several questions in
 one forward pass. It returns ONLY the newly generated text: never the prompt, never the prefix.
@@ -146,7 +146,7 @@ class Generator:
             set_threads,
         )
         from worldmodel.model.loading import load_model, resolve_model_dir
-        from worldmodel.train.tokenization import end_of_turn
+        from worldmodel.model.prompt import end_of_turn
 
         self.config = config or GenerationConfig()
         problems = self.config.problems()
@@ -212,7 +212,7 @@ class Generator:
 
         import torch
 
-        from worldmodel.train.tokenization import prompt_ids
+        from worldmodel.model.prompt import prompt_ids
 
         if stop_at not in STOP_MODES:
             raise ConfigError(f"stop_at: {stop_at!r} is not one of {', '.join(STOP_MODES)}")

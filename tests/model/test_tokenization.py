@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 
 from worldmodel.errors import DataError
-from worldmodel.train.tokenization import (
-    IGNORE_INDEX,
-    encode_record,
-    prompt_ids,
-    render_prompt,
-)
+from worldmodel.model.prompt import prompt_ids
+from worldmodel.train.tokenization import IGNORE_INDEX, encode_record
 
 
 @pytest.fixture()
@@ -30,15 +26,6 @@ def test_prompt_tokens_carry_no_loss(tokenizer, make_record, response_text) -> N
     trained = tokenizer.decode([t for t in example.labels if t != IGNORE_INDEX])
     assert trained == response_text + "<|im_end|>"
     assert "evil" not in trained and "user" not in trained
-
-
-def test_qwen3_thinking_switch_injects_no_empty_think_block(tokenizer, make_record) -> None:
-    text = render_prompt(tokenizer, [{"role": "user", "content": "hi"}])
-    assert text.endswith("<|im_start|>assistant\n")
-    assert "<think>" not in text
-    # The record's own <think> block is the first thing the model writes, verbatim.
-    example = encode_record(tokenizer, make_record("hi"))
-    assert tokenizer.decode(example.input_ids).count("<think>") == 1
 
 
 def test_answer_after_execution_variant_masks_the_output_block(tokenizer, make_record) -> None:

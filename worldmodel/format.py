@@ -124,7 +124,8 @@ REQUIRES_END = "</requires>"
 MODEL_END = "</model>"
 CODE_SECTION_STOPS = (REQUIRES_END, MODEL_END + "\n\n")
 """Generation stops on these in the after-execution mode: the first one written ends the code
-section (`code_section_end`; the end of the text is the third way, and ends generation anyway)."""
+section (`code_section_end`). Its third ending, a `</model>` at the end of the text, needs no
+stop string: there generation has already stopped."""
 
 MAX_OUTPUT_CHARS = 2000
 """Most characters of program output an `<output>` block shows (the sandbox keeps up to 1 MB).

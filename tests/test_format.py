@@ -6,22 +6,31 @@ Property-based tests (arbitrary text, round trips) live in test_format_propertie
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
+from pathlib import Path
 
 import pytest
 
 from worldmodel.errors import DataError, FormatError
 from worldmodel.format import (
+    CODE_SECTION_STOPS,
     DEFAULT_ALLOWED_MODULES,
+    MAX_OUTPUT_CHARS,
     Requirement,
     Response,
     StructureScore,
     check_requirements,
+    code_section_end,
+    insert_output,
+    output_block,
     parse,
     render,
     structure_score,
 )
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 CANONICAL = (
     "<think>Two plus two.</think>\n"
@@ -460,6 +469,155 @@ def test_mixed_adversarial_megabyte_parses_quickly() -> None:
     score = structure_score(text)
     assert time.perf_counter() - start < 10.0  # about 1 s on an idle core
     assert score.requires is False
+
+
+# --- the code section: where after-execution mode cuts and inserts the output ----------------
+
+THINK = "<think>t</think>\n"
+SECTION_ENDS = [
+    # (response, the code section: the response up to where it ends)
+    (CANONICAL, CANONICAL[: CANONICAL.index("</requires>") + len("</requires>")]),
+    (
+        THINK + "<model>\na=1\n</model>\n<model>\nprint(a)\n</model>\n<requires>python:builtins"
+        "</requires>\n\nIt is 1.",
+        THINK + "<model>\na=1\n</model>\n<model>\nprint(a)\n</model>\n<requires>python:builtins"
+        "</requires>",
+    ),
+    # No <requires>: a blank line after </model> is where the prose answer begins.
+    (THINK + "<model>\nprint(1)\n</model>\n\nIt is 1.", THINK + "<model>\nprint(1)\n</model>"),
+    (
+        THINK + "<model>\na=1\n</model>\n<model>\nprint(a)\n</model>\n\nIt is 1.",
+        THINK + "<model>\na=1\n</model>\n<model>\nprint(a)\n</model>",
+    ),
+    # The rule reads only what is written so far (generation stops on it): a blank line after
+    # a block ends the section even when more code or a <requires> was to follow.
+    (
+        THINK + "<model>\na=1\n</model>\n\n<model>\nprint(a)\n</model>\n\nIt is 1.",
+        THINK + "<model>\na=1\n</model>",
+    ),
+    (
+        THINK + "<model>\nprint(1)\n</model>\n\n<requires>python:math</requires>\n\n1",
+        THINK + "<model>\nprint(1)\n</model>",
+    ),
+    # A </model> at the end of the text (the model ended its turn there) ends it too.
+    (THINK + "<model>\nprint(1)\n</model>\n", THINK + "<model>\nprint(1)\n</model>"),
+    (THINK + "<model>\nprint(1)\n</model>", THINK + "<model>\nprint(1)\n</model>"),
+]
+NO_SECTION_END = [
+    THINK + "<model>\nprint(1)\n",  # cut off by the token limit inside the code
+    THINK + "<model>\nprint(1)\n</model>\nIt is 1.",  # no blank line: prose not yet begun
+    "It is 1.",
+    "",
+]
+
+
+@pytest.mark.parametrize(("response", "section"), SECTION_ENDS)
+def test_code_section_ends_after_requires_or_a_code_block_the_prose_follows(
+    response: str, section: str
+) -> None:
+    assert response.startswith(section)
+    end = code_section_end(response)
+    assert response[:end] == section
+    # A text cut at the end of its code section has that same end, so applying the rule to
+    # what generation returned (already cut) finds the point again.
+    assert code_section_end(section) == end
+
+
+@pytest.mark.parametrize("text", NO_SECTION_END)
+def test_text_without_a_finished_code_section_has_no_end(text: str) -> None:
+    assert code_section_end(text) == -1
+
+
+def test_generation_stop_strings_are_where_the_code_section_ends() -> None:
+    """A stop string is written exactly when the section has ended and nothing else has."""
+    for response, section in SECTION_ENDS:
+        stopped = _generated_until_stop(response)
+        assert code_section_end(stopped) == len(section)
+        assert any(stop in stopped for stop in CODE_SECTION_STOPS) or stopped == response
+
+
+def _generated_until_stop(response: str) -> str:
+    """What a model writing `response` has written when a stop string first appears."""
+    for at in range(1, len(response) + 1):
+        if response.endswith(CODE_SECTION_STOPS, 0, at):
+            return response[:at]
+    return response
+
+
+def _assert_cut_points_agree(response: str, output: str) -> None:
+    """Generation in after-execution mode stops where training puts the <output> block, and
+    the pipeline's prefix is the training text up to the end of that block."""
+    from sandbox.executor import ExecutionResult
+    from worldmodel.generate import cut_after_code
+    from worldmodel.pipeline import after_execution_prefix
+
+    generated = cut_after_code(_generated_until_stop(response))
+    trained, (start, end) = insert_output(response, output)  # what training does
+    assert trained[:start] == generated
+    executions = [ExecutionResult(stdout=output, stderr="", exit_code=0)]
+    assert after_execution_prefix(generated, executions) == trained[:end]
+    # A completer that returns the whole response gets the same prefix.
+    assert after_execution_prefix(response, executions) == trained[:end]
+
+
+@pytest.mark.parametrize(("response", "section"), SECTION_ENDS)
+def test_training_generation_and_pipeline_agree_on_where_the_code_ends(
+    response: str, section: str
+) -> None:
+    _assert_cut_points_agree(response, "1\n")
+
+
+def test_training_generation_and_pipeline_agree_on_the_gold_responses() -> None:
+    records = [json.loads(line) for line in (DATA / "test.jsonl").read_text().splitlines()]
+    assert len(records) > 1000
+    for record in records:
+        response, output = record["messages"][-1]["content"], record["output"]
+        try:
+            _assert_cut_points_agree(response, output)
+        except AssertionError as exc:
+            raise AssertionError(f"test.jsonl record {record['id']}") from exc
+
+
+def test_the_output_block_goes_after_the_code_section_then_a_blank_line() -> None:
+    text, (start, end) = insert_output(CANONICAL, "4\n")
+    assert text == CANONICAL.replace("</requires>\n\n", "</requires>\n<output>\n4\n</output>\n\n")
+    assert text[start:end] == "\n<output>\n4\n</output>\n\n"
+    assert parse(text) == dataclasses.replace(parse(CANONICAL), output="4")
+    no_requires = THINK + "<model>\nprint(351)\n</model>\n\nThe determinant is 351."
+    text, (start, end) = insert_output(no_requires, "351")
+    assert text == (
+        THINK + "<model>\nprint(351)\n</model>\n<output>\n351\n</output>\n\nThe determinant is 351."
+    )
+    with pytest.raises(FormatError, match="code section"):
+        insert_output(THINK + "<model>\nprint(1)\n", "1")
+    # `at` puts it elsewhere: the pipeline's text cut off inside its code goes whole.
+    text, (start, end) = insert_output("<model>\nprint(1)\n", "1", at=16)
+    assert text == "<model>\nprint(1)\n<output>\n1\n</output>\n\n" and end == len(text)
+
+
+def test_a_long_output_is_cut_in_the_middle_with_a_visible_mark() -> None:
+    assert (
+        output_block("x" * MAX_OUTPUT_CHARS) == f"<output>\n{'x' * MAX_OUTPUT_CHARS}\n</output>\n"
+    )
+    lines = "".join(f"{i}\n" for i in range(100_000)) + "the value\n"
+    block = output_block(lines)
+    kept = block.removeprefix("<output>\n").removesuffix("\n</output>\n")
+    head, rest = kept.split("\n[... ", 1)
+    mark, tail = rest.split("\n", 1)
+    assert mark == f"{len(lines) - 1 - MAX_OUTPUT_CHARS} characters of output cut ...]"
+    assert len(head) == len(tail) == MAX_OUTPUT_CHARS // 2
+    assert lines.startswith(head) and tail.endswith("99999\nthe value")
+    assert len(block) < MAX_OUTPUT_CHARS + 100
+
+
+def test_training_outputs_are_shown_whole() -> None:
+    """The cap leaves every training example as it was: no output in data/ comes near it."""
+    longest = max(
+        len(json.loads(line)["output"].rstrip("\n"))
+        for split in ("train", "validation", "test")
+        for line in (DATA / f"{split}.jsonl").read_text().splitlines()
+    )
+    assert 0 < longest < MAX_OUTPUT_CHARS // 10
 
 
 # --- security: only the completion is parsed ------------------------------------------------

@@ -91,13 +91,14 @@ class ScriptedModel:
     It records what it was asked so the test can check the output block it was shown.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, code_section: str = GOOD.split("\n\n15%")[0]) -> None:
+        self.code_section = code_section
         self.calls: list[tuple[list[str], list[str] | None, str]] = []
 
     def complete(self, questions, prefixes=None, *, stop_at="end"):
         self.calls.append((list(questions), prefixes, stop_at))
         if stop_at == "requires":
-            return [GOOD.split("\n\n15%")[0] for _ in questions]
+            return [self.code_section for _ in questions]
         assert prefixes is not None
         return ["The executed result is 30." for _ in prefixes]
 
@@ -114,6 +115,24 @@ def test_after_execution_mode_shows_the_output_to_the_model(executor) -> None:
     assert answer.claim == "The executed result is 30."
     assert answer.verification.status == "verified"
     assert answer.mode == "after-execution"
+
+
+def test_a_huge_output_reaches_the_model_capped_with_its_last_line(executor) -> None:
+    from worldmodel.format import MAX_OUTPUT_CHARS
+
+    code = "for i in range(100_000):\n    print(i)\nprint(30.0)"
+    model = ScriptedModel(
+        f"<think>t</think>\n<model>\n{code}\n</model>\n<requires>python:builtins</requires>"
+    )
+    answer = Pipeline(model, executor, mode="after-execution").answer("What is 15% of 200?")
+    assert len(answer.executions[0].stdout) > 500_000
+    (prefix,) = model.calls[1][1]
+    block = prefix[prefix.index("<output>\n") :]
+    assert len(block) < MAX_OUTPUT_CHARS + 100
+    assert block.startswith("<output>\n0\n1\n2\n")
+    assert block.endswith("99999\n30.0\n</output>\n\n")
+    assert " characters of output cut ...]\n" in block
+    assert answer.final == "30.0"  # the value comes from the whole output, not the block
 
 
 def test_answer_round_trips_through_json(executor) -> None:

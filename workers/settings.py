@@ -30,8 +30,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from worldmodel.errors import ConfigError
+from worldmodel.format import MODES
 from worldmodel.generate import GenerationConfig
-from worldmodel.model.defaults import MODES, NO_ADAPTER
+from worldmodel.model.defaults import NO_ADAPTER
 
 QUEUES = ("generate", "generate-batch", "train", "sandbox")
 """generate: interactive queries; generate-batch: evaluation/bulk; train; sandbox."""

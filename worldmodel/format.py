@@ -42,9 +42,27 @@ empty, no `<requires>` without requirements, no `<output>` when output is None),
 `parse(render(r)) == r` for every Response without warnings that render accepts; render raises
 FormatError rather than write text that would read back differently.
 
-This module is a pure function of the generated text. It never executes code, never looks at
-the prompt (only the completion must be passed in), and knows nothing about the sandbox beyond
-the list of modules the guest provides.
+The code section. In the after-execution mode (one of the two answer `MODES`) the model's
+response is cut where its code section ends, the code runs, and the sandbox's output is put
+there as an `<output>` block before the model writes its prose answer. Training, generation and
+the pipeline all take that point from `code_section_end`, one rule for all three:
+
+- the section ends right after the first `</requires>` (the format puts `<requires>` last), or
+  right after the first `</model>` that a blank line or the end of the text follows (a response
+  that declares no requirements: the blank line is where its prose answer begins), whichever
+  comes first. The rule reads only what is already written, so generation can stop on it
+  (`CODE_SECTION_STOPS` are its stop strings), and a text cut there has the same end.
+- it is plain text search, like the stop strings: tags are matched as written (`</model>`, not
+  `< /model >`), and a tag inside a string literal in the code counts.
+
+`insert_output` puts the `<output>` block there, for training (a record's output, with no loss
+on the block) and the pipeline (the text the model continues from is the same text up to the
+end of the block). `output_block` shows at most `MAX_OUTPUT_CHARS` of the output; the middle of
+a longer one is replaced by a line saying how many characters were cut.
+
+This module is a pure function of the text. It never executes code, never looks at the prompt
+(only the completion must be passed in), and knows nothing about the sandbox beyond the list of
+modules the guest provides.
 """
 
 from __future__ import annotations
@@ -55,17 +73,26 @@ import os
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 from worldmodel.errors import DataError, FormatError
 
 __all__ = [
     "BUILTINS_REQUIREMENT",
+    "CODE_SECTION_STOPS",
     "DEFAULT_ALLOWED_MODULES",
+    "MAX_OUTPUT_CHARS",
+    "MODEL_END",
+    "MODES",
+    "REQUIRES_END",
+    "Mode",
     "Requirement",
     "Response",
     "StructureScore",
     "check_requirements",
+    "code_section_end",
+    "insert_output",
+    "output_block",
     "parse",
     "render",
     "structure_score",
@@ -87,6 +114,29 @@ DEFAULT_ALLOWED_MODULES: frozenset[str] = frozenset(
         "numpy", "sympy", "mpmath",
     }
 )  # fmt: skip
+
+Mode = Literal["plain", "after-execution"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+"""How a response is answered: `plain` (the model writes all of it before any code runs) or
+`after-execution` (the sandbox's output is inserted after the code section; see the module)."""
+
+REQUIRES_END = "</requires>"
+MODEL_END = "</model>"
+CODE_SECTION_STOPS = (REQUIRES_END, MODEL_END + "\n\n")
+"""Generation stops on these in the after-execution mode: the first one written ends the code
+section (`code_section_end`). Its third ending, a `</model>` at the end of the text, needs no
+stop string: there generation has already stopped."""
+
+MAX_OUTPUT_CHARS = 2000
+"""Most characters of program output an `<output>` block shows (the sandbox keeps up to 1 MB).
+
+The block becomes part of the prompt the model continues from, so its size must be bounded.
+At worst one token per character (digits are single tokens for Qwen3 and SmolLM2), 2,000
+characters stay under 4,096 tokens together with a training-sized prompt (rows are at most
+1,024 tokens) and the 384 new tokens, well inside SmolLM2's 8,192-token context; and it is 40
+times the longest training output (51 characters), so a list or a small table is shown whole.
+A longer output keeps its first and last 1,000 characters: a program's value is its last
+printed line (`verify.executed_value`), and the pipeline writes a failure's error last."""
 
 _MAX_WARNINGS = 50  # an adversarial text can need thousands of repairs; keep results small
 _TAG_NAMES = ("think", "model", "requires", "output")
@@ -600,3 +650,64 @@ def check_requirements(
                 f"use one of {', '.join(sorted(allowed))} or remove the requirement"
             )
     return problems
+
+
+# --- the code section and the <output> block --------------------------------------------------
+
+
+def code_section_end(text: str) -> int:
+    """Where the code section of `text` ends (just after its closing tag); -1 if it has none.
+
+    After the first `</requires>` or after the first `</model>` that a blank line or the end of
+    the text follows, whichever comes first (see the module docstring).
+    """
+    ends = []
+    at = text.find(REQUIRES_END)
+    if at >= 0:
+        ends.append(at + len(REQUIRES_END))
+    at = text.find(MODEL_END + "\n\n")
+    if at >= 0:
+        ends.append(at + len(MODEL_END))
+    else:
+        rest = text.rstrip()
+        if rest.endswith(MODEL_END):
+            ends.append(len(rest))
+    return min(ends, default=-1)
+
+
+def output_block(output: str) -> str:
+    """The `<output>` block that shows what a program printed (trailing newlines dropped).
+
+    An output longer than MAX_OUTPUT_CHARS keeps its first and last halves around a line that
+    says how many characters were cut.
+    """
+    text = output.rstrip("\n")
+    if len(text) > MAX_OUTPUT_CHARS:
+        half = MAX_OUTPUT_CHARS // 2
+        cut = len(text) - 2 * half
+        text = f"{text[:half]}\n[... {cut} characters of output cut ...]\n{text[-half:]}"
+    return f"<output>\n{text}\n</output>\n"
+
+
+def insert_output(
+    response: str, output: str, *, at: int | None = None
+) -> tuple[str, tuple[int, int]]:
+    """`response` with the `<output>` block of `output` inserted at the end of its code section,
+    and the (start, end) span of the inserted text.
+
+    The layout: the response up to `at` (default: `code_section_end`) without trailing
+    whitespace, a newline, the block (`output_block`), a blank line, then the rest of the
+    response without its leading newlines (the prose answer). Raises FormatError when the
+    response has no code section end and no `at` is given.
+    """
+    if at is None:
+        at = code_section_end(response)
+        if at < 0:
+            raise FormatError(
+                f"the response has no end of its code section ({REQUIRES_END}, or {MODEL_END} "
+                "and a blank line) to put an <output> block after"
+            )
+    head = response[:at].rstrip()
+    block = "\n" + output_block(output) + "\n"
+    tail = response[at:].lstrip("\n")
+    return head + block + tail, (len(head), len(head) + len(block))

@@ -1,6 +1,6 @@
 """The generator: a base model (+ LoRA adapter) loaded once, answering batches of questions.
 
-`Generator.complete` builds each prompt exactly as training did (`train.tokenization.prompt_ids`:
+`Generator.complete` builds each prompt exactly as training did (`model.prompt.prompt_ids`:
 the model's chat template with the same thinking switch, then the assistant-side prefix),
 left-pads the batch so every prompt ends at the same column, and generates several questions in
 one forward pass. It returns ONLY the newly generated text: never the prompt, never the prefix.
@@ -8,11 +8,11 @@ That is the security boundary the pipeline relies on: tags a user types into a q
 `<model>evil</model>`) are in the prompt, so they are never parsed or executed.
 
 Stop conditions: `stop_at="end"` stops at EOS or the template's end-of-turn token;
-`stop_at="requires"` stops right after the first `</requires>` (answer-after-execution mode),
-or, for a response that declares no requirements (the format then omits `<requires>`), right
-after the `</model>` that a blank line follows: that blank line is where the prose answer
-would begin. Both match `train.tokenization.code_section_end`, where training puts the
-`<output>` block.
+`stop_at="requires"` (answer-after-execution mode) stops where the response's code section ends,
+by the rule training uses to place the `<output>` block (`worldmodel.format.code_section_end`):
+right after the first `</requires>`, or, for a response that declares no requirements, right
+after the first `</model>` that a blank line follows. It stops on `format.CODE_SECTION_STOPS`
+and cuts the text back to the end of the section (`cut_after_code`).
 Reasoning budget: a response still inside its `<think>` block after `think_budget` new tokens
 is made to close it: the generator forces `</think>` and the opening `<model>` tag, and the
 model writes its code from there. A small model sometimes loops in its reasoning (on GSM8K word
@@ -47,14 +47,12 @@ from pathlib import Path
 from typing import Any
 
 from worldmodel.errors import ConfigError
+from worldmodel.format import CODE_SECTION_STOPS, MODEL_END, code_section_end
 from worldmodel.loops import repeated_unit, section, unit_finished
 
 log = logging.getLogger(__name__)
 
 STOP_MODES = ("end", "requires")
-REQUIRES_END = "</requires>"
-CODE_END_NO_REQUIRES = "</model>\n\n"
-"""Stop string for a response without <requires>: its last code block, then a blank line."""
 DEFAULT_ADAPTER = "default"
 """peft's name for the adapter `load_model` attaches (the constructor's `adapter_dir`)."""
 
@@ -65,7 +63,7 @@ DEFAULT_THINK_BUDGET = 256
 """New tokens a response may spend inside `<think>` before it is made to start its code."""
 THINK_CLOSE = "</think>\n<model>\n"
 """What the generator forces when a reasoning runs past its budget or loops."""
-CODE_CLOSE = "</model>\n"
+CODE_CLOSE = MODEL_END + "\n"
 """What the generator forces when a code block loops."""
 
 
@@ -148,7 +146,7 @@ class Generator:
             set_threads,
         )
         from worldmodel.model.loading import load_model, resolve_model_dir
-        from worldmodel.train.tokenization import end_of_turn
+        from worldmodel.model.prompt import end_of_turn
 
         self.config = config or GenerationConfig()
         problems = self.config.problems()
@@ -203,8 +201,8 @@ class Generator:
         append the assistant-side prefix (prefixes[i], may be "") and generate.
 
         Returns only the newly generated text (not the prompt, not the prefix). stop_at="end":
-        stop at EOS/end of turn; stop_at="requires": stop right after the first "</requires>"
-        (or after the last `</model>` of a response that declares no requirements; see the
+        stop at EOS/end of turn; stop_at="requires": stop where the code section ends (right
+        after the first `</requires>`, or after a `</model>` that a blank line follows; see the
         module docstring). `adapter`: a local adapter directory to generate with instead of the
         constructor's (loaded once, then kept warm); None uses the constructor's.
         `temperature`: this call's sampling temperature (0 = greedy) instead of the config's;
@@ -214,7 +212,7 @@ class Generator:
 
         import torch
 
-        from worldmodel.train.tokenization import prompt_ids
+        from worldmodel.model.prompt import prompt_ids
 
         if stop_at not in STOP_MODES:
             raise ConfigError(f"stop_at: {stop_at!r} is not one of {', '.join(STOP_MODES)}")
@@ -324,7 +322,7 @@ class Generator:
             options |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         if stop_at == "requires":
             options |= {
-                "stop_strings": [REQUIRES_END, CODE_END_NO_REQUIRES],
+                "stop_strings": list(CODE_SECTION_STOPS),
                 "tokenizer": self.tokenizer,
             }
         budget = self.config.think_budget
@@ -509,15 +507,10 @@ class ResponseGuard:
 
 
 def cut_after_code(text: str) -> str:
-    """`text` up to the end of its code section, for stop_at="requires": through the first
-    `</requires>`, else through the `</model>` before the first blank line after a code block;
-    unchanged if neither appears (the model ended its turn first)."""
-    candidates = []
-    if REQUIRES_END in text:
-        candidates.append(text.index(REQUIRES_END) + len(REQUIRES_END))
-    if CODE_END_NO_REQUIRES in text:
-        candidates.append(text.index(CODE_END_NO_REQUIRES) + len("</model>"))
-    return text[: min(candidates)] if candidates else text
+    """`text` up to the end of its code section (`worldmodel.format.code_section_end`), for
+    stop_at="requires"; unchanged if it has none (the model ended its turn first)."""
+    end = code_section_end(text)
+    return text[:end] if end >= 0 else text
 
 
 def _until_stop(tokens: list[int], stop_ids: list[int]) -> list[int]:

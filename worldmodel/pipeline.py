@@ -21,8 +21,10 @@ chosen candidate goes on to write its prose answer.
 Two modes:
 
 - ``plain``: the model writes the whole response, prose answer included, before any code runs.
-- ``after-execution``: generation stops after ``</requires>``, the code runs, its output is
-  inserted as an ``<output>`` block, and the model writes the prose answer having seen it.
+- ``after-execution``: generation stops where the code section ends (after ``</requires>``; the
+  one rule is `worldmodel.format.code_section_end`, which training follows too), the code runs,
+  its output is inserted there as an ``<output>`` block, and the model writes the prose answer
+  having seen it.
 
 This module does not load models or start sandboxes; callers pass them in.
 """
@@ -34,17 +36,24 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from sandbox.executor import ExecutionResult, Executor, Limits
 from worldmodel.errors import FormatError
-from worldmodel.format import DEFAULT_ALLOWED_MODULES, Response, check_requirements, parse
+from worldmodel.format import (
+    DEFAULT_ALLOWED_MODULES,
+    MODES,
+    Mode,
+    Response,
+    check_requirements,
+    code_section_end,
+    insert_output,
+    parse,
+)
 from worldmodel.verify import Verification, executed_value, verify_claim
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["plain", "after-execution"]
-MODES: tuple[Mode, ...] = ("plain", "after-execution")
 DEFAULT_VOTE_TEMPERATURE = 0.7
 """Sampling temperature of the extra candidates when voting (``samples`` > 1)."""
 MAX_SAMPLES = 16
@@ -196,8 +205,10 @@ class Answer:
         )
 
 
-def output_block(executions: Sequence[ExecutionResult]) -> str:
-    """The ``<output>`` block inserted in after-execution mode (what the model then reads)."""
+def execution_output(executions: Sequence[ExecutionResult]) -> str:
+    """What the blocks printed, in order, for the ``<output>`` block of after-execution mode
+    (what the model then reads): each block's stdout, and for a failed one a line saying why,
+    then the last line of its error."""
     parts = []
     for result in executions:
         text = result.stdout.rstrip("\n")
@@ -205,7 +216,7 @@ def output_block(executions: Sequence[ExecutionResult]) -> str:
             tail = [result.last_error_line] if result.last_error_line else []
             text = "\n".join([text, f"error: {result.reason}", *tail]).strip("\n")
         parts.append(text)
-    return "<output>\n" + "\n".join(parts) + "\n</output>\n"
+    return "\n".join(parts)
 
 
 def parse_generated(
@@ -276,13 +287,17 @@ def compose_answer(
 def after_execution_prefix(generated: str, executions: Sequence[ExecutionResult]) -> str:
     """The assistant-side text the model continues from in after-execution mode.
 
-    It is the generated text up to ``</requires>`` plus the ``<output>`` block: generated text
-    and sandbox output only, never the prompt.
+    It is the generated text with the ``<output>`` block inserted at the end of its code
+    section, up to the end of the block: the text training shows the model
+    (`format.insert_output`), generated text and sandbox output only, never the prompt. A text
+    without a code section end was stopped before it (by the token limit), so the block goes
+    after all of it.
     """
-    end = generated.find("</requires>")
-    if end >= 0:
-        generated = generated[: end + len("</requires>")]
-    return generated.rstrip() + "\n" + output_block(executions) + "\n"
+    end = code_section_end(generated)
+    text, (_, block_end) = insert_output(
+        generated, execution_output(executions), at=end if end >= 0 else len(generated)
+    )
+    return text[:block_end]
 
 
 def vote_key(value: str) -> str:

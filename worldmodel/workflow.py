@@ -84,6 +84,7 @@ def run_workflow(
     from sandbox.registry import get_executor
     from worldmodel.data.build import build
     from worldmodel.evaluate import better_mode, evaluate, load_items, stratified
+    from worldmodel.format import MODES
     from worldmodel.generate import GenerationConfig, Generator
     from worldmodel.pipeline import Pipeline
     from worldmodel.train.config import build_config, load_yaml
@@ -143,7 +144,7 @@ def run_workflow(
         items = stratified(items, config.eval_limit)
         reports = [
             evaluate(Pipeline(generator, executor, mode=mode), items, skipped_lines=problems)
-            for mode in ("plain", "after-execution")
+            for mode in MODES
         ]
         best = better_mode(reports)
         evaluation = {

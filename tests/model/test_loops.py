@@ -87,7 +87,7 @@ def looping_model(tmp_path_factory, qwen_tokenizer_dir) -> Path:
     torch = pytest.importorskip("torch")
     from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
 
-    from worldmodel.train.tokenization import prompt_ids
+    from worldmodel.model.prompt import prompt_ids
 
     tokenizer = AutoTokenizer.from_pretrained(qwen_tokenizer_dir)
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from worldmodel.errors import DataError
-from worldmodel.train.tokenization import (
-    IGNORE_INDEX,
-    encode_record,
-    insert_output_block,
-    prompt_ids,
-    render_prompt,
-)
+from worldmodel.model.prompt import prompt_ids
+from worldmodel.train.tokenization import IGNORE_INDEX, encode_record
 
 
 @pytest.fixture()
@@ -33,15 +28,6 @@ def test_prompt_tokens_carry_no_loss(tokenizer, make_record, response_text) -> N
     assert "evil" not in trained and "user" not in trained
 
 
-def test_qwen3_thinking_switch_injects_no_empty_think_block(tokenizer, make_record) -> None:
-    text = render_prompt(tokenizer, [{"role": "user", "content": "hi"}])
-    assert text.endswith("<|im_start|>assistant\n")
-    assert "<think>" not in text
-    # The record's own <think> block is the first thing the model writes, verbatim.
-    example = encode_record(tokenizer, make_record("hi"))
-    assert tokenizer.decode(example.input_ids).count("<think>") == 1
-
-
 def test_answer_after_execution_variant_masks_the_output_block(tokenizer, make_record) -> None:
     example = encode_record(tokenizer, make_record("q", output="30.0"), with_output=True)
     full = tokenizer.decode(example.input_ids)
@@ -52,28 +38,14 @@ def test_answer_after_execution_variant_masks_the_output_block(tokenizer, make_r
     assert "print(0.15 * 200)" in trained
 
 
-def test_output_block_matches_the_pipeline_prefix(response_text) -> None:
-    text, (start, end) = insert_output_block(response_text, "30.0\n")
-    head = response_text[: response_text.index("</requires>") + len("</requires>")]
-    assert text == head + "\n<output>\n30.0\n</output>\n\n15% of 200 is 30."
-    assert text[start:end] == "\n<output>\n30.0\n</output>\n\n"
-
-
 def test_malformed_records_are_rejected(tokenizer, make_record) -> None:
     with pytest.raises(DataError, match="assistant"):
         encode_record(tokenizer, {"messages": [{"role": "user", "content": "a"}] * 2})
     with pytest.raises(DataError, match="output"):
         encode_record(tokenizer, {"messages": make_record("a")["messages"]}, with_output=True)
-
-
-def test_output_block_goes_after_the_last_code_block_without_requires() -> None:
-    response = "<think>t</think>\n<model>\nprint(351)\n</model>\n\nThe determinant is 351."
-    text, (start, end) = insert_output_block(response, "351\n")
-    assert text == (
-        "<think>t</think>\n<model>\nprint(351)\n</model>\n<output>\n351\n</output>\n\n"
-        "The determinant is 351."
-    )
-    assert text[start:end].startswith("\n<output>")
+    unfinished = make_record("a", response="<think>t</think>\n<model>\nprint(1)\n")
+    with pytest.raises(DataError, match="code section"):
+        encode_record(tokenizer, unfinished, with_output=True)
 
 
 def test_too_long_examples_are_dropped_whole_and_counted(tokenizer, make_record) -> None:

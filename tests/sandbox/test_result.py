@@ -7,7 +7,8 @@ import pytest
 
 from sandbox.executor import ExecutionResult
 from worldmodel.data.verify import judge
-from worldmodel.pipeline import output_block
+from worldmodel.format import output_block
+from worldmodel.pipeline import execution_output
 
 
 @pytest.mark.parametrize(
@@ -31,12 +32,12 @@ def test_failure_is_described_once(result, reason, described) -> None:
     assert verdict.ok is (reason is None)
     if reason is not None:
         assert verdict.reason == f"code failed: {result.describe_failure()}"
-        block = output_block([result])
+        block = output_block(execution_output([result]))
         assert f"error: {reason}" in block
 
 
 def test_output_block_keeps_stdout_before_the_error() -> None:
     result = ExecutionResult("partial\n", "Traceback\nValueError: bad\n", 1)
-    assert output_block([result]) == (
+    assert output_block(execution_output([result])) == (
         "<output>\npartial\nerror: exit code 1\nValueError: bad\n</output>\n"
     )

@@ -74,7 +74,7 @@ def job_adapter(job: dict[str, Any], settings_: Any) -> tuple[str | None, str | 
 
 @app.task(name="wm.generate", bind=True)
 def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
-    """Generate (stopping after </requires> in after-execution mode) and parse."""
+    """Generate (stopping where the code section ends in after-execution mode) and parse."""
     from worldmodel.errors import ConfigError
     from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, voting_problem
 

@@ -13,6 +13,7 @@ from worldmodel.cli import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar, progress_lines
 from worldmodel.data.record import HOLDOUTS, holdout_label
+from worldmodel.format import MODES
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ _COLUMNS = (
 )
 @click.option(
     "--mode",
-    type=click.Choice(["plain", "after-execution", "both"]),
+    type=click.Choice([*MODES, "both"]),
     default="both",
     show_default=True,
     help="Answer mode to measure; 'both' runs each and compares them.",
@@ -139,7 +140,7 @@ def eval_command(
     if resume and out is None:
         raise click.UsageError("--resume continues the journal kept beside --out: give that --out")
     items = stratified(items, limit)
-    modes = ["plain", "after-execution"] if mode == "both" else [mode]
+    modes = list(MODES) if mode == "both" else [mode]
     try:
         choice = resolve_model(model_dir, adapter_dir, None)
         if choice.note:

@@ -19,6 +19,7 @@ import click
 
 from worldmodel.cli import wm
 from worldmodel.cli.options import voting_options
+from worldmodel.format import MODES
 
 
 def _app() -> Any:
@@ -61,7 +62,7 @@ def _echo_json(value: Any) -> None:
 )
 @click.option(
     "--mode",
-    type=click.Choice(["plain", "after-execution"]),
+    type=click.Choice(MODES),
     default=None,
     help="Answer mode (default: the workers' `mode` setting, else the mode recorded beside "
     "the adapter that answers, as for `wm query`).",

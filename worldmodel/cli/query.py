@@ -16,6 +16,7 @@ import click
 from worldmodel.cli import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import print_answer
+from worldmodel.format import MODES
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
 
@@ -36,7 +37,7 @@ from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 )
 @click.option(
     "--mode",
-    type=click.Choice(["plain", "after-execution"]),
+    type=click.Choice(MODES),
     default=None,
     help="plain: the model answers before its code runs; after-execution: it answers "
     "after seeing the output. Default: the better one measured by `wm eval`.",

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from worldmodel.errors import ConfigError
+from worldmodel.format import MODES
 from worldmodel.model.loading import ADAPTER_CONFIG, BUNDLED
 
-MODES = ("plain", "after-execution")
 DEFAULT_MODE = "plain"
 BUNDLED_ADAPTER_DIR = Path(__file__).resolve().parents[1] / "resources" / "smollm2-adapter"
 DEFAULTS_FILE = "worldmodel-defaults.json"

@@ -1,23 +1,17 @@
 """Turn chat records into token ids and labels, with the model's own chat template.
 
-Training and generation build the prompt the same way (`prompt_ids`), so what the model learns
-to continue is exactly what it is later asked to continue:
+An example is the prompt, then the target; loss falls on the target only:
 
-    prompt  = chat_template(messages before the answer, add_generation_prompt=True)
+    prompt  = the prompt generation uses too (`worldmodel.model.prompt.render_prompt`)
     target  = the assistant's content, verbatim, then the template's end-of-turn marker
 
 The assistant content is appended as text rather than rendered by the template because some
 templates rewrite it: Qwen3's template splits the last assistant turn at `</think>`, strips the
 reasoning and re-inserts `<think>\\n...\\n</think>\\n\\n`, which would change our responses.
 
-The thinking switch (Qwen3, deliberate): we pass `enable_thinking=True`. With Qwen3's template
-that leaves the generation prompt ending at `<|im_start|>assistant\\n`; with
-`enable_thinking=False` the template would inject an empty `<think>\\n\\n</think>\\n\\n` before our
-own `<think>` block. Our responses carry their own `<think>` block, so the model's first
-generated token opens it. Templates without the switch ignore the keyword.
-
 Labels: -100 (no loss) on every prompt token and, in the answer-after-execution variant, on the
-`<output>` block, which the system inserts at run time and the model never writes. Loss falls
+`<output>` block, which the system inserts at run time and the model never writes; it is put
+where the pipeline puts it, by the same function (`worldmodel.format.insert_output`). Loss falls
 on the assistant's reasoning, code, requirements, prose answer and end-of-turn marker only.
 
 This module does not batch or pack (see `packing`).
@@ -25,24 +19,19 @@ This module does not batch or pack (see `packing`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from worldmodel.errors import DataError
+from worldmodel.errors import DataError, FormatError
+from worldmodel.format import insert_output
+from worldmodel.model.prompt import encode_text, end_of_turn, render_prompt
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 IGNORE_INDEX = -100
 """Label value that cross-entropy skips."""
-
-TEMPLATE_KWARGS: dict[str, Any] = {"enable_thinking": True}
-"""Extra chat-template variables used by both training and generation (see module docstring)."""
-
-REQUIRES_END = "</requires>"
-MODEL_END = "</model>"
-_SENTINEL = "\u2063WM-END-OF-TURN-PROBE\u2063"
 
 
 @dataclass(frozen=True)
@@ -59,61 +48,6 @@ class Example:
     @property
     def target_tokens(self) -> int:
         return sum(1 for label in self.labels if label != IGNORE_INDEX)
-
-
-def render_prompt(tokenizer: PreTrainedTokenizerBase, messages: Sequence[Mapping[str, str]]) -> str:
-    """The chat-template text for `messages`, ending where the assistant starts writing."""
-    text = tokenizer.apply_chat_template(
-        [dict(m) for m in messages], tokenize=False, add_generation_prompt=True, **TEMPLATE_KWARGS
-    )
-    return str(text)
-
-
-def prompt_ids(tokenizer: PreTrainedTokenizerBase, question: str, prefix: str = "") -> list[int]:
-    """Token ids of the prompt for one user question, plus an assistant-side `prefix`."""
-    ids = _encode(tokenizer, render_prompt(tokenizer, [{"role": "user", "content": question}]))
-    return ids + (_encode(tokenizer, prefix) if prefix else [])
-
-
-def end_of_turn(tokenizer: PreTrainedTokenizerBase) -> str:
-    """The text the template writes after an assistant message, without trailing whitespace
-    (for ChatML templates: `<|im_end|>`); the tokenizer's EOS if the template writes nothing."""
-    text = str(
-        tokenizer.apply_chat_template(
-            [{"role": "user", "content": "?"}, {"role": "assistant", "content": _SENTINEL}],
-            tokenize=False,
-            **TEMPLATE_KWARGS,
-        )
-    )
-    suffix = text[text.rindex(_SENTINEL) + len(_SENTINEL) :].rstrip()
-    return suffix or str(tokenizer.eos_token)
-
-
-def code_section_end(response: str) -> int:
-    """Where the code section of a response ends: after `</requires>`, or after the last
-    `</model>` when the response declares no requirements (the format omits an empty
-    `<requires>`). -1 if the response has neither."""
-    end = response.find(REQUIRES_END)
-    if end >= 0:
-        return end + len(REQUIRES_END)
-    end = response.rfind(MODEL_END)
-    return end + len(MODEL_END) if end >= 0 else -1
-
-
-def insert_output_block(response: str, output: str) -> tuple[str, tuple[int, int]]:
-    """The answer-after-execution form of `response`, and the (start, end) span of the block.
-
-    Matches what the pipeline builds at run time: everything up to the end of the code section
-    (`code_section_end`), a newline, `<output>\n{output}\n</output>\n`, a blank line, then the
-    prose answer.
-    """
-    end = code_section_end(response)
-    if end < 0:
-        raise DataError("response has no </requires> or </model> to put an <output> block after")
-    head = response[:end].rstrip()
-    block = "\n<output>\n" + output.rstrip("\n") + "\n</output>\n\n"
-    tail = response[end:].lstrip("\n")
-    return head + block + tail, (len(head), len(head) + len(block))
 
 
 def encode_record(
@@ -141,20 +75,18 @@ def encode_record(
         output = record.get("output")
         if not isinstance(output, str):
             raise DataError("record has no 'output' string for the answer-after-execution variant")
-        content, masked_span = insert_output_block(content, output)
-    prompt = _encode(tokenizer, render_prompt(tokenizer, messages[:-1]))
+        try:
+            content, masked_span = insert_output(content, output)
+        except FormatError as exc:
+            raise DataError(f"record's answer: {exc.reason}") from exc
+    prompt = encode_text(tokenizer, render_prompt(tokenizer, messages[:-1]))
     encoded = tokenizer(content, add_special_tokens=False, return_offsets_mapping=True)
     answer_ids: list[int] = list(encoded["input_ids"])
     answer_labels = [
         IGNORE_INDEX if masked_span[0] <= start < masked_span[1] else token
         for token, (start, _) in zip(answer_ids, encoded["offset_mapping"], strict=True)
     ]
-    eot_ids = _encode(tokenizer, eot if eot is not None else end_of_turn(tokenizer))
+    eot_ids = encode_text(tokenizer, eot if eot is not None else end_of_turn(tokenizer))
     input_ids = prompt + answer_ids + eot_ids
     labels = [IGNORE_INDEX] * len(prompt) + answer_labels + eot_ids
     return Example(input_ids=input_ids, labels=labels)
-
-
-def _encode(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
-    # Templates already contain any BOS they want; adding special tokens again would double it.
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])

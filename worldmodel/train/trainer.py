@@ -34,10 +34,11 @@ from typing import Any
 
 from worldmodel.errors import ConfigError, DataError
 from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLED
+from worldmodel.model.prompt import end_of_turn
 from worldmodel.train import checkpoint as ckpt
 from worldmodel.train.config import TrainConfig, extended_settings, resume_conflicts
 from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
-from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record, end_of_turn
+from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record
 
 log = logging.getLogger(__name__)
 

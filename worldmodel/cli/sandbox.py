@@ -45,7 +45,8 @@ def build_image_cmd(force: bool, as_json: bool) -> None:
     Example: wm sandbox build-image
     """
     from sandbox.executor import SandboxError
-    from sandbox.vm.image import build_image, read_manifest
+    from sandbox.vm.build import build_image
+    from sandbox.vm.image import read_manifest
 
     if not as_json:
         click.echo(

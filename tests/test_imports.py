@@ -117,8 +117,8 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> list[Edge]:
             for child in node.orelse:
                 visit(child, inner)
             return
-        for child in ast.iter_child_nodes(node):
-            visit(child, inner)
+        for inside in ast.iter_child_nodes(node):
+            visit(inside, inner)
 
     visit(ast.parse(path.read_text(), filename=str(path)), "module")
     return edges

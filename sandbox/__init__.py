@@ -9,6 +9,10 @@ returns an `ExecutionResult`. Backends, from strongest to weakest isolation:
 
 All of them implement `sandbox.executor.Executor`. A backend that cannot run raises
 `SandboxUnavailable`; nothing ever falls back to a weaker backend by itself.
+
+`sandbox` imports nothing from `worldmodel` or `workers` (`tests/test_imports.py`). Where the
+WorldModel home is (the VM images live there) is decided in `sandbox.home`, and
+`worldmodel.home` builds on it.
 """
 
 from sandbox.executor import (

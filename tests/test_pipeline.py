@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sandbox.process import ProcessExecutor
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.pipeline import Answer, FixedCompleter, Pipeline
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -3,6 +3,7 @@
 `app` (the Celery app), `settings` (every setting, with why), `routes` (task -> queue),
 `tasks/` (generate, sandbox, compose, train), `worker` (start-up, pinning, warm objects),
 `batching` (questions generated together), `recovery`, `transport` and `watchdog` (no accepted
-job lost, none committed twice), `jobs` (the client side), `artifacts` (where training writes).
+job lost, none committed twice), `jobs` (the client side), `chain` (a job's steps, their chain
+and its Redis keys, shared by `jobs` and `watchdog`), `artifacts` (where training writes).
 The core library never imports this package.
 """

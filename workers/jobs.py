@@ -4,7 +4,8 @@ A job is what a user submits (`wm submit-query`, `wm submit-train`). Its record 
 (`wm:job:<id>`, JSON, expiring with the results) and the id is also listed in `wm:jobs` (a
 sorted set by submit time) for `wm jobs`. A query is a chain of three tasks with ids derived
 from the job id (`<id>.generate`, `<id>.sandbox`, and `<id>` for the final compose step, whose
-result is the answer); a training job is one task whose id is the job id.
+result is the answer); a training job is one task whose id is the job id. The keys, ids and
+chains are defined in `workers.chain`, which the watchdog shares.
 
 Accepted means published: the record is written and the chain's first message is in Redis
 before `submit_*` returns. If Redis cannot be reached (connect timeout from settings, a couple
@@ -19,14 +20,18 @@ import time
 import uuid
 from typing import Any
 
-from workers.watchdog import ACTIVE_KEY
+from workers.chain import (
+    ACTIVE_KEY,
+    CANCEL_PREFIX,
+    JOB_PREFIX,
+    JOBS_KEY,
+    job_steps,
+    query_task_ids,
+    step_chain,
+    step_signatures,
+)
 from worldmodel.errors import ConfigError, WorldModelError
 from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, voting_problem
-
-JOB_PREFIX = "wm:job:"
-JOBS_KEY = "wm:jobs"
-CANCEL_PREFIX = "wm:cancel:"
-QUERY_STEPS = ("generate", "sandbox", "compose")
 
 
 class JobError(WorldModelError):
@@ -35,10 +40,6 @@ class JobError(WorldModelError):
 
 class BrokerUnavailable(WorldModelError):
     """Redis could not be reached; the message says whether a job was accepted."""
-
-
-def query_task_ids(job_id: str) -> dict[str, str]:
-    return {"generate": f"{job_id}.generate", "sandbox": f"{job_id}.sandbox", "compose": job_id}
 
 
 def submit_query(
@@ -59,16 +60,11 @@ def submit_query(
     `samples` > 1: answer by a vote over that many candidates, the greedy one and the rest
     sampled at `temperature` (`worldmodel.pipeline.choose`).
     """
-    from celery import chain
-
-    from workers.routes import step_options
-
     problem = voting_problem(samples, temperature)
     if problem:
         raise ConfigError(problem)
 
     job_id = uuid.uuid4().hex
-    ids = query_task_ids(job_id)
     job = {
         "job_id": job_id,
         "kind": "query",
@@ -82,15 +78,8 @@ def submit_query(
         "temperature": temperature,
         "submitted_at": time.time(),
     }
-    steps = [
-        app.signature(
-            f"wm.{step}",
-            args=(job,) if step == "generate" else (),
-            options={"task_id": ids[step], **step_options(f"wm.{step}", job_class)},  # type: ignore[arg-type]
-        )
-        for step in QUERY_STEPS
-    ]
-    _publish(app, job, lambda: chain(*steps).apply_async())
+    chain = step_chain(app, job, job_steps(job))  # an unknown job class fails here, unsent
+    _publish(app, job, chain.apply_async)
     return job_id
 
 
@@ -116,8 +105,8 @@ def submit_train(
         "artifacts": artifacts or settings.artifact_url(),
         "submitted_at": time.time(),
     }
-    sig = app.signature("wm.train", args=(job,), options={"task_id": job_id, "queue": "train"})
-    _publish(app, job, sig.apply_async)
+    [signature] = step_signatures(app, job, job_steps(job))
+    _publish(app, job, signature.apply_async)
     return job_id
 
 

@@ -314,9 +314,9 @@ def _yaml_layer(env: typing.Mapping[str, str]) -> dict[str, Any]:
     else:
         home = env.get("WM_HOME")
         if not home:
-            from worldmodel.home import wm_home
+            from worldmodel.home import home_path
 
-            home = str(wm_home())
+            home = str(home_path(create=False))
         path = Path(home) / "workers.yaml"
         if not path.is_file():
             return {}

@@ -25,12 +25,12 @@ import re
 import time
 from typing import Any
 
+from workers.chain import ACTIVE_KEY, CANCEL_PREFIX, JOB_PREFIX, job_steps, step_chain
+
 log = logging.getLogger(__name__)
 
-ACTIVE_KEY = "wm:active"
 MISSING_KEY = "wm:missing"
 LOCK_KEY = "wm:watchdog-lock"
-STEPS = ("generate", "sandbox", "compose")
 FINAL_STATES = ("SUCCESS", "FAILURE", "REVOKED")
 
 
@@ -53,23 +53,12 @@ def check_once(app: Any, client: Any, grace_s: float) -> list[str]:
 
 
 def _check_job(app: Any, client: Any, job_id: str, grace_s: float, waiting: set[str]) -> str | None:
-    from workers.jobs import CANCEL_PREFIX, JOB_PREFIX, query_task_ids
-    from workers.routes import step_options
-
     raw = client.get(JOB_PREFIX + job_id)
     if raw is None or client.exists(CANCEL_PREFIX + job_id):
         client.srem(ACTIVE_KEY, job_id)
         return None
     job = json.loads(raw)
-    pending: list[tuple[str, str, dict[str, object]]]
-    if job["kind"] == "train":
-        pending = [("train", job_id, {"queue": "train"})]
-    else:
-        ids = query_task_ids(job_id)
-        pending = [
-            (step, ids[step], step_options(f"wm.{step}", job.get("job_class", "interactive")))
-            for step in STEPS
-        ]
+    pending = job_steps(job)
     states = [app.AsyncResult(task_id).state for _, task_id, _ in pending]
     if states[-1] in FINAL_STATES or "FAILURE" in states or "REVOKED" in states:
         client.srem(ACTIVE_KEY, job_id)
@@ -86,9 +75,8 @@ def _check_job(app: Any, client: Any, job_id: str, grace_s: float, waiting: set[
         return None
     if now - float(seen) < grace_s:
         return None
-    _resend(
-        app, job, pending[first:], app.AsyncResult(pending[first - 1][1]).result if first else None
-    )
+    previous = app.AsyncResult(pending[first - 1][1]).result if first else None
+    step_chain(app, job, pending[first:], previous).apply_async()
     client.hdel(MISSING_KEY, task_id)
     log.warning("job %s: step %s was lost in transit; sent it again", job_id, step)
     return task_id
@@ -111,18 +99,3 @@ def _waiting_ids(client: Any) -> set[str]:
         for item in items:
             found.update(match.decode() for match in _ID.findall(item))
     return found
-
-
-def _resend(
-    app: Any, job: dict[str, Any], steps: list[tuple[str, str, dict[str, Any]]], previous: Any
-) -> None:
-    from celery import chain
-
-    signatures = []
-    for index, (step, task_id, options) in enumerate(steps):
-        first = (job,) if step in ("generate", "train") else (previous,)
-        args = first if index == 0 else ()
-        signatures.append(
-            app.signature(f"wm.{step}", args=args, options={"task_id": task_id, **options})
-        )
-    chain(*signatures).apply_async()

@@ -1,1 +1,2 @@
-"""The QEMU VM sandbox: guest image, VM lifecycle, SSH runner, single-use pool, executor."""
+"""The QEMU VM sandbox: guest image (finding it, building it), VM lifecycle, SSH runner,
+single-use pool, executor."""

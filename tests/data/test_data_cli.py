@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.data.generate import generate
 from worldmodel.data.record import to_record
 

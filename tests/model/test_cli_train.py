@@ -9,7 +9,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 
 
 def test_help_config_lists_every_setting() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 
 
 def test_wm_eval_runs_both_modes_and_records_the_better_one(

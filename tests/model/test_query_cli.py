@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 
 
 def test_interactive_answers_until_an_empty_line(tiny_model_dir: Path) -> None:

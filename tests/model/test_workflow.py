@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 
 
 @pytest.mark.slow

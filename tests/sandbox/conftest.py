@@ -33,7 +33,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 def vm_image():
     """The built guest image (built into the cache on first use)."""
     from sandbox.executor import SandboxUnavailable
-    from sandbox.vm.image import build_image
+    from sandbox.vm.build import build_image
 
     TEST_IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
     try:

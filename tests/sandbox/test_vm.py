@@ -17,7 +17,7 @@ from sandbox.executor import SandboxUnavailable
 from sandbox.registry import get_executor
 from sandbox.vm import image as image_mod
 from sandbox.vm.backend import SandboxConfig, VMExecutor
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 
 
 def test_unknown_option_is_rejected_by_name() -> None:

@@ -20,7 +20,7 @@ from sandbox.vm.backend import SandboxConfig, VMExecutor, execute, vm_spec
 from sandbox.vm.image import ImagePaths, image_dir_for_recipe, manifest_modules
 from sandbox.vm.pool import ensure_state, restore
 from sandbox.vm.qemu import live_vm_pids
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 
 pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow]
 

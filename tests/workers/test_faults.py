@@ -18,6 +18,7 @@ from harness import wait_for
 from scripted_completer import response_for
 
 from workers import jobs
+from workers.chain import query_task_ids
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,7 +30,7 @@ def _assert_each_step_succeeded_once(cluster, ids: list[str]) -> None:
     for job_id in ids:
         for task, task_id in zip(
             ("wm.generate", "wm.sandbox", "wm.compose"),
-            jobs.query_task_ids(job_id).values(),
+            query_task_ids(job_id).values(),
             strict=True,
         ):
             assert done[(task, task_id)] == 1, (task, task_id, done[(task, task_id)])
@@ -99,9 +100,7 @@ def test_redis_restart_with_jobs_queued_loses_none(cluster):
     cluster.workers[1].stop()
     ids = [jobs.submit_query(app, f"What is {n} * 5?") for n in range(10)]
     wait_for(
-        lambda: all(
-            app.AsyncResult(jobs.query_task_ids(j)["generate"]).state == "SUCCESS" for j in ids
-        ),
+        lambda: all(app.AsyncResult(query_task_ids(j)["generate"]).state == "SUCCESS" for j in ids),
         60,
         "every generation step to finish",
     )
@@ -127,7 +126,7 @@ def test_a_message_lost_between_brpop_and_unacked_is_sent_again(cluster):
     app = cluster.app
     job_id = jobs.submit_query(app, "What is 6 * 7?")
     wait_for(
-        lambda: app.AsyncResult(jobs.query_task_ids(job_id)["generate"]).state == "SUCCESS",
+        lambda: app.AsyncResult(query_task_ids(job_id)["generate"]).state == "SUCCESS",
         60,
         "the generation step",
     )

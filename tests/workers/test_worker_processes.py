@@ -10,6 +10,7 @@ import pytest
 from harness import WM, wait_for
 
 from workers import jobs
+from workers.chain import query_task_ids
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +69,7 @@ def test_cancelled_query_never_runs_its_remaining_steps(cluster):
     app = cluster.app
     job_id = jobs.submit_query(app, "What is 9 + 9?")
     wait_for(
-        lambda: app.AsyncResult(jobs.query_task_ids(job_id)["generate"]).state == "SUCCESS",
+        lambda: app.AsyncResult(query_task_ids(job_id)["generate"]).state == "SUCCESS",
         60,
         "the generation step",
     )

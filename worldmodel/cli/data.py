@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.cli.render import progress_bar
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar, progress_lines
 from worldmodel.data.record import HOLDOUTS, holdout_label

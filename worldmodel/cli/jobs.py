@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.cli.options import voting_options
 from worldmodel.format import MODES
 

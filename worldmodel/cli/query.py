@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import print_answer
 from worldmodel.format import MODES

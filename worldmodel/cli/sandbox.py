@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option
 
 
@@ -45,7 +45,8 @@ def build_image_cmd(force: bool, as_json: bool) -> None:
     Example: wm sandbox build-image
     """
     from sandbox.executor import SandboxError
-    from sandbox.vm.image import build_image, read_manifest
+    from sandbox.vm.build import build_image
+    from sandbox.vm.image import read_manifest
 
     if not as_json:
         click.echo(

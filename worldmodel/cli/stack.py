@@ -48,7 +48,7 @@ from typing import Any
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.errors import ConfigError
 from worldmodel.home import home_path
 

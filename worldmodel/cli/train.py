@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.errors import WorldModelError
 from worldmodel.train.package import DTYPES
 

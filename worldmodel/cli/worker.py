@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 
 
 def _settings() -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from worldmodel.cli import wm
+from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option
 
 

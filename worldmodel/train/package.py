@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from worldmodel.errors import ConfigError
-from worldmodel.home import wm_home
+from worldmodel.home import home_path
 from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 
 DTYPES = ("float16", "bfloat16", "float32")
@@ -56,7 +56,7 @@ def package_run(run_dir: str | Path, out_dir: str | Path, *, dtype: str = DTYPES
         )
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
-    home = str(wm_home())
+    home = str(home_path(create=False))
     bundled_adapter = str(BUNDLED_ADAPTER_DIR)
     in_repository = BUNDLED_ADAPTER_DIR.relative_to(BUNDLED_ADAPTER_DIR.parents[2]).as_posix()
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar, progress_lines
 from worldmodel.data.record import HOLDOUTS, holdout_label
@@ -78,6 +79,7 @@ _COLUMNS = (
     help="Record the better mode beside the adapter (worldmodel-defaults.json) for wm query.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@library_errors
 def eval_command(
     file: Path,
     mode: str,

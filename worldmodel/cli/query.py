@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import print_answer
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
@@ -48,6 +49,7 @@ from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
     "-i", "--interactive", is_flag=True, help="Ask questions in a loop (model stays loaded)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@library_errors
 def query(
     question: str | None,
     response_file: Path | None,
@@ -67,9 +69,8 @@ def query(
 
     Example: wm query "What is 15% of 200?"
     """
-    from sandbox.executor import Limits, SandboxError
+    from sandbox.executor import Limits
     from sandbox.registry import get_executor, provided_modules
-    from worldmodel.errors import WorldModelError
     from worldmodel.format import DEFAULT_ALLOWED_MODULES
     from worldmodel.pipeline import FixedCompleter, Pipeline
 
@@ -83,36 +84,33 @@ def query(
             fg="yellow",
             err=True,
         )
+    if response_file is not None:
+        if mode == "after-execution":
+            raise click.UsageError("--response-file works only with --mode plain")
+        if samples > 1:
+            raise click.UsageError("--samples needs a model to sample; not --response-file")
+        completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
+        chosen_mode = "plain"
+    else:
+        completer, chosen_mode = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
+    executor = get_executor("host" if no_sandbox else sandbox)
     try:
-        if response_file is not None:
-            if mode == "after-execution":
-                raise click.UsageError("--response-file works only with --mode plain")
-            if samples > 1:
-                raise click.UsageError("--samples needs a model to sample; not --response-file")
-            completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
-            chosen_mode = "plain"
-        else:
-            completer, chosen_mode = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
-        executor = get_executor("host" if no_sandbox else sandbox)
-        try:
-            pipeline = Pipeline(
-                completer,
-                executor,
-                mode=chosen_mode,  # type: ignore[arg-type]
-                limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
-                allowed_modules=provided_modules(executor) or DEFAULT_ALLOWED_MODULES,
-                samples=samples,
-                temperature=vote_temperature,
-            )
-            if interactive:
-                _repl(pipeline, as_json)
-                return
-            assert question is not None
-            _show(pipeline.answer(question), as_json)
-        finally:
-            executor.close()
-    except (WorldModelError, SandboxError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        pipeline = Pipeline(
+            completer,
+            executor,
+            mode=chosen_mode,  # type: ignore[arg-type]
+            limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
+            allowed_modules=provided_modules(executor) or DEFAULT_ALLOWED_MODULES,
+            samples=samples,
+            temperature=vote_temperature,
+        )
+        if interactive:
+            _repl(pipeline, as_json)
+            return
+        assert question is not None
+        _show(pipeline.answer(question), as_json)
+    finally:
+        executor.close()
 
 
 def _read_question(question: str | None) -> str:

@@ -49,6 +49,7 @@ from typing import Any
 import click
 
 from worldmodel.cli import wm
+from worldmodel.cli.errors import library_errors
 from worldmodel.errors import ConfigError
 from worldmodel.home import home_path
 
@@ -394,6 +395,7 @@ def stack() -> None:
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for worker pongs.")
 @click.option("--timeout", type=float, default=180, show_default=True, help="Seconds to wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@library_errors
 def up(
     redis_port: int | None,
     flower_port: int | None,
@@ -529,6 +531,7 @@ def up(
 
 @stack.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@library_errors
 def status(as_json: bool) -> None:
     """Show each process of the stack: alive or dead, pid, log file.
 
@@ -545,6 +548,7 @@ def status(as_json: bool) -> None:
     show_default=True,
     help="Seconds each process gets after SIGTERM before SIGKILL (workers hand jobs back).",
 )
+@library_errors
 def down(timeout: float) -> None:
     """Stop the stack: workers, then Flower, then Redis (its data stays for the next `up`).
 
@@ -572,6 +576,7 @@ def down(timeout: float) -> None:
 @click.option("--bind", default=None, help="Interfaces [WM_REDIS_BIND, else 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [WM_REDIS_PORT, else 6379].")
 @click.option("--dir", "data_dir", default=None, help="Data folder [WM_REDIS_DIR].")
+@library_errors
 def redis_conf(
     output: str, owner: str | None, bind: str | None, port: int | None, data_dir: str | None
 ) -> None:

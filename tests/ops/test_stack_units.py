@@ -13,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-import click
 import pytest
 
-from worldmodel.cli.stack import _spawn, _workers_ready, is_alive, visible_gpus
+from workers.stack import visible_gpus, workers_ready
+from workers.supervisor import is_alive, spawn
+from worldmodel.errors import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -41,18 +42,18 @@ def test_visible_devices_variables_choose_the_gpus(
 
 def test_a_device_name_instead_of_an_index_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HIP_VISIBLE_DEVICES", "GPU-6f3a")
-    with pytest.raises(click.ClickException, match="expected GPU indices"):
+    with pytest.raises(ConfigError, match="expected GPU indices"):
         visible_gpus()
 
 
 def test_waiting_for_workers_stops_at_once_when_one_has_exited(tmp_path: Path) -> None:
     for sub in ("logs", "pids"):
         (tmp_path / sub).mkdir()
-    proc = _spawn("worker-x", "worker", [sys.executable, "-c", "pass"], os.environ, tmp_path)
+    proc = spawn("worker-x", "worker", [sys.executable, "-c", "pass"], os.environ, tmp_path)
     deadline = time.monotonic() + 10
     while is_alive(proc) and time.monotonic() < deadline:
         time.sleep(0.05)
     started = time.monotonic()
-    missing, _ = _workers_ready(["x@box"], [proc], os.environ, timeout_s=60)
+    missing, _ = workers_ready(["x@box"], [proc], os.environ, timeout_s=60)
     assert missing == ["x@box"]
     assert time.monotonic() - started < 5

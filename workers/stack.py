@@ -2,9 +2,9 @@
 
 `up` starts, as background processes that outlive the caller (`supervisor`):
 
-- redis-server, from the ops/redis/redis.conf template, with a password generated once and
-  kept (mode 0600) under the stack folder, append-only persistence, bound to loopback;
-- Flower with basic auth (ops/flower/flowerconfig.py) on loopback;
+- redis-server, from the Redis template (`resource("redis.conf")`), with a password generated
+  once and kept (mode 0600) under the stack folder, append-only persistence, bound to loopback;
+- Flower with basic auth (`resource("flowerconfig.py")`) on loopback;
 - one GPU worker per visible GPU (`wm worker gpu --gpu N`), or one CPU worker when there is
   no GPU (`wm worker gpu`);
 - one sandbox worker (`wm worker sandbox`).
@@ -60,7 +60,8 @@ from worldmodel.home import home_path
 
 __all__ = ["Proc", "StackError", "down", "render_redis_conf", "status", "up", "write_redis_conf"]
 
-OPS_DIR = Path(__file__).resolve().parents[1] / "ops"
+RESOURCES = Path(__file__).resolve().parent / "resources"
+"""The Redis template and Flower's config: package data, so an installed wheel has them too."""
 WM_LAUNCHER = [sys.executable, "-c", "from worldmodel.cli import main; main()"]
 PASSWORD_RE = re.compile(r"^[A-Za-z0-9._~-]{16,}$")
 """URL-unreserved characters only: the password goes unescaped into redis:// URLs."""
@@ -73,7 +74,8 @@ LOOPBACK = "127.0.0.1"
 
 
 def render_redis_conf(template: str, *, password: str, bind: str, port: int, data_dir: str) -> str:
-    """Fill the ops/redis/redis.conf template; every invalid value is reported at once."""
+    """Fill the Redis template (`resource("redis.conf")`); every invalid value is reported at
+    once."""
     problems: list[str] = []
     if not PASSWORD_RE.match(password):
         problems.append(
@@ -127,7 +129,7 @@ def write_redis_conf(
         except ValueError as exc:
             raise ConfigError(f"WM_REDIS_PORT: {text!r} is not a TCP port") from exc
     conf = render_redis_conf(
-        ops_file("redis", "redis.conf").read_text(),
+        resource("redis.conf").read_text(),
         password=environ.get("WM_REDIS_PASSWORD", ""),
         bind=bind or environ.get("WM_REDIS_BIND", LOOPBACK),
         port=port,
@@ -139,13 +141,12 @@ def write_redis_conf(
     return output
 
 
-def ops_file(*parts: str) -> Path:
-    """A file the stack reads from ops/ (the Redis template, Flower's config)."""
-    path = OPS_DIR.joinpath(*parts)
+def resource(name: str) -> Path:
+    """A file the stack reads, shipped inside this package: "redis.conf", "flowerconfig.py"."""
+    path = RESOURCES / name
     if not path.is_file():
         raise StackError(
-            f"{path} is missing: `wm stack` runs from a source checkout installed with "
-            "`pip install -e` (ops/setup.sh does that)"
+            f"{path} is missing: reinstall worldmodel (the file is package data of `workers`)"
         )
     return path
 
@@ -351,7 +352,7 @@ def _plan(
         if not port_free(LOOPBACK, port):
             raise ConfigError(f"port {port} is taken; choose another with --redis-port")
         text = render_redis_conf(
-            ops_file("redis", "redis.conf").read_text(),
+            resource("redis.conf").read_text(),
             password=secret["WM_REDIS_PASSWORD"],
             bind=bind,
             port=port,
@@ -372,7 +373,7 @@ def _plan(
             WM_FLOWER_ADDRESS=LOOPBACK,
             WM_FLOWER_PORT=str(fport),
         )
-        conf = ops_file("flower", "flowerconfig.py")
+        conf = resource("flowerconfig.py")
         argv = [sys.executable, "-m", "celery", "-A", "workers.app", "flower", f"--conf={conf}"]
         plan.append(("flower", "flower", argv, flower_env))
     return plan

@@ -1,4 +1,4 @@
-"""The Redis template (ops/redis/redis.conf) and `wm stack redis-conf`.
+"""The Redis template (workers/resources/redis.conf) and `wm stack redis-conf`.
 
 Rendering is checked as text (every placeholder filled, bad values all reported at once, the
 same result as the envsubst line in the runbook). Then a real redis-server started with the
@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ops_stack import REPO, free_port, run_wm
+from ops_stack import free_port, run_wm
 
-from workers.stack import render_redis_conf
+from workers.stack import render_redis_conf, resource
 from worldmodel.errors import ConfigError
 
-TEMPLATE = (REPO / "ops" / "redis" / "redis.conf").read_text()
+TEMPLATE = resource("redis.conf").read_text()
 PASSWORD = "correct-horse-battery-staple-42"
 
 

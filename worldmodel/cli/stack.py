@@ -138,7 +138,7 @@ def down(timeout: float) -> None:
 def redis_conf(
     output: str, owner: str | None, bind: str | None, port: int | None, data_dir: str | None
 ) -> None:
-    """Render ops/redis/redis.conf with the password from WM_REDIS_PASSWORD (file mode 0600).
+    """Render the Redis template with the password from WM_REDIS_PASSWORD (file mode 0600).
 
     Example: WM_REDIS_PASSWORD=... wm stack redis-conf -o /etc/redis/worldmodel.conf --owner redis
     """

@@ -361,7 +361,7 @@ def _plan(
         write_private(folder / "redis.conf", text)
         server = shutil.which("redis-server")
         if server is None:
-            raise StackError("redis-server is not installed (bash ops/setup.sh --dev)")
+            raise StackError("redis-server is not installed (bash ops/setup.sh --stack)")
         plan.append(("redis", "redis", [server, str(folder / "redis.conf")], env))
     if "flower" not in running:
         if not port_free(LOOPBACK, fport):

@@ -76,29 +76,10 @@ def status(as_json: bool) -> None:
 
     Example: wm sandbox status
     """
-    from sandbox.executor import SandboxUnavailable
-    from sandbox.vm.image import locate_image, read_manifest
-    from sandbox.vm.qemu import detect_accelerator, qemu_binary, qemu_version
+    from sandbox.registry import vm_status
 
-    info: dict[str, Any] = {"ready": False}
-    problems = []
-    try:
-        info["qemu"] = f"{qemu_binary()} ({qemu_version()})"
-    except SandboxUnavailable as exc:
-        problems.append(str(exc))
-    try:
-        paths = locate_image()
-        manifest = read_manifest(paths.root)
-        info["image"] = str(paths.root)
-        info["image_mib"] = round((manifest["kernel_bytes"] + manifest["initrd_bytes"]) / 2**20)
-        info["modules"] = manifest["python_modules"]
-        info["saved_states"] = sorted(p.name for p in paths.states.glob("*.state"))
-        if "qemu" in info:
-            info["accelerator"] = detect_accelerator(paths.kernel)
-    except SandboxUnavailable as exc:
-        problems.append(str(exc))
-    info["problems"] = problems
-    info["ready"] = not problems
+    info = vm_status()
+    problems = info["problems"]
     lines = [f"{key}: {value}" for key, value in info.items() if key not in ("problems",)]
     lines += [f"problem: {p}" for p in problems]
     _emit(info, as_json, lines)

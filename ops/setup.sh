@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set up WorldModel on a fresh Debian/Ubuntu machine: system packages, a virtualenv, the package.
 #
-#   bash ops/setup.sh            # everything a user needs to answer questions
-#   bash ops/setup.sh --dev      # ... plus the test tools and the test-only services
+#   bash ops/setup.sh            # everything a user needs to answer questions and train
+#   bash ops/setup.sh --stack    # ... plus redis-server, for the job system on this box
+#                                # (`wm stack up`)
+#   bash ops/setup.sh --dev      # ... plus, beyond --stack, the test tools and services
 #
 # Idempotent: rerunning it skips what is already there. Environment:
 #   WM_VENV         virtualenv location (default: .venv in the repo)
@@ -14,10 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEV=0
+STACK=0
 for arg in "$@"; do
   case "$arg" in
-    --dev) DEV=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --dev) DEV=1; STACK=1 ;;
+    --stack) STACK=1 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -28,10 +32,14 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages ---------------------------------------------------------------------
 APT_PACKAGES=(python3-venv qemu-system-x86 qemu-utils cpio zstd openssh-client)
+# Not by default: ops/rollout.sh runs this script on every worker box, where no Redis belongs.
+if [ "$STACK" = 1 ]; then
+  APT_PACKAGES+=(redis-server)
+fi
 if [ "$DEV" = 1 ]; then
   # openssh-server: the sftp:// artifact-store tests start their own sshd on loopback.
   # prometheus: its promtool checks ops/prometheus (scrape config, alert rules and their tests).
-  APT_PACKAGES+=(redis-server chromium iproute2 procps shellcheck openssh-server prometheus)
+  APT_PACKAGES+=(chromium iproute2 procps shellcheck openssh-server prometheus)
 fi
 if [ "${WM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   missing=()
@@ -49,6 +57,14 @@ if [ "${WM_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # Debian starts its own passwordless redis-server on port 6379 when the package is
+  # installed. `wm stack up` runs its own Redis there, with a password: stop Debian's, but
+  # only the one this run installed (a Redis that was here before may be in use).
+  if [[ " ${missing[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then
+    say "stopping and disabling Debian's redis-server service (wm stack up runs its own)"
+    $SUDO systemctl disable --now redis-server >/dev/null 2>&1 \
+      || say "could not stop it: wm stack up needs --redis-port while it holds port 6379"
   fi
 fi
 

@@ -57,3 +57,34 @@ def provided_modules(executor: Executor) -> frozenset[str] | None:
     from sandbox.vm.image import manifest_modules
 
     return manifest_modules(paths.root)
+
+
+def vm_status() -> dict[str, Any]:
+    """Whether the VM backend can run here: QEMU and its version, the image (size, modules,
+    saved states), the accelerator, and every problem that stops it (`ready` is then False).
+
+    Starts no VM beyond the accelerator probe, and needs no SSH client library.
+    """
+    from sandbox.vm.image import locate_image, read_manifest
+    from sandbox.vm.qemu import detect_accelerator, qemu_binary, qemu_version
+
+    info: dict[str, Any] = {"ready": False}
+    problems = []
+    try:
+        info["qemu"] = f"{qemu_binary()} ({qemu_version()})"
+    except SandboxUnavailable as exc:
+        problems.append(str(exc))
+    try:
+        paths = locate_image()
+        manifest = read_manifest(paths.root)
+        info["image"] = str(paths.root)
+        info["image_mib"] = round((manifest["kernel_bytes"] + manifest["initrd_bytes"]) / 2**20)
+        info["modules"] = manifest["python_modules"]
+        info["saved_states"] = sorted(p.name for p in paths.states.glob("*.state"))
+        if "qemu" in info:
+            info["accelerator"] = detect_accelerator(paths.kernel)
+    except SandboxUnavailable as exc:
+        problems.append(str(exc))
+    info["problems"] = problems
+    info["ready"] = not problems
+    return info

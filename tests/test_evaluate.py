@@ -1,4 +1,5 @@
-"""Evaluation: reading gold answers, scoring answers, aggregating, choosing the better mode."""
+"""Evaluation: reading gold answers, scoring answers, aggregating, choosing the better mode,
+and the journal a killed run resumes from (`worldmodel.eval_run`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ import pytest
 
 from sandbox.process import ProcessExecutor
 from worldmodel.errors import DataError
+from worldmodel.eval_run import EvalJournal, run_identity
 from worldmodel.evaluate import (
     EvalItem,
-    EvalJournal,
     ItemResult,
     aggregate,
     better_mode,
     evaluate,
     is_correct,
     load_items,
-    run_identity,
     stratified,
 )
 from worldmodel.pipeline import Pipeline

@@ -14,17 +14,14 @@ tolerance), the verification verdict and the latency. The report aggregates thes
 per family and per hold-out kind (values unseen / phrasings unseen).
 
 A bad input line is reported with its line number and skipped; it never stops the run. This
-module does not load models or start sandboxes; callers pass in a `Pipeline`.
+module does not load models or start sandboxes; callers pass in a `Pipeline`. A whole
+`wm eval` run (the model, the sandbox, a journal to resume from) is `worldmodel.eval_run`.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
-import json
-import logging
 import math
-import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -34,12 +31,9 @@ from typing import Any
 
 from worldmodel.data.record import holdout_label, read_jsonl
 from worldmodel.data.verify import matches
-from worldmodel.errors import DataError
 from worldmodel.format import structure_score
 from worldmodel.pipeline import Answer, Pipeline
 from worldmodel.verify import extract_numbers
-
-log = logging.getLogger(__name__)
 
 METRICS = ("structure", "code_parses", "executed", "correct", "verified")
 _GSM8K_GOLD = re.compile(r"####\s*(.+?)\s*$", re.S)
@@ -243,7 +237,7 @@ def evaluate(
     """Answer every item with `pipeline` (in batches) and aggregate the scores.
 
     `done`: results already scored for the first `len(done)` items, by an earlier run of the
-    same evaluation (see `EvalJournal`); they are kept and those items are not asked again.
+    same evaluation (see `eval_run.EvalJournal`); they are kept and those items are not asked again.
     Batches start at `len(done)`, so a resumed run forms the same batches as an unbroken one
     when `len(done)` is a multiple of `batch_size`, as the journal's always is.
     `on_batch` receives each newly scored batch, in order.
@@ -330,130 +324,3 @@ def better_mode(reports: Sequence[EvalReport]) -> str:
         reverse=True,
     )
     return ranked[0].mode
-
-
-JOURNAL_VERSION = 1
-
-
-@dataclass
-class JournalPart:
-    """What a journal holds for one answer mode."""
-
-    results: list[ItemResult] = field(default_factory=list)
-    steered: dict[str, int] = field(default_factory=dict)
-
-
-class EvalJournal:
-    """The scored batches of a `wm eval` run that has not finished, one JSON line each.
-
-    The whole test split takes over an hour and a half on a 2-core CPU. If the run is killed,
-    the batches scored so far stay here, and `wm eval --resume` asks only the rest. Line 1 is
-    the run: everything that decides the answers (the questions' file and its SHA-256, the
-    question ids in order, model, adapter weights' SHA-256, sandbox, modes, batch size, token
-    limit, loop guard, voting). A resume whose run differs in any of these is refused, naming
-    them, since its answers would not be the ones the report claims. Each later line is one
-    scored batch: its mode, its results and what steered the generator during it. A line is
-    flushed and fsynced before the next batch starts. A last line cut short by a kill is
-    dropped, and its batch is asked again.
-    """
-
-    def __init__(self, path: Path, run: dict[str, Any]):
-        self.path = path
-        self.run = run
-
-    @staticmethod
-    def beside(report: Path) -> Path:
-        """Where the journal of the report written to `report` lives."""
-        return report.with_name(report.name + ".journal.jsonl")
-
-    def start(self) -> None:
-        """Begin a new journal (replacing any file at its path) with the run line."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._write({"journal": JOURNAL_VERSION, "run": self.run}, "w")
-
-    def append(self, mode: str, results: Sequence[ItemResult], steered: dict[str, int]) -> None:
-        """Record one scored batch; it is on disk when this returns."""
-        record = {"mode": mode, "results": [r.to_dict() for r in results], "steered": steered}
-        self._write(record, "a")
-
-    def _write(self, record: dict[str, Any], how: str) -> None:
-        with self.path.open(how, encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def resume(self) -> dict[str, JournalPart]:
-        """Read the journal back, per mode, and make it ready for more batches.
-
-        Raises DataError, naming the file (and line) and what to do, when the journal is not
-        one this run can continue. A torn last line is cut off the file.
-        """
-        data = self.path.read_bytes()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):
-            log.warning("%s: dropped a last line cut short (%d bytes)", self.path, len(data) - end)
-            os.truncate(self.path, end)
-        lines = data[:end].decode("utf-8", errors="replace").splitlines()
-        restart = "delete it to start over"
-        if not lines:
-            raise DataError(f"{self.path}: the journal has no run line; {restart}")
-        try:
-            header = json.loads(lines[0])
-            version, run = header["journal"], header["run"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DataError(f"{self.path}:1: not a journal's run line ({exc}); {restart}") from exc
-        if version != JOURNAL_VERSION:
-            raise DataError(
-                f"{self.path}: journal version {version!r}, this wm writes {JOURNAL_VERSION}; "
-                f"{restart}"
-            )
-        changed = [
-            f"{key} {run.get(key)!r} -> {self.run.get(key)!r}"
-            for key in sorted(set(run) | set(self.run))
-            if run.get(key) != self.run.get(key)
-        ]
-        if changed:
-            raise DataError(
-                f"{self.path} belongs to another run ({'; '.join(changed)}). Resume with the "
-                f"command and files that run used, or {restart}"
-            )
-        parts: dict[str, JournalPart] = {}
-        for number, line in enumerate(lines[1:], start=2):
-            try:
-                record = json.loads(line)
-                results = [ItemResult.from_dict(r) for r in record["results"]]
-                part = parts.setdefault(str(record["mode"]), JournalPart())
-                for key, value in record["steered"].items():
-                    part.steered[key] = part.steered.get(key, 0) + int(value)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise DataError(f"{self.path}:{number}: {exc}; {restart}") from exc
-            part.results.extend(results)
-        return parts
-
-    def finish(self) -> None:
-        """The report is written: the journal is no longer needed."""
-        self.path.unlink(missing_ok=True)
-
-
-def run_identity(
-    file: Path, items: Sequence[EvalItem], adapter_dir: str | None, **settings: Any
-) -> dict[str, Any]:
-    """What decides an evaluation's answers, for `EvalJournal`: the file and its SHA-256, the
-    question ids in order, the adapter's weights' SHA-256, and `settings` as given."""
-    ids = "\n".join(item.id for item in items).encode("utf-8")
-    adapter_digest = None
-    if adapter_dir is not None:
-        digest = hashlib.sha256()
-        for path in sorted(Path(adapter_dir).glob("adapter_*")):
-            digest.update(path.name.encode("utf-8") + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        adapter_digest = digest.hexdigest()
-    return {
-        "file": str(file.resolve()),
-        "file_sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
-        "questions": len(items),
-        "ids_sha256": hashlib.sha256(ids).hexdigest(),
-        "adapter": adapter_dir,
-        "adapter_sha256": adapter_digest,
-        **settings,
-    }

@@ -70,11 +70,11 @@ def test_flower_requires_credentials(compose: dict[str, Any]) -> None:
     flower = compose["services"]["flower"]
     for key in ("WM_FLOWER_USER", "WM_FLOWER_PASSWORD"):
         assert flower["environment"][key].startswith(f"${{{key}:?")
-    assert "--conf=/opt/worldmodel/ops/flower/flowerconfig.py" in _text(flower["command"])
+    assert "--conf=/opt/worldmodel/workers/resources/flowerconfig.py" in _text(flower["command"])
 
 
 def test_no_pickle_anywhere() -> None:
-    for path in (COMPOSE, REPO / "Dockerfile", REPO / "ops" / "flower" / "flowerconfig.py"):
+    for path in (COMPOSE, REPO / "Dockerfile", REPO / "workers" / "resources" / "flowerconfig.py"):
         assert "pickle" not in path.read_text().lower(), path
 
 

@@ -2,7 +2,7 @@
 screenshots from headless Chromium of the workers page and of a finished job.
 
 Everything is real: redis-server, the Celery workers of `workers.app`, Flower with
-ops/flower/flowerconfig.py, and Debian's chromium. The screenshots are saved under the test
+workers/resources/flowerconfig.py, and Debian's chromium. The screenshots are saved under the test
 artifacts folder (`build/test-artifacts/flower/`, or `$WM_TEST_ARTIFACTS`) for a person to
 look at.
 """
@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 from ops_stack import REPO, Stack, artifacts_dir, free_port, port_open, run_wm
+
+from workers.stack import resource
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -76,7 +78,7 @@ def test_flower_refuses_to_start_without_credentials(tmp_path: Path) -> None:
     }
     argv = [
         sys.executable, "-m", "celery", "-A", "workers.app", "flower",
-        f"--conf={REPO / 'ops' / 'flower' / 'flowerconfig.py'}",
+        f"--conf={resource('flowerconfig.py')}",
     ]  # fmt: skip
     cases = {
         "no credentials": ({}, "refusing to start Flower without authentication"),

@@ -1,4 +1,4 @@
-"""The Redis template (ops/redis/redis.conf) and `wm stack redis-conf`.
+"""The Redis template (workers/resources/redis.conf) and `wm stack redis-conf`.
 
 Rendering is checked as text (every placeholder filled, bad values all reported at once, the
 same result as the envsubst line in the runbook). Then a real redis-server started with the
@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ops_stack import REPO, free_port, run_wm
+from ops_stack import free_port, run_wm
 
-from worldmodel.cli.stack import render_redis_conf
+from workers.stack import render_redis_conf, resource
 from worldmodel.errors import ConfigError
 
-TEMPLATE = (REPO / "ops" / "redis" / "redis.conf").read_text()
+TEMPLATE = resource("redis.conf").read_text()
 PASSWORD = "correct-horse-battery-staple-42"
 
 
@@ -102,6 +102,10 @@ def test_wm_stack_redis_conf_writes_a_private_file(tmp_path: Path) -> None:
     refused = run_wm(["stack", "redis-conf", "--output", str(tmp_path / "x.conf")], env)
     assert refused.returncode == 1 and "WM_REDIS_PASSWORD" in refused.stderr
     assert not (tmp_path / "x.conf").exists()
+    env.update(WM_REDIS_PASSWORD=PASSWORD, WM_REDIS_PORT="63 79")
+    refused = run_wm(["stack", "redis-conf", "--output", str(tmp_path / "x.conf")], env)
+    assert refused.returncode == 1 and "WM_REDIS_PORT: '63 79'" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "x.conf").exists()
 
 
 # --- A real redis-server ------------------------------------------------------------------

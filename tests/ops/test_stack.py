@@ -19,7 +19,8 @@ import time
 import pytest
 from ops_stack import Stack, free_port, leftovers, port_open, run_wm
 
-from worldmodel.cli.stack import Proc, is_alive, redis_ping, stop_all
+from workers.stack import redis_ping
+from workers.supervisor import Proc, is_alive, stop_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

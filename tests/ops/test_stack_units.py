@@ -8,15 +8,21 @@ worker that has already exited.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
-import click
 import pytest
+from ops_stack import REPO
 
-from worldmodel.cli.stack import _spawn, _workers_ready, is_alive, visible_gpus
+from workers.stack import visible_gpus, workers_ready
+from workers.supervisor import is_alive, spawn
+from worldmodel.errors import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -41,18 +47,59 @@ def test_visible_devices_variables_choose_the_gpus(
 
 def test_a_device_name_instead_of_an_index_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HIP_VISIBLE_DEVICES", "GPU-6f3a")
-    with pytest.raises(click.ClickException, match="expected GPU indices"):
+    with pytest.raises(ConfigError, match="expected GPU indices"):
         visible_gpus()
 
 
 def test_waiting_for_workers_stops_at_once_when_one_has_exited(tmp_path: Path) -> None:
     for sub in ("logs", "pids"):
         (tmp_path / sub).mkdir()
-    proc = _spawn("worker-x", "worker", [sys.executable, "-c", "pass"], os.environ, tmp_path)
+    proc = spawn("worker-x", "worker", [sys.executable, "-c", "pass"], os.environ, tmp_path)
     deadline = time.monotonic() + 10
     while is_alive(proc) and time.monotonic() < deadline:
         time.sleep(0.05)
     started = time.monotonic()
-    missing, _ = _workers_ready(["x@box"], [proc], os.environ, timeout_s=60)
+    missing, _ = workers_ready(["x@box"], [proc], os.environ, timeout_s=60)
     assert missing == ["x@box"]
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_carries_the_files_the_stack_runs_with(tmp_path: Path) -> None:
+    """`wm stack` works from `pip install worldmodel`, not only from a checkout: the Redis
+    template and Flower's config are package data, found inside the installed package."""
+    if importlib.util.find_spec("setuptools") is None:
+        pytest.skip("setuptools is not installed here (pip wheel --no-build-isolation needs it)")
+    source = tmp_path / "source"  # a copy, so building leaves no build/ in the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, source / name)
+    for package in ("worldmodel", "workers", "sandbox"):
+        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__py*"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "-w", str(tmp_path / "dist"),
+         "--no-deps", "--no-build-isolation", "-q"],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    site = tmp_path / "site"
+    with zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))) as wheel:
+        wheel.extractall(site)
+    probe = (
+        "from workers.stack import render_redis_conf, resource\n"
+        "print(resource('flowerconfig.py'))\n"
+        "text = render_redis_conf(resource('redis.conf').read_text(), password='p' * 16,\n"
+        "                         bind='127.0.0.1', port=6390, data_dir='/var/lib/redis')\n"
+        "print('requirepass' in text)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=dict(os.environ, PYTHONPATH=str(site)),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    flower, rendered = out.stdout.split()
+    assert Path(flower) == site / "workers" / "resources" / "flowerconfig.py"
+    assert rendered == "True"

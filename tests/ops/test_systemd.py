@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from ops_stack import REPO
 
+from workers.stack import resource
+
 UNITS = REPO / "ops" / "systemd"
 
 
@@ -100,8 +102,8 @@ def test_sandbox_worker_and_flower_units() -> None:
     assert "kvm" in sandbox["SupplementaryGroups"].split()
     assert "HIP_VISIBLE_DEVICES" not in sandbox.get("Environment", "")
     flower = _unit("wm-flower.service")["Service"]
-    assert "--conf=/opt/worldmodel/ops/flower/flowerconfig.py" in flower["ExecStart"]
-    assert (REPO / "ops" / "flower" / "flowerconfig.py").exists()
+    assert "--conf=/opt/worldmodel/workers/resources/flowerconfig.py" in flower["ExecStart"]
+    assert (REPO / "workers" / "resources" / "flowerconfig.py").exists()
 
 
 def test_redis_drop_in_replaces_the_config_with_the_rendered_template() -> None:
@@ -116,10 +118,8 @@ def test_env_file_names_every_variable_the_units_and_flower_read() -> None:
     env_file = (UNITS / "worldmodel.env").read_text()
     defined = set(re.findall(r"^(WM_\w+)=", env_file, re.M))
     assert not re.search(r"^export ", env_file, re.M), "systemd does not parse `export`"
-    read = set(
-        re.findall(r"WM_(?:REDIS|FLOWER)_[A-Z]+", (REPO / "ops/flower/flowerconfig.py").read_text())
-    )
-    read |= set(re.findall(r"\$\{(WM_REDIS_\w+)\}", (REPO / "ops/redis/redis.conf").read_text()))
+    read = set(re.findall(r"WM_(?:REDIS|FLOWER)_[A-Z]+", resource("flowerconfig.py").read_text()))
+    read |= set(re.findall(r"\$\{(WM_REDIS_\w+)\}", resource("redis.conf").read_text()))
     read |= {"WM_BROKER_URL", "WM_SANDBOX_BACKEND", "WM_ARTIFACTS"}
     assert read - defined == set()
     for unit in ("wm-gpu-worker@.service", "wm-sandbox-worker.service", "wm-flower.service"):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
 from worldmodel.cli.render import progress_bar
 
@@ -25,16 +26,6 @@ def data() -> None:
 
     Example: wm data build --out data/
     """
-
-
-def _executor():
-    from sandbox.executor import SandboxUnavailable
-    from worldmodel.data.verify import default_executor
-
-    try:
-        return default_executor()
-    except SandboxUnavailable as exc:
-        raise click.ClickException(f"cannot verify: {exc}") from exc
 
 
 @data.command("build")
@@ -88,6 +79,7 @@ def _executor():
     help="Examples verified in parallel in the process sandbox.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@library_errors
 def build_command(
     out: Path,
     seed: int,
@@ -108,6 +100,7 @@ def build_command(
     """
     from worldmodel.data import gsm8k as gsm8k_module
     from worldmodel.data.build import build
+    from worldmodel.data.verify import default_executor
 
     source = gsm8k_source or gsm8k_module.SOURCE
     if gsm8k and not source.exists():
@@ -125,7 +118,7 @@ def build_command(
             gsm8k_limit=gsm8k_limit,
             gsm8k_path=source,
             workers=workers,
-            executor=_executor(),
+            executor=default_executor(),
             progress=progress,
         )
     if as_json:
@@ -164,6 +157,7 @@ def build_command(
 )
 @click.option("--no-run", is_flag=True, help="Only static checks; do not execute the code.")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@library_errors
 def check_command(files: tuple[Path, ...], workers: int, no_run: bool, as_json: bool) -> None:
     """Re-verify dataset files; report each problem as file:line and exit 1 if any.
 
@@ -173,8 +167,9 @@ def check_command(files: tuple[Path, ...], workers: int, no_run: bool, as_json: 
     Example: wm data check data/train.jsonl data/validation.jsonl data/test.jsonl
     """
     from worldmodel.data.check import check_files
+    from worldmodel.data.verify import default_executor
 
-    executor = None if no_run else _executor()
+    executor = None if no_run else default_executor()
     try:
         with progress_bar("checking", not as_json) as progress:
             result = check_files(
@@ -209,6 +204,7 @@ def check_command(files: tuple[Path, ...], workers: int, no_run: bool, as_json: 
 @data.command("stats")
 @click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@library_errors
 def stats_command(targets: tuple[Path, ...], as_json: bool) -> None:
     """Count records per family, template, split, hold-out and source.
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar, progress_lines
@@ -17,7 +18,8 @@ from worldmodel.format import MODES
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
 if TYPE_CHECKING:
-    from worldmodel.evaluate import EvalJournal, ItemResult, JournalPart
+    from worldmodel.eval_run import EvalSettings
+    from worldmodel.evaluate import EvalReport
 
 _COLUMNS = (
     ("structure", "3/3 tags"),
@@ -79,6 +81,7 @@ _COLUMNS = (
     help="Record the better mode beside the adapter (worldmodel-defaults.json) for wm query.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@library_errors
 def eval_command(
     file: Path,
     mode: str,
@@ -101,27 +104,8 @@ def eval_command(
 
     Example: wm eval data/test.jsonl --limit 100 --sandbox process
     """
-    from sandbox.executor import SandboxError
-    from sandbox.registry import get_executor
-    from worldmodel.errors import WorldModelError
-    from worldmodel.evaluate import (
-        EvalJournal,
-        JournalPart,
-        better_mode,
-        evaluate,
-        load_items,
-        run_identity,
-        stratified,
-    )
-    from worldmodel.generate import GenerationConfig, Generator
-    from worldmodel.model.defaults import resolve_model
-    from worldmodel.pipeline import Pipeline
+    from worldmodel import eval_run
 
-    items, problems = load_items(file)
-    for problem in problems:
-        click.echo(f"skipped {problem}", err=True)
-    if not items:
-        raise click.ClickException(f"{file} has no usable questions")
     if record_default and samples > 1:
         raise click.UsageError(
             "--record-default records the mode measured on greedy answers; drop --samples"
@@ -130,174 +114,55 @@ def eval_command(
         raise click.UsageError(
             "--record-default records the mode measured on the whole file; drop --holdout"
         )
-    if holdout:
-        items = [item for item in items if holdout_label(item.holdout) == holdout]
-        if not items:
-            raise click.ClickException(
-                f"{file} has no questions with holdout {holdout!r} (only a data split's test "
-                "records carry a hold-out kind; see data/README.md)"
-            )
     if resume and out is None:
         raise click.UsageError("--resume continues the journal kept beside --out: give that --out")
-    items = stratified(items, limit)
-    modes = list(MODES) if mode == "both" else [mode]
-    try:
-        choice = resolve_model(model_dir, adapter_dir, None)
-        if choice.note:
-            click.echo(f"note: {choice.note}", err=True)
-        journal = None
-        resumed: dict[str, JournalPart] = {}
-        if out is not None:
-            run = run_identity(
-                file,
-                items,
-                choice.adapter_dir,
-                modes=modes,
-                model=choice.model_dir,
-                sandbox=sandbox,
-                batch_size=batch_size,
-                max_new_tokens=max_new_tokens,
-                loop_guard=loop_guard,
-                samples=samples,
-                temperature=vote_temperature if samples > 1 else None,
-            )
-            journal = EvalJournal(EvalJournal.beside(out), run)
-            resumed = _open_journal(journal, resume)
-        generator = Generator(
-            choice.model_dir,
-            choice.adapter_dir,
-            config=GenerationConfig(
-                max_new_tokens=max_new_tokens, batch_size=batch_size, loop_guard=loop_guard
-            ),
-        )
-        executor = get_executor(sandbox)
-        reports = []
-        steered: dict[str, dict[str, int]] = {}
-        try:
-            for each in modes:
-                part = resumed.get(each, JournalPart())
-                before = dict(generator.steered)
-                pipeline = Pipeline(
-                    generator,
-                    executor,
-                    mode=each,  # type: ignore[arg-type]
-                    samples=samples,
-                    temperature=vote_temperature,
-                )
-                show = (
-                    progress_bar(each, True)
-                    if sys.stdout.isatty() and not as_json
-                    else progress_lines(each)
-                )
-                with show as advance:
-                    reports.append(
-                        evaluate(
-                            pipeline,
-                            items,
-                            batch_size=batch_size,
-                            source=str(file),
-                            skipped_lines=problems,
-                            on_progress=advance,
-                            done=part.results,
-                            on_batch=_Recorder(journal, generator, each) if journal else None,
-                        )
-                    )
-                steered[each] = {
-                    k: v - before[k] + part.steered.get(k, 0) for k, v in generator.steered.items()
-                }
-        finally:
-            executor.close()
-    except (WorldModelError, SandboxError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    best = better_mode(reports)
-    summary: dict[str, Any] = {
-        "model": choice.model_dir,
-        "adapter": choice.adapter_dir,
-        "sandbox": sandbox,
-        "holdout": holdout,
-        "samples": samples,
-        "temperature": vote_temperature if samples > 1 else None,
-        "better_mode": best,
-        "max_new_tokens": max_new_tokens,
-        "loop_guard": loop_guard,
-        "steered": steered,
-        "reports": [report.to_dict() for report in reports],
-    }
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        if journal is not None:
-            journal.finish()
+    settings = eval_run.EvalSettings(
+        model_dir=model_dir,
+        adapter_dir=adapter_dir,
+        sandbox=sandbox,
+        modes=MODES if mode == "both" else (mode,),
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        loop_guard=loop_guard,
+        samples=samples,
+        temperature=vote_temperature,
+    )
+    bar = sys.stdout.isatty() and not as_json
+    run = eval_run.run_eval(
+        file,
+        settings,
+        limit=limit,
+        holdout=holdout,
+        out=out,
+        resume=resume,
+        progress=lambda each: progress_bar(each, True) if bar else progress_lines(each),
+        notify=lambda line: click.echo(line, err=True),
+    )
     if record_default:
-        if not choice.adapter_dir:
-            raise click.ClickException("--record-default needs an adapter to record beside")
-        target = Path(choice.adapter_dir) / "worldmodel-defaults.json"
-        command = ["wm eval", str(file), f"--limit {limit}", f"--sandbox {sandbox}"]
-        if adapter_dir:
-            command.append(f"--adapter {adapter_dir}")
-        if max_new_tokens != DEFAULT_MAX_NEW_TOKENS:
-            command.append(f"--max-new-tokens {max_new_tokens}")
-        if not loop_guard:
-            command.append("--no-loop-guard")
-        recorded: dict[str, Any] = {
-            "mode": best,
-            "measured_by": " ".join(command),
-            **{
-                name: {r.mode: r.metrics[key] for r in reports}
-                for name, key in (
-                    ("verified", "verified"),
-                    ("accuracy", "correct"),
-                    ("structure", "structure"),
-                )
-            },
-        }
-        if out:
-            # Beside the adapter: name it relative to it, so the record stays true when moved.
-            inside = out.resolve().parent == target.parent.resolve()
-            recorded["report"] = out.name if inside else str(out)
-        target.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
+        eval_run.record_default(run, measured_by=_measured_by(file, limit, settings), report=out)
     if as_json:
-        for report in summary["reports"]:
+        for report in run.summary["reports"]:
             report.pop("items", None)
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(json.dumps(run.summary, indent=2))
         return
-    _print_reports(reports, best, steered)
+    _print_reports(run.reports, run.summary["better_mode"], run.summary["steered"])
 
 
-class _Recorder:
-    """Writes each scored batch to the journal with what steered the generator during it."""
-
-    def __init__(self, journal: EvalJournal, generator: Any, mode: str):
-        self.journal, self.generator, self.mode = journal, generator, mode
-        self.last = dict(generator.steered)
-
-    def __call__(self, scored: list[ItemResult]) -> None:
-        now = dict(self.generator.steered)
-        self.journal.append(self.mode, scored, {k: v - self.last[k] for k, v in now.items()})
-        self.last = now
-
-
-def _open_journal(journal: EvalJournal, resume: bool) -> dict[str, JournalPart]:
-    """Start `journal`, or with `resume` read back what it holds; never overwrite one unasked."""
-    if journal.path.exists() and not resume:
-        raise click.ClickException(
-            f"{journal.path} holds the scored batches of an unfinished run of this report: add "
-            "--resume to continue it, or delete the file to start over"
-        )
-    if not journal.path.exists():
-        if resume:
-            click.echo(
-                f"nothing to resume at {journal.path}: starting from the first question", err=True
-            )
-        journal.start()
-        return {}
-    parts = journal.resume()
-    for mode, part in parts.items():
-        click.echo(f"resuming {mode}: {len(part.results)} questions already scored", err=True)
-    return parts
+def _measured_by(file: Path, limit: int | None, settings: EvalSettings) -> str:
+    """The `wm eval` command line recorded with a default: what a reader needs to re-measure."""
+    command = ["wm eval", str(file), f"--limit {limit}", f"--sandbox {settings.sandbox}"]
+    if settings.adapter_dir:
+        command.append(f"--adapter {settings.adapter_dir}")
+    if settings.max_new_tokens != DEFAULT_MAX_NEW_TOKENS:
+        command.append(f"--max-new-tokens {settings.max_new_tokens}")
+    if not settings.loop_guard:
+        command.append("--no-loop-guard")
+    return " ".join(command)
 
 
-def _print_reports(reports, best: str, steered: dict[str, dict[str, int]]) -> None:  # type: ignore[no-untyped-def]
+def _print_reports(
+    reports: list[EvalReport], best: str, steered: dict[str, dict[str, int]]
+) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -17,33 +17,21 @@ from typing import Any
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
 from worldmodel.cli.options import voting_options
 from worldmodel.format import MODES
 
 
 def _app() -> Any:
-    """The Celery app; settings errors become a CLI error naming the setting."""
-    from worldmodel.errors import WorldModelError
-
+    """The Celery app (its settings errors name the setting to change)."""
     try:
         from workers.app import app
-    except WorldModelError as exc:
-        raise click.ClickException(str(exc)) from exc
     except ImportError as exc:
         raise click.ClickException(
             f"the job system is not installed ({exc}); pip install 'worldmodel[workers]'"
         ) from exc
     return app
-
-
-def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from worldmodel.errors import WorldModelError
-
-    try:
-        return fn(*args, **kwargs)
-    except WorldModelError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def _echo_json(value: Any) -> None:
@@ -80,6 +68,7 @@ def _echo_json(value: Any) -> None:
 )
 @voting_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
 def submit_query(
     question: str,
     wait: bool,
@@ -108,8 +97,7 @@ def submit_query(
             )
         adapter = str(Path(adapter).resolve())
     app = _app()
-    job_id = _guard(
-        jobs.submit_query,
+    job_id = jobs.submit_query(
         app,
         question,
         mode=mode,
@@ -122,7 +110,7 @@ def submit_query(
         _echo_json({"job_id": job_id}) if as_json else click.echo(job_id)
         return
     click.echo(f"job {job_id} accepted; waiting", err=True)
-    answer = _guard(jobs.result, app, job_id, wait=True, timeout_s=timeout)
+    answer = jobs.result(app, job_id, wait=True, timeout_s=timeout)
     _print_answer(answer, as_json)
 
 
@@ -145,6 +133,7 @@ def submit_query(
     help="Override one training setting (repeatable).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
 def submit_train(
     data: str,
     base: str,
@@ -163,15 +152,12 @@ def submit_train(
 
     config: dict[str, Any] = {}
     if config_file is not None:
-        config.update(_guard(load_yaml, config_file))
-    config.update(_guard(parse_overrides, list(overrides)))
+        config.update(load_yaml(config_file))
+    config.update(parse_overrides(list(overrides)))
     # Validate here so a typo fails now, not on a worker an hour later.
-    _guard(
-        build_config, config | {"model": base, "train_file": data, "validation_file": validation}
-    )
+    build_config(config | {"model": base, "train_file": data, "validation_file": validation})
     app = _app()
-    job_id = _guard(
-        jobs.submit_train,
+    job_id = jobs.submit_train(
         app,
         data=str(Path(data).resolve()) if Path(data).exists() else data,
         base=base,
@@ -190,6 +176,7 @@ def submit_train(
     help="Keep a live progress bar until the job ends (default: on a terminal, for training).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
 def status(job_id: str, follow: bool | None, as_json: bool) -> None:
     """Show a job's state (and training progress).
 
@@ -198,7 +185,7 @@ def status(job_id: str, follow: bool | None, as_json: bool) -> None:
     from workers import jobs
 
     app = _app()
-    current = _guard(jobs.status, app, job_id)
+    current = jobs.status(app, job_id)
     if as_json:
         _echo_json(current)
         return
@@ -219,6 +206,7 @@ def status(job_id: str, follow: bool | None, as_json: bool) -> None:
 @click.option("--wait", is_flag=True, help="Wait until the job finishes.")
 @click.option("--timeout", type=float, default=None, help="Seconds to wait (default: forever).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
 def result(job_id: str, wait: bool, timeout: float | None, as_json: bool) -> None:
     """Print a finished job's result: the verified answer, or the training summary.
 
@@ -227,7 +215,7 @@ def result(job_id: str, wait: bool, timeout: float | None, as_json: bool) -> Non
     from workers import jobs
 
     app = _app()
-    value = _guard(jobs.result, app, job_id, wait=wait, timeout_s=timeout)
+    value = jobs.result(app, job_id, wait=wait, timeout_s=timeout)
     if isinstance(value, dict) and "verification" in value:
         _print_answer(value, as_json)
     else:
@@ -237,6 +225,7 @@ def result(job_id: str, wait: bool, timeout: float | None, as_json: bool) -> Non
 @wm.command("cancel")
 @click.argument("job_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
 def cancel(job_id: str, as_json: bool) -> None:
     """Cancel a job: queued steps never run; training stops at its next step (GPU freed).
 
@@ -244,13 +233,14 @@ def cancel(job_id: str, as_json: bool) -> None:
     """
     from workers import jobs
 
-    current = _guard(jobs.cancel, _app(), job_id)
+    current = jobs.cancel(_app(), job_id)
     _echo_json(current) if as_json else click.echo(f"{job_id} cancelled ({current['state']})")
 
 
 @wm.command("jobs")
 @click.option("--limit", type=int, default=20, show_default=True, help="How many recent jobs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
 def list_jobs(limit: int, as_json: bool) -> None:
     """List recent and active jobs, newest first.
 
@@ -261,7 +251,7 @@ def list_jobs(limit: int, as_json: bool) -> None:
     from workers import jobs
     from worldmodel.cli.render import console
 
-    found = _guard(jobs.recent, _app(), limit)
+    found = jobs.recent(_app(), limit)
     if as_json:
         _echo_json(found)
         return
@@ -283,6 +273,7 @@ def list_jobs(limit: int, as_json: bool) -> None:
     help="Seconds to wait for workers to answer.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
 def list_workers(timeout: float, as_json: bool) -> None:
     """List live workers: box, GPU, queues, current jobs.
 
@@ -293,7 +284,7 @@ def list_workers(timeout: float, as_json: bool) -> None:
     from workers import jobs
     from worldmodel.cli.render import console
 
-    found = _guard(jobs.workers, _app(), timeout)
+    found = jobs.workers(_app(), timeout)
     if as_json:
         _echo_json(found)
         return
@@ -372,5 +363,5 @@ def _follow_training(app: Any, job_id: str, current: dict[str, Any]) -> None:
                 detail=_progress_line(progress) if progress else current["state"],
             )
             time.sleep(1.0)
-            current = _guard(jobs.status, app, job_id)
+            current = jobs.status(app, job_id)
     click.echo(f"{job_id}: {current['state']}")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import print_answer
@@ -49,6 +50,7 @@ from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
     "-i", "--interactive", is_flag=True, help="Ask questions in a loop (model stays loaded)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@library_errors
 def query(
     question: str | None,
     response_file: Path | None,
@@ -68,9 +70,8 @@ def query(
 
     Example: wm query "What is 15% of 200?"
     """
-    from sandbox.executor import Limits, SandboxError
+    from sandbox.executor import Limits
     from sandbox.registry import get_executor, provided_modules
-    from worldmodel.errors import WorldModelError
     from worldmodel.format import DEFAULT_ALLOWED_MODULES
     from worldmodel.pipeline import FixedCompleter, Pipeline
 
@@ -84,37 +85,34 @@ def query(
             fg="yellow",
             err=True,
         )
+    if response_file is not None:
+        if mode == "after-execution":
+            raise click.UsageError("--response-file works only with --mode plain")
+        if samples > 1:
+            raise click.UsageError("--samples needs a model to sample; not --response-file")
+        completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
+        chosen_mode, answered_by = "plain", {"model": None, "adapter": None}
+    else:
+        completer, choice = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
+        chosen_mode, answered_by = choice.mode, choice.describe()
+    executor = get_executor("host" if no_sandbox else sandbox)
     try:
-        if response_file is not None:
-            if mode == "after-execution":
-                raise click.UsageError("--response-file works only with --mode plain")
-            if samples > 1:
-                raise click.UsageError("--samples needs a model to sample; not --response-file")
-            completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
-            chosen_mode, answered_by = "plain", {"model": None, "adapter": None}
-        else:
-            completer, choice = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
-            chosen_mode, answered_by = choice.mode, choice.describe()
-        executor = get_executor("host" if no_sandbox else sandbox)
-        try:
-            pipeline = Pipeline(
-                completer,
-                executor,
-                mode=chosen_mode,  # type: ignore[arg-type]
-                limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
-                allowed_modules=provided_modules(executor) or DEFAULT_ALLOWED_MODULES,
-                samples=samples,
-                temperature=vote_temperature,
-            )
-            if interactive:
-                _repl(pipeline, as_json, answered_by)
-                return
-            assert question is not None
-            _show(pipeline.answer(question), as_json, answered_by)
-        finally:
-            executor.close()
-    except (WorldModelError, SandboxError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        pipeline = Pipeline(
+            completer,
+            executor,
+            mode=chosen_mode,  # type: ignore[arg-type]
+            limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
+            allowed_modules=provided_modules(executor) or DEFAULT_ALLOWED_MODULES,
+            samples=samples,
+            temperature=vote_temperature,
+        )
+        if interactive:
+            _repl(pipeline, as_json, answered_by)
+            return
+        assert question is not None
+        _show(pipeline.answer(question), as_json, answered_by)
+    finally:
+        executor.close()
 
 
 def _read_question(question: str | None) -> str:

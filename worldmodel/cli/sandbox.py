@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option
 
@@ -37,6 +38,7 @@ def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
 @sandbox.command("build-image")
 @click.option("--force", is_flag=True, help="Rebuild even if an image for this recipe exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@library_errors
 def build_image_cmd(force: bool, as_json: bool) -> None:
     """Build the guest image (kernel + Debian userland) under the WorldModel home.
 
@@ -44,7 +46,6 @@ def build_image_cmd(force: bool, as_json: bool) -> None:
 
     Example: wm sandbox build-image
     """
-    from sandbox.executor import SandboxError
     from sandbox.vm.build import build_image
     from sandbox.vm.image import read_manifest
 
@@ -52,10 +53,7 @@ def build_image_cmd(force: bool, as_json: bool) -> None:
         click.echo(
             "building the sandbox image (downloads Debian packages, boots it once)...", err=True
         )
-    try:
-        paths = build_image(force=force)
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from exc
+    paths = build_image(force=force)
     manifest = read_manifest(paths.root)
     size_mb = (manifest["kernel_bytes"] + manifest["initrd_bytes"]) / 2**20
     _emit(
@@ -73,34 +71,16 @@ def build_image_cmd(force: bool, as_json: bool) -> None:
 
 @sandbox.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@library_errors
 def status(as_json: bool) -> None:
     """Say whether the VM sandbox can run here: QEMU, image, accelerator, saved states.
 
     Example: wm sandbox status
     """
-    from sandbox.executor import SandboxUnavailable
-    from sandbox.vm.image import locate_image, read_manifest
-    from sandbox.vm.qemu import detect_accelerator, qemu_binary, qemu_version
+    from sandbox.registry import vm_status
 
-    info: dict[str, Any] = {"ready": False}
-    problems = []
-    try:
-        info["qemu"] = f"{qemu_binary()} ({qemu_version()})"
-    except SandboxUnavailable as exc:
-        problems.append(str(exc))
-    try:
-        paths = locate_image()
-        manifest = read_manifest(paths.root)
-        info["image"] = str(paths.root)
-        info["image_mib"] = round((manifest["kernel_bytes"] + manifest["initrd_bytes"]) / 2**20)
-        info["modules"] = manifest["python_modules"]
-        info["saved_states"] = sorted(p.name for p in paths.states.glob("*.state"))
-        if "qemu" in info:
-            info["accelerator"] = detect_accelerator(paths.kernel)
-    except SandboxUnavailable as exc:
-        problems.append(str(exc))
-    info["problems"] = problems
-    info["ready"] = not problems
+    info = vm_status()
+    problems = info["problems"]
     lines = [f"{key}: {value}" for key, value in info.items() if key not in ("problems",)]
     lines += [f"problem: {p}" for p in problems]
     _emit(info, as_json, lines)
@@ -117,6 +97,7 @@ def status(as_json: bool) -> None:
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Wall seconds.")
 @click.option("--memory-mb", type=int, default=512, show_default=True, help="Memory cap, MiB.")
 @click.option("--json", "as_json", is_flag=True, help="Print the ExecutionResult as JSON.")
+@library_errors
 def run(
     file: Path | None, code: str | None, backend: str, timeout: float, memory_mb: int, as_json: bool
 ) -> None:
@@ -126,7 +107,7 @@ def run(
 
     Example: wm sandbox run -c "import sympy; print(sympy.factorint(360))"
     """
-    from sandbox.executor import Limits, SandboxError
+    from sandbox.executor import Limits
     from sandbox.registry import get_executor
 
     if (file is None) == (code is None):
@@ -134,14 +115,11 @@ def run(
     source = code if code is not None else file.read_text()  # type: ignore[union-attr]
     options: dict[str, Any] = {"pool_size": 1} if backend == "vm" else {}
     limits = Limits(wall_time_s=timeout, cpu_time_s=timeout, memory_mb=memory_mb)
+    executor = get_executor(backend, **options)
     try:
-        executor = get_executor(backend, **options)
-        try:
-            result = executor.run(source, limits=limits)
-        finally:
-            executor.close()
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from exc
+        result = executor.run(source, limits=limits)
+    finally:
+        executor.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -174,24 +152,21 @@ def run(
 )
 @click.option("--pool-sizes", default="1,2,4", show_default=True, help="Pool sizes to compare.")
 @click.option("--json", "as_json", is_flag=True, help="Print the measurements as JSON.")
+@library_errors
 def bench(runs: int, throughput_s: float, pool_sizes: str, as_json: bool) -> None:
     """Measure cold boot, restore-to-ready, per-execution latency and executions per minute.
 
     Example: wm sandbox bench --runs 10 --throughput-s 30
     """
-    from sandbox.executor import SandboxError
     from sandbox.vm.bench import format_report, run_bench
 
     sizes = [int(s) for s in pool_sizes.split(",") if s.strip()]
-    try:
-        report = run_bench(
-            runs=runs,
-            throughput_s=throughput_s,
-            pool_sizes=sizes,
-            progress=lambda m: click.echo(m, err=True),
-        )
-    except SandboxError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = run_bench(
+        runs=runs,
+        throughput_s=throughput_s,
+        pool_sizes=sizes,
+        progress=lambda m: click.echo(m, err=True),
+    )
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:

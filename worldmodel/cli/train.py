@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
-from worldmodel.errors import WorldModelError
 from worldmodel.train.package import DTYPES
 
 # Flag name -> TrainConfig field, for the settings people change most; anything else: --set.
@@ -78,6 +78,7 @@ _FLAGS = {
 @click.option("--no-progress", is_flag=True, help="No progress bar (metrics still go to JSONL).")
 @click.option("--help-config", is_flag=True, help="List every setting with its help and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@library_errors
 def train(
     config_file: Path | None,
     overrides: tuple[str, ...],
@@ -97,18 +98,15 @@ def train(
         for name, text in field_help().items():
             click.echo(f"{name:26} {text}")
         return
-    try:
-        layers: list[dict[str, Any]] = [load_yaml(config_file)] if config_file else []
-        layers.append(parse_overrides(list(overrides)))
-        named = {_FLAGS[k]: v for k, v in flags.items() if v is not None}
-        if resume:
-            named["resume"] = True
-        if no_progress:
-            named["progress"] = False
-        layers.append(named)
-        config = build_config(*layers)
-    except WorldModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+    layers: list[dict[str, Any]] = [load_yaml(config_file)] if config_file else []
+    layers.append(parse_overrides(list(overrides)))
+    named = {_FLAGS[k]: v for k, v in flags.items() if v is not None}
+    if resume:
+        named["resume"] = True
+    if no_progress:
+        named["progress"] = False
+    layers.append(named)
+    config = build_config(*layers)
 
     from worldmodel.train.trainer import train as run_training
 
@@ -127,8 +125,6 @@ def train(
             should_stop=lambda step: stop_requested["flag"],
             command=_command_line(config_file, overrides, flags, resume),
         )
-    except WorldModelError as exc:
-        raise click.ClickException(str(exc)) from exc
     finally:
         signal.signal(signal.SIGINT, previous)
     from dataclasses import asdict
@@ -202,6 +198,7 @@ def _command_line(
     help="Folder to write: new for --merge; for --package, files it does not write stay.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@library_errors
 def export(
     merge: bool,
     run_dir: Path | None,
@@ -222,17 +219,14 @@ def export(
         raise click.UsageError("choose one of --merge (with --adapter) or --package RUN_DIR")
     if merge and not adapter_dir:
         raise click.UsageError("--merge needs --adapter DIR")
-    try:
-        if merge:
-            from worldmodel.model.loading import merge_adapter
+    if merge:
+        from worldmodel.model.loading import merge_adapter
 
-            result = {"merged_model_dir": str(merge_adapter(model_dir, adapter_dir, out_dir))}
-        else:
-            from worldmodel.train.package import package_run
+        result = {"merged_model_dir": str(merge_adapter(model_dir, adapter_dir, out_dir))}
+    else:
+        from worldmodel.train.package import package_run
 
-            result = package_run(run_dir, out_dir, dtype=dtype)
-    except WorldModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+        result = package_run(run_dir, out_dir, dtype=dtype)
     if as_json:
         click.echo(json.dumps(result))
     elif merge:

@@ -14,18 +14,14 @@ from typing import Any
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
 
 
 def _settings() -> Any:
-    from worldmodel.errors import WorldModelError
+    from workers.settings import load_settings
 
-    try:
-        from workers.settings import load_settings
-
-        return load_settings()
-    except WorldModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return load_settings()
 
 
 def _exec(argv: list[str], env: dict[str, str], dry_run: bool) -> None:
@@ -60,6 +56,7 @@ def worker() -> None:
 @click.option("--hostname", "host", default=None, help="Box name in the worker name.")
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print the worker command and pinning; run nothing.")
+@library_errors
 def gpu(
     gpu: int | None, queues: str | None, host: str | None, loglevel: str, dry_run: bool
 ) -> None:
@@ -93,6 +90,7 @@ def gpu(
 @click.option("--hostname", "host", default=None, help="Box name in the worker name.")
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print the worker command; run nothing.")
+@library_errors
 def sandbox(pool_size: int, host: str | None, loglevel: str, dry_run: bool) -> None:
     """Run a sandbox worker named sandbox@{box}, executing code blocks (never loads torch).
 

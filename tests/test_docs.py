@@ -8,7 +8,6 @@ External links (http, mailto) are not fetched. This module does not check prose.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 

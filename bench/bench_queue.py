@@ -1,6 +1,7 @@
 """Benchmark the job queues: batching on vs off, and the queue path vs in-process.
 
-Run:  .venv/bin/python bench/bench_queue.py [--queries 48] [--delay 0.5] [--runs 20] [--json]
+Run:  .venv/bin/python bench/bench_queue.py [--queries 48] [--delay 0.5] [--runs 20]
+                                            [--bundled-rounds 3 | --no-bundled] [--json]
 
 Starts its own password-protected redis-server and real `wm worker` processes (the test harness
 in tests/workers/harness.py), with the process sandbox. Generation is the scripted completer
@@ -12,7 +13,12 @@ response format; the queues, workers, sandbox and verification are real. Prints:
   size 1 (batching off); queries/s of each and their ratio;
 - overhead: the same query answered `--runs` times one at a time, through the queues (submit
   -> generate -> sandbox -> compose -> result) and in-process (`worldmodel.pipeline.Pipeline`
-  with the same completer and sandbox), with no generation delay; mean seconds and the ratio.
+  with the same completer and sandbox), with no generation delay; mean seconds and the ratio;
+- the bundled model: what a user gets by default, the real bundled model and adapter in their
+  recorded mode, answering a few test-split questions one at a time in this process and through
+  workers on their defaults, interleaved question by question for `--bundled-rounds` rounds;
+  the median seconds of each path and the ratio (the queue path's extra latency over
+  in-process). It converts the bundled model into `$WM_HOME` first if needed.
 """
 
 from __future__ import annotations
@@ -92,11 +98,73 @@ def _overhead(folder: Path, runs: int) -> tuple[float, float]:
     return statistics.mean(queued), statistics.mean(local)
 
 
+BUNDLED_QUESTIONS = (
+    "A store takes 35% off a chair priced at $130. How much does it cost now?",
+    'Our team project is called "hollow silver wizard". What would its capital-letter acronym be?',
+    "What is the number of days separating 1953-02-02 and 2019-11-12?",
+    "Work out the range of 217, 351, 308, 124, 770, 651, 119, 725.",
+)
+
+
+def _bundled_overhead(folder: Path, rounds: int) -> dict[str, float]:
+    """Median seconds per query on the bundled model, in-process and through the queues."""
+    from sandbox.registry import get_executor
+    from worldmodel.generate import Generator
+    from worldmodel.home import wm_home
+    from worldmodel.model.defaults import resolve_model
+    from worldmodel.pipeline import Pipeline
+
+    choice = resolve_model(None, None, None)
+    executor = get_executor("process")
+    redis = RedisServer(folder / "redis-bundled")
+    redis.start()
+    cluster = Cluster(folder / "bundled", redis, WM_HOME=str(wm_home()))
+    cluster.folder.mkdir(parents=True, exist_ok=True)
+    for stand_in in ("WM_COMPLETER", "WM_MODEL"):  # workers on their defaults
+        cluster.settings.pop(stand_in, None)
+    cluster.settings |= {"WM_GENERATE_TIME_LIMIT_S": "900", "WM_VISIBILITY_TIMEOUT_S": "1800"}
+    try:
+        pipeline = Pipeline(
+            Generator(choice.model_dir, choice.adapter_dir), executor, mode=choice.mode
+        )
+        cluster.start_pair(WM_BATCH_WAIT_S="0")
+        app = cluster.app
+        local: list[float] = []
+        queued: list[float] = []
+        for round_ in range(rounds + 1):  # round 0 warms both paths up
+            for question in BUNDLED_QUESTIONS:
+                started = time.perf_counter()
+                mine = pipeline.answer(question)
+                took_local = time.perf_counter() - started
+                started = time.perf_counter()
+                job_id = jobs.submit_query(app, question)
+                theirs = jobs.result(app, job_id, wait=True, timeout_s=900)
+                took_queued = time.perf_counter() - started
+                if theirs["generated"] != mine.generated:
+                    raise SystemExit(f"the two paths answered {question!r} differently")
+                if round_:
+                    local.append(took_local)
+                    queued.append(took_queued)
+    finally:
+        executor.close()
+        cluster.teardown()
+    return {
+        "queued_median_s": statistics.median(queued),
+        "local_median_s": statistics.median(local),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=48, help="queries per throughput run")
     parser.add_argument("--delay", type=float, default=0.5, help="seconds per generation call")
     parser.add_argument("--runs", type=int, default=20, help="queries per overhead measurement")
+    parser.add_argument(
+        "--bundled-rounds", type=int, default=3, help="rounds of the bundled-model comparison"
+    )
+    parser.add_argument(
+        "--no-bundled", action="store_true", help="skip the bundled-model comparison"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wm-bench-queue-") as tmp:
@@ -104,6 +172,7 @@ def main() -> int:
         on = _throughput(folder, args.queries, args.delay, batch=8)
         off = _throughput(folder, args.queries, args.delay, batch=1)
         queued, local = _overhead(folder, args.runs)
+        bundled = None if args.no_bundled else _bundled_overhead(folder, args.bundled_rounds)
     report = {
         "queries": args.queries,
         "generation_delay_s": args.delay,
@@ -114,6 +183,13 @@ def main() -> int:
         "in_process_mean_s": round(local, 4),
         "queue_overhead_ratio": round(queued / local, 2),
     }
+    if bundled is not None:
+        report |= {
+            "bundled_questions": len(BUNDLED_QUESTIONS) * args.bundled_rounds,
+            "bundled_queue_median_s": round(bundled["queued_median_s"], 3),
+            "bundled_in_process_median_s": round(bundled["local_median_s"], 3),
+            "bundled_queue_ratio": round(bundled["queued_median_s"] / bundled["local_median_s"], 3),
+        }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -123,6 +199,13 @@ def main() -> int:
         print(f"queue path:          {report['queue_path_mean_s']} s per query")
         print(f"in-process:          {report['in_process_mean_s']} s per query")
         print(f"queue overhead:      {report['queue_overhead_ratio']}x")
+        if bundled is not None:
+            print(
+                f"bundled model, {report['bundled_questions']} queries each way, medians: "
+                f"queue {report['bundled_queue_median_s']} s, in-process "
+                f"{report['bundled_in_process_median_s']} s, "
+                f"ratio {report['bundled_queue_ratio']}x"
+            )
     return 0
 
 

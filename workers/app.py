@@ -119,7 +119,10 @@ def _on_worker_shutting_down(**_: Any) -> None:
 
 @signals.worker_shutdown.connect
 def _on_worker_shutdown(**_: Any) -> None:
+    from workers.worker import close_executor
+
     recovery.stop()
+    close_executor()  # a sandbox worker's warm VMs go with it
 
 
 @signals.task_received.connect

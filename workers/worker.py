@@ -167,6 +167,14 @@ def executor(settings: WorkerSettings) -> Any:
         return _warm["executor"]
 
 
+def close_executor() -> None:
+    """Close this process's sandbox executor, if it built one (its VM pool, its warm VMs)."""
+    with _lock:
+        built, _warm["executor"] = _warm["executor"], None
+    if built is not None:
+        built.close()
+
+
 def mark_stopping() -> None:
     """The worker was asked to stop (SIGTERM): long jobs checkpoint and hand themselves back."""
     _stopping.set()

@@ -24,7 +24,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,13 +40,22 @@ INSTALL_FIX = "install QEMU with ops/install-sandbox.sh (Debian: apt-get install
 
 _accel_lock = threading.Lock()
 _accel_cache: dict[str, str] = {}
-# Every VM this process started and has not killed, so none outlives the process.
-_live_vms: weakref.WeakSet[QemuVM] = weakref.WeakSet()
+# Every VM this process started and has not killed, so none outlives the process. Strong
+# references: a VM whose object was dropped without `kill()` is still found and killed at exit.
+_live_vms: set[QemuVM] = set()
+_live_lock = threading.Lock()
+_exiting = False
 
 
 @atexit.register
 def _kill_all() -> None:
-    for vm in list(_live_vms):
+    """At interpreter exit: refuse new VMs (a pool's refill thread may still be restoring one),
+    then kill every VM this process started."""
+    global _exiting
+    with _live_lock:
+        _exiting = True
+        vms = list(_live_vms)
+    for vm in vms:
         vm.kill()
 
 
@@ -212,15 +220,21 @@ class QemuVM:
         self.port = free_port()
         self.started_at = time.monotonic()
         log_file = (self.workdir / "qemu.log").open("wb")
-        # A new session: a signal aimed at our process group never half-kills a VM.
-        self.proc = subprocess.Popen(
-            self.command(),
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log_file.close()
+        try:
+            with _live_lock:
+                if _exiting:
+                    raise SandboxUnavailable("this process is exiting: no new VM is started")
+                # A new session: a signal aimed at our process group never half-kills a VM.
+                self.proc = subprocess.Popen(
+                    self.command(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                _live_vms.add(self)
+        finally:
+            log_file.close()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -317,7 +331,8 @@ class QemuVM:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        _live_vms.discard(self)
+        with _live_lock:
+            _live_vms.discard(self)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

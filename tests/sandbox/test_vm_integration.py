@@ -142,3 +142,33 @@ def test_cli_status_reports_a_ready_sandbox(vm_image: ImagePaths, wm_home: Path)
     assert status["ready"] is True and status["problems"] == []
     assert status["accelerator"] in ("kvm", "tcg")
     assert "sympy" in status["modules"]
+
+
+def test_a_process_that_exits_without_closing_its_pool_leaves_no_vm_running(
+    vm_image: ImagePaths, tmp_path: Path
+) -> None:
+    # A worker that is stopped (or forgets to close its executor) must not leave its warm VMs
+    # behind: the process's exit kills every VM it started, even one a refill thread is
+    # restoring at that moment.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time\n"
+        "from sandbox.vm.backend import VMExecutor\n"
+        "from sandbox.vm.qemu import live_vm_pids\n"
+        f"executor = VMExecutor(image_dir={str(vm_image.root.parent)!r}, pool_size=2)\n"
+        "assert executor.run('print(1)').ok\n"
+        "time.sleep(0.5)\n"
+        "print(' '.join(map(str, live_vm_pids())), flush=True)\n"
+        "sys.exit(0)\n"  # no executor.close(): the exit must clean up
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    pids = [int(pid) for pid in done.stdout.split()]
+    assert pids, "the pool had no VM running to leave behind"
+    time.sleep(0.5)
+    left = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    assert not left, f"QEMU processes outlived the process that started them: {left}"

@@ -19,6 +19,7 @@ demo: setup
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: setup-dev
 	bash ops/test.sh

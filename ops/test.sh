@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every test tier this machine can run: lint, unit, slow, integration (real redis-server,
-# real QEMU guests, real SSH). GPU tests run only where a GPU is present.
+# Run every test tier this machine can run: lint, types (mypy), unit, slow, integration (real
+# redis-server, real QEMU guests, real SSH). GPU tests run only where a GPU is present.
 #
 #   bash ops/test.sh                 # everything this machine can run
 #   bash ops/test.sh -m "not slow"   # extra arguments go to pytest
@@ -15,6 +15,9 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONDONTWRITEBYTECODE=1
 echo "==> ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
+
+echo "==> mypy"
+"$VENV/bin/mypy"  # the packages and settings are in pyproject.toml's [tool.mypy]
 
 MARK="not gpu"
 if "$VENV/bin/python" -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then

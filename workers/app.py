@@ -46,7 +46,7 @@ TASK_MODULES = [
 ]
 
 
-def create_app(settings: WorkerSettings) -> Celery:
+def create_app(settings: WorkerSettings) -> Celery[recovery.FencedTask]:
     """A Celery app for these settings. `app` below is the one built from the environment;
     clients that talk to another Redis (tests, benchmarks) build their own."""
     made = Celery(
@@ -55,6 +55,7 @@ def create_app(settings: WorkerSettings) -> Celery:
     made.conf.update(celery_config(settings))
     made.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES]
     made.conf.task_routes = TASK_ROUTES
+    # Our own attribute on Celery's object (read back by _settings_of): not in Celery's types.
     made.wm_settings = settings  # type: ignore[attr-defined]
     return made
 

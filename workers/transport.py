@@ -73,10 +73,10 @@ def install() -> None:
         if not hasattr(owner, name)
     ]
     if missing:
-        import kombu
+        from importlib.metadata import version
 
         raise RuntimeError(
-            f"kombu {kombu.__version__} lacks {', '.join(missing)}, which workers/transport.py "
+            f"kombu {version('kombu')} lacks {', '.join(missing)}, which workers/transport.py "
             "needs; install the kombu version pyproject.toml names"
         )
     kombu_redis.Channel.QoS = SettlingQoS

@@ -36,7 +36,7 @@ from worldmodel.evaluate import (
     load_items,
     stratified,
 )
-from worldmodel.format import MODES
+from worldmodel.format import MODES, Mode
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, Pipeline
 
@@ -183,7 +183,7 @@ class EvalSettings:
     """LoRA adapter directory (None: the bundled one, for the bundled model)."""
     sandbox: str = "vm"
     """Where the model's code runs: "vm" or "process"."""
-    modes: tuple[str, ...] = MODES
+    modes: tuple[Mode, ...] = MODES
     """Answer modes to measure, in order."""
     batch_size: int = 8
     """Questions generated together."""
@@ -273,7 +273,7 @@ def run_eval(
             pipeline = Pipeline(
                 generator,
                 executor,
-                mode=mode,  # type: ignore[arg-type]
+                mode=mode,
                 samples=settings.samples,
                 temperature=settings.temperature,
             )

@@ -31,7 +31,7 @@ from typing import Any
 
 from worldmodel.data.record import holdout_label, read_jsonl
 from worldmodel.data.verify import matches
-from worldmodel.format import structure_score
+from worldmodel.format import Mode, structure_score
 from worldmodel.pipeline import Answer, Pipeline
 from worldmodel.verify import extract_numbers
 
@@ -90,7 +90,7 @@ class ItemResult:
 class EvalReport:
     """Aggregated results of one evaluation run in one mode."""
 
-    mode: str
+    mode: Mode
     source: str
     count: int
     metrics: dict[str, float]
@@ -271,7 +271,7 @@ def evaluate(
 def aggregate(
     results: Sequence[ItemResult],
     *,
-    mode: str,
+    mode: Mode,
     source: str = "",
     skipped_lines: Sequence[str] = (),
     samples: int = 1,
@@ -316,7 +316,7 @@ def _rates(results: Iterable[ItemResult]) -> dict[str, float]:
     return rates
 
 
-def better_mode(reports: Sequence[EvalReport]) -> str:
+def better_mode(reports: Sequence[EvalReport]) -> Mode:
     """The mode with the higher verified rate (ties: higher accuracy, then 'after-execution')."""
     ranked = sorted(
         reports,

@@ -73,7 +73,7 @@ import os
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple, TypeGuard, get_args
 
 from worldmodel.errors import DataError, FormatError
 
@@ -92,6 +92,7 @@ __all__ = [
     "check_requirements",
     "code_section_end",
     "insert_output",
+    "is_mode",
     "output_block",
     "parse",
     "render",
@@ -119,6 +120,12 @@ Mode = Literal["plain", "after-execution"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 """How a response is answered: `plain` (the model writes all of it before any code runs) or
 `after-execution` (the sandbox's output is inserted after the code section; see the module)."""
+
+
+def is_mode(value: object) -> TypeGuard[Mode]:
+    """True when `value` is one of MODES (so a checked string can be passed on as a `Mode`)."""
+    return value in MODES
+
 
 REQUIRES_END = "</requires>"
 MODEL_END = "</model>"

@@ -73,12 +73,18 @@ class Completer(Protocol):
     """Anything that turns questions into generated text (see `worldmodel.generate`)."""
 
     def complete(
-        self, questions: list[str], prefixes: list[str] | None = None, *, stop_at: str = "end"
+        self,
+        questions: list[str],
+        prefixes: list[str] | None = None,
+        *,
+        stop_at: str = "end",
+        temperature: float | None = None,
     ) -> list[str]:
         """Return only the newly generated text for each question (never the prompt).
 
-        For voting the pipeline also passes ``temperature=T`` (T > 0: sample); a completer
-        that cannot sample is only ever called without it.
+        For voting the pipeline also passes ``temperature=T`` (T > 0: sample); None keeps the
+        completer's own setting. A completer that cannot sample raises on T > 0 (it is only
+        ever called without it outside voting).
         """
         ...
 

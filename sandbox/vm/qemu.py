@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sandbox.executor import SandboxUnavailable
 
@@ -336,7 +337,7 @@ class QemuVM:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _read_reply(reader) -> dict:
+def _read_reply(reader: BinaryIO) -> dict:
     while True:
         line = reader.readline()
         if not line:

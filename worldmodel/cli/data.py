@@ -175,7 +175,7 @@ def check_command(files: tuple[Path, ...], workers: int, no_run: bool, as_json: 
             result = check_files(
                 list(files),
                 executor,
-                workers=workers,  # type: ignore[arg-type]
+                workers=workers,
                 run_code=not no_run,
                 progress=progress,
             )

@@ -14,7 +14,7 @@ from worldmodel.cli.group import wm
 from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar, progress_lines
 from worldmodel.data.record import HOLDOUTS, holdout_label
-from worldmodel.format import MODES
+from worldmodel.format import MODES, is_mode
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def eval_command(
         model_dir=model_dir,
         adapter_dir=adapter_dir,
         sandbox=sandbox,
-        modes=MODES if mode == "both" else (mode,),
+        modes=(mode,) if is_mode(mode) else MODES,  # the choice is one mode or "both"
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
         loop_guard=loop_guard,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +20,12 @@ from worldmodel.cli.options import sandbox_option, voting_options
 from worldmodel.cli.render import print_answer
 from worldmodel.format import MODES
 from worldmodel.generate import DEFAULT_MAX_NEW_TOKENS
+
+if TYPE_CHECKING:
+    from worldmodel.format import Mode
+    from worldmodel.generate import Generator
+    from worldmodel.model.defaults import ModelChoice
+    from worldmodel.pipeline import Answer, Completer, Pipeline
 
 
 @wm.command()
@@ -90,8 +97,9 @@ def query(
             raise click.UsageError("--response-file works only with --mode plain")
         if samples > 1:
             raise click.UsageError("--samples needs a model to sample; not --response-file")
-        completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
-        chosen_mode, answered_by = "plain", {"model": None, "adapter": None}
+        completer: Completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
+        chosen_mode: Mode = "plain"
+        answered_by: dict[str, str | None] = {"model": None, "adapter": None}
     else:
         completer, choice = _model_completer(model_dir, adapter_dir, mode, max_new_tokens)
         chosen_mode, answered_by = choice.mode, choice.describe()
@@ -100,7 +108,7 @@ def query(
         pipeline = Pipeline(
             completer,
             executor,
-            mode=chosen_mode,  # type: ignore[arg-type]
+            mode=chosen_mode,
             limits=Limits(wall_time_s=timeout, cpu_time_s=timeout),
             allowed_modules=provided_modules(executor) or DEFAULT_ALLOWED_MODULES,
             samples=samples,
@@ -126,7 +134,7 @@ def _read_question(question: str | None) -> str:
     return question
 
 
-def _show(answer, as_json: bool, answered_by: dict) -> None:  # type: ignore[no-untyped-def]
+def _show(answer: Answer, as_json: bool, answered_by: dict[str, Any]) -> None:
     if as_json:
         # The same fields a job's result has: the answer, and the model and adapter that gave it.
         payload = answer.to_dict() | answered_by
@@ -135,7 +143,7 @@ def _show(answer, as_json: bool, answered_by: dict) -> None:  # type: ignore[no-
         print_answer(answer)
 
 
-def _repl(pipeline, as_json: bool, answered_by: dict) -> None:  # type: ignore[no-untyped-def]
+def _repl(pipeline: Pipeline, as_json: bool, answered_by: dict[str, Any]) -> None:
     click.echo("Ask a question (empty line or Ctrl-D to quit).", err=True)
     while True:
         click.echo("? ", nl=False, err=True)  # the prompt goes to stderr: stdout stays data
@@ -149,9 +157,9 @@ def _repl(pipeline, as_json: bool, answered_by: dict) -> None:  # type: ignore[n
         _show(pipeline.answer(line.strip()), as_json, answered_by)
 
 
-def _model_completer(  # type: ignore[no-untyped-def]
+def _model_completer(
     model_dir: str | None, adapter_dir: str | None, mode: str | None, max_new_tokens: int
-):
+) -> tuple[Generator, ModelChoice]:
     from worldmodel.generate import GenerationConfig, Generator
     from worldmodel.model.defaults import resolve_model
 

@@ -110,9 +110,12 @@ def run(
     from sandbox.executor import Limits
     from sandbox.registry import get_executor
 
-    if (file is None) == (code is None):
+    if file is not None and code is None:
+        source = file.read_text()
+    elif code is not None and file is None:
+        source = code
+    else:
         raise click.UsageError("give exactly one of FILE or -c CODE")
-    source = code if code is not None else file.read_text()  # type: ignore[union-attr]
     options: dict[str, Any] = {"pool_size": 1} if backend == "vm" else {}
     limits = Limits(wall_time_s=timeout, cpu_time_s=timeout, memory_mb=memory_mb)
     executor = get_executor(backend, **options)

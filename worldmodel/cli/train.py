@@ -217,9 +217,9 @@ def export(
     """
     if merge == (run_dir is not None):
         raise click.UsageError("choose one of --merge (with --adapter) or --package RUN_DIR")
-    if merge and not adapter_dir:
-        raise click.UsageError("--merge needs --adapter DIR")
-    if merge:
+    if run_dir is None:  # --merge
+        if not adapter_dir:
+            raise click.UsageError("--merge needs --adapter DIR")
         from worldmodel.model.loading import merge_adapter
 
         result = {"merged_model_dir": str(merge_adapter(model_dir, adapter_dir, out_dir))}

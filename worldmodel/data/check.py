@@ -107,13 +107,16 @@ def _static_problems(
 
 def check_files(
     paths: Sequence[Path],
-    executor: Executor,
+    executor: Executor | None,
     *,
     workers: int = 2,
     run_code: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckResult:
-    """Check every line of every file; runs each record's code unless `run_code` is False."""
+    """Check every line of every file; runs each record's code unless `run_code` is False.
+
+    `executor` runs that code; it may be None only with `run_code=False`.
+    """
     problems: list[Problem] = []
     to_run: list[tuple[str, int, dict[str, Any], str]] = []
     located: dict[str, tuple[str, int]] = {}
@@ -136,6 +139,7 @@ def check_files(
 
     def run(item: tuple[str, int, dict[str, Any], str]) -> Problem | None:
         file, number, record, code = item
+        assert executor is not None, "run_code needs an executor"
         verdict = judge(
             executor.run(code, limits=VERIFY_LIMITS), str(record["expected"]), str(record["check"])
         )
@@ -145,9 +149,9 @@ def check_files(
         return Problem(file, number, kind, verdict.reason, record.get("id"))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for done, found in enumerate(pool.map(run, to_run), start=1):
-            if found:
-                problems.append(found)
+        for done, failure in enumerate(pool.map(run, to_run), start=1):
+            if failure:
+                problems.append(failure)
             if progress:
                 progress(done, len(to_run))
     for record_id, message in leaks(records):

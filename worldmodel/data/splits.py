@@ -73,8 +73,12 @@ def leaks(records: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
         ):
             continue
         key = (record["template"], record["phrasing"])
-        meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
-        values = meta.get("values") if isinstance(meta.get("values"), list) else []
+        meta = record.get("meta")
+        if not isinstance(meta, dict):
+            meta = {}
+        values = meta.get("values")
+        if not isinstance(values, list):
+            values = []
         if record["holdout"] == "phrasing":
             held.add(key)
         if record["split"] in ("train", "validation"):

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from worldmodel.errors import ConfigError
-from worldmodel.format import MODES
+from worldmodel.format import MODES, Mode, is_mode
 from worldmodel.model.loading import ADAPTER_CONFIG, BUNDLED
 
-DEFAULT_MODE = "plain"
+DEFAULT_MODE: Mode = "plain"
 BUNDLED_ADAPTER_DIR = Path(__file__).resolve().parents[1] / "resources" / "smollm2-adapter"
 DEFAULTS_FILE = "worldmodel-defaults.json"
 NO_ADAPTER = "none"
@@ -39,7 +39,7 @@ class ModelChoice:
 
     model_dir: str
     adapter_dir: str | None
-    mode: str
+    mode: Mode
     note: str = ""
 
     def describe(self) -> dict[str, str | None]:
@@ -56,8 +56,11 @@ def bundled_adapter() -> Path | None:
 
 def resolve_model(model_dir: str | None, adapter_dir: str | None, mode: str | None) -> ModelChoice:
     """Fill in the defaults for a model, adapter and mode the user may have left out."""
-    if mode is not None and mode not in MODES:
-        raise ConfigError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+    requested: Mode | None = None
+    if mode is not None:
+        if not is_mode(mode):
+            raise ConfigError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+        requested = mode
     model = model_dir or BUNDLED
     note = ""
     adapter: Path | None = Path(adapter_dir) if adapter_dir else None
@@ -68,7 +71,7 @@ def resolve_model(model_dir: str | None, adapter_dir: str | None, mode: str | No
         adapter = bundled_adapter()
         if adapter is None:
             note = "no trained adapter is bundled in this checkout: the untrained base answers"
-    chosen_mode = mode or _recorded_mode(adapter) or DEFAULT_MODE
+    chosen_mode = requested or _recorded_mode(adapter) or DEFAULT_MODE
     return ModelChoice(
         model_dir=str(model),
         adapter_dir=str(adapter) if adapter else None,
@@ -77,7 +80,7 @@ def resolve_model(model_dir: str | None, adapter_dir: str | None, mode: str | No
     )
 
 
-def _recorded_mode(adapter: Path | None) -> str | None:
+def _recorded_mode(adapter: Path | None) -> Mode | None:
     """The mode `wm eval` recorded as better for this adapter, if it recorded one."""
     if adapter is None or not (adapter / DEFAULTS_FILE).is_file():
         return None
@@ -85,6 +88,6 @@ def _recorded_mode(adapter: Path | None) -> str | None:
         recorded = json.loads((adapter / DEFAULTS_FILE).read_text()).get("mode")
     except (json.JSONDecodeError, AttributeError) as exc:
         raise ConfigError(f"{adapter / DEFAULTS_FILE} is not a JSON object: {exc}") from exc
-    if recorded not in MODES:
+    if not is_mode(recorded):
         raise ConfigError(f"{adapter / DEFAULTS_FILE}: mode {recorded!r} is not one of {MODES}")
-    return str(recorded)
+    return recorded

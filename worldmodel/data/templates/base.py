@@ -16,6 +16,7 @@ This module does not execute code, split data or write files.
 
 from __future__ import annotations
 
+import builtins
 import random
 import zlib
 from collections.abc import Callable, Sequence
@@ -75,25 +76,27 @@ class Values:
             self.key = str(value)
         return value
 
+    # These two methods shadow the builtins in the rest of the class body, so the annotations
+    # below them say `builtins.int`.
     def int(self, lo: int, hi: int, *, key: bool = False) -> int:
         """An integer in [lo, hi]."""
         return self.choice(range(lo, hi + 1), key=key)
 
-    def float(self, lo: float, hi: float, digits: int = 1, *, key: bool = False) -> float:
+    def float(self, lo: float, hi: float, digits: builtins.int = 1, *, key: bool = False) -> float:
         """A number in [lo, hi] with `digits` decimals (never a whole number)."""
         scale = 10**digits
         steps = range(round(lo * scale), round(hi * scale) + 1)
         options = _Scaled(steps, scale, digits)
         return self.choice(options, key=key)
 
-    def sample(self, options: Sequence[T], k: int) -> list[T]:
+    def sample(self, options: Sequence[T], k: builtins.int) -> list[T]:
         """`k` distinct non-reserved options, in random order."""
         pool = [o for o in options if not is_reserved(o)]
         values = self.rng.sample(pool, k)
         self.drawn.extend(str(v) for v in values)
         return values
 
-    def ints(self, lo: int, hi: int, k: int) -> list[int]:
+    def ints(self, lo: builtins.int, hi: builtins.int, k: builtins.int) -> list[builtins.int]:
         """`k` integers in [lo, hi] (repeats allowed), none reserved."""
         pool = [i for i in range(lo, hi + 1) if not is_reserved(i)]
         values = [self.rng.choice(pool) for _ in range(k)]
@@ -101,7 +104,7 @@ class Values:
         return values
 
 
-class _Scaled(Sequence):
+class _Scaled(Sequence[float]):
     """The non-whole numbers i / scale for i in `steps`, as a lazy sequence."""
 
     def __init__(self, steps: range, scale: int, digits: int) -> None:
@@ -112,7 +115,8 @@ class _Scaled(Sequence):
     def __len__(self) -> int:
         return len(self.steps)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    # Only ever indexed by an int (random.choice): no slice overload, hence the ignore.
+    def __getitem__(self, index: builtins.int) -> float:  # type: ignore[override]
         return round(self.steps[index] / self.scale, self.digits)
 
 

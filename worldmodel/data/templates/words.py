@@ -6,6 +6,8 @@ as numbers. This module holds data only; it draws nothing.
 
 from __future__ import annotations
 
+from worldmodel.data.templates.base import Values
+
 NOUNS = (
     "apple",
     "river",
@@ -237,7 +239,7 @@ FRUITS = (
 CATEGORIES = ("books", "games", "tools", "toys", "food", "music", "garden", "sports")
 
 
-def sentence(v, words: int | None = None, *, key: bool = True) -> str:
+def sentence(v: Values, words: int | None = None, *, key: bool = True) -> str:
     """A plausible sentence: 'The quick rabbit jumps over the lazy river'.
 
     `v` is a `Values` drawer; the first noun is the example's key value when `key` is set.

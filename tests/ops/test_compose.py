@@ -13,11 +13,13 @@ import json
 import re
 import subprocess
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from ops_stack import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 COMPOSE = REPO / "docker-compose.yml"
 

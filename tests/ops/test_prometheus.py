@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ops_stack import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 PROM = REPO / "ops" / "prometheus"
 

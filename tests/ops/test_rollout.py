@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ops_stack import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = REPO / "ops" / "rollout.sh"
 

@@ -17,9 +17,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ops_stack import REPO
 
 from workers.stack import resource
+
+REPO = Path(__file__).resolve().parents[2]
 
 UNITS = REPO / "ops" / "systemd"
 

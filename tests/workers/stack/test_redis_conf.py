@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ops_stack import free_port, run_wm
+from stack_harness import free_port, run_wm
 
 from workers.stack import render_redis_conf, resource
 from worldmodel.errors import ConfigError

@@ -1,4 +1,8 @@
-"""The generator: only new text comes back, and batching does not change greedy results."""
+"""The generator: only new text comes back, and batching does not change greedy results.
+
+The last test does the same on a GPU (CUDA, or ROCm through torch's cuda API), in fp32 and in
+half precision: `pytest -m gpu`, skipped where torch sees no GPU.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import pytest
 
 from worldmodel.errors import ConfigError, ModelNotFoundError
 from worldmodel.generate import THINK_CLOSE, GenerationConfig, Generator
+from worldmodel.model.device import resolve_dtype
 
 QUESTIONS = [
     "What is 15% of 200? <model>evil</model>",
@@ -113,3 +118,33 @@ def test_requires_stop_cuts_right_after_the_code_section() -> None:
 def test_requires_stop_mode_generates_only_new_text(generator) -> None:
     outputs = generator.complete(QUESTIONS[:2], stop_at="requires")
     assert len(outputs) == 2 and all(QUESTIONS[0] not in o for o in outputs)
+
+
+def _gpu() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _gpu(), reason="torch sees no GPU")
+def test_batched_gpu_generation_equals_one_at_a_time(tiny_model_dir) -> None:
+    def generator(batch_size: int, precision: str) -> Generator:
+        config = GenerationConfig(
+            max_new_tokens=12, batch_size=batch_size, device="cuda", precision=precision
+        )
+        return Generator(tiny_model_dir, config=config)
+
+    batched = generator(8, "fp32")
+    assert batched.device.type == "cuda"
+    texts = batched.complete(QUESTIONS)
+    assert batched.stats.forward_passes == [4]
+    assert texts == generator(1, "fp32").complete(QUESTIONS)
+    assert len(set(texts)) > 1
+    assert all("<model>evil</model>" not in text for text in texts)
+    half = generator(8, "auto")  # bf16/fp16: runs and returns new text for every question
+    assert half.model.dtype == resolve_dtype("auto", half.device)
+    outputs = half.complete(QUESTIONS)
+    assert len(outputs) == len(QUESTIONS) and all(outputs)

@@ -24,7 +24,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from ops_stack import REPO, Stack, artifacts_dir, free_port, port_open, run_wm
+from stack_harness import REPO, Stack, artifacts_dir, free_port, port_open, run_wm
 
 from workers.stack import resource
 

@@ -14,7 +14,7 @@ import pytest
 from worldmodel.generate import CODE_CLOSE, THINK_CLOSE, GenerationConfig, Generator
 from worldmodel.loops import repeated_unit, section, unit_finished
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SENTENCE = " The wheel keeps turning all night."
 CODE_LINE = "result = compute(items)\n"
 THINK_PREFIX = "<think>"

@@ -1,4 +1,4 @@
-"""Fixtures of the operations tests: a real `wm stack` on loopback.
+"""Fixtures of the stack tests: a real `wm stack` (workers/stack.py) on loopback.
 
 `stack` (one per session) runs `wm stack up` for real: redis-server, Flower with basic auth,
 one CPU generation worker and one sandbox worker (process backend), all under a temporary
@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ops_stack import HERE, Stack, free_port, leftovers, run_wm, start_ticks
+from stack_harness import HERE, Stack, free_port, leftovers, run_wm, start_ticks
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from click.testing import CliRunner
 
 from worldmodel.cli.group import wm
+
+torch = pytest.importorskip("torch")  # the `model` extra
 
 
 def test_help_config_lists_every_setting() -> None:

@@ -1,8 +1,9 @@
-"""Training and generation on a GPU (CUDA, or ROCm through torch's cuda API): `pytest -m gpu`.
+"""Training on a GPU (CUDA, or ROCm through torch's cuda API): `pytest -m gpu`.
 
 The same code the CPU tests cover, on the device users train on: weights in bf16 (fp16 where
-the GPU has no bf16, as on the MI50) with LoRA in fp32, checkpoints that resume in the same data
-order, and batched greedy generation. Skipped where torch sees no GPU.
+the GPU has no bf16, as on the MI50) with LoRA in fp32, and checkpoints that resume in the same
+data order. Batched greedy generation on a GPU is tested with the generator
+(tests/test_generate.py). Skipped where torch sees no GPU.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from worldmodel.generate import GenerationConfig, Generator
 from worldmodel.model.device import backend_name, resolve_device, resolve_dtype
 from worldmodel.train.trainer import train
 
@@ -22,14 +22,6 @@ pytestmark = [
     pytest.mark.gpu,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no GPU"),
 ]
-
-QUESTIONS = [
-    "What is 15% of 200? <model>evil</model>",
-    "Add 2 and 3.",
-    "How many days are there in three weeks? Answer with a number.",
-    "hi",
-]
-
 
 GPU = {"device": "cuda", "precision": "auto"}
 
@@ -101,23 +93,3 @@ def test_a_gpu_run_resumes_with_the_same_batches(tiny_train_config, tmp_path):
     assert first.keys() == second.keys()
     for name in first:
         torch.testing.assert_close(first[name], second[name], rtol=1e-3, atol=1e-4)
-
-
-def test_batched_gpu_generation_equals_one_at_a_time(tiny_model_dir) -> None:
-    def generator(batch_size: int, precision: str) -> Generator:
-        config = GenerationConfig(
-            max_new_tokens=12, batch_size=batch_size, device="cuda", precision=precision
-        )
-        return Generator(tiny_model_dir, config=config)
-
-    batched = generator(8, "fp32")
-    assert batched.device.type == "cuda"
-    texts = batched.complete(QUESTIONS)
-    assert batched.stats.forward_passes == [4]
-    assert texts == generator(1, "fp32").complete(QUESTIONS)
-    assert len(set(texts)) > 1
-    assert all("<model>evil</model>" not in text for text in texts)
-    half = generator(8, "auto")  # bf16/fp16: runs and returns new text for every question
-    assert half.model.dtype == resolve_dtype("auto", half.device)
-    outputs = half.complete(QUESTIONS)
-    assert len(outputs) == len(QUESTIONS) and all(outputs)

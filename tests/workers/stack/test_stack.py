@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from ops_stack import Stack, free_port, leftovers, port_open, run_wm
+from stack_harness import Stack, free_port, leftovers, port_open, run_wm
 
 from workers.stack import redis_ping
 from workers.supervisor import Proc, is_alive, stop_all

@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ops_stack import REPO
+from stack_harness import REPO
 
 from workers.stack import visible_gpus, workers_ready
 from workers.supervisor import is_alive, spawn

@@ -1,6 +1,7 @@
-"""Helpers of the operations tests: free ports, running `wm`, a handle on a running stack.
+"""Helpers of the stack tests: free ports, running `wm`, a handle on a running stack.
 
-The fixture that starts the stack is in this folder's conftest.py.
+The fixture that starts the stack is in this folder's conftest.py. `HERE` (this folder, which
+holds `arith_completer`) goes on the PYTHONPATH of every process the stack starts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 WM = [sys.executable, "-c", "from worldmodel.cli import main; main()"]
 

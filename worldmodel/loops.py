@@ -18,7 +18,7 @@ solutions included) the defaults never fire at any point of a response, while th
 loop in each of the 8 responses of the bundled model (v8, without this guard) that lacked one
 of the three blocks on the 300-question test sample. Legitimate enumerations do repeat a
 numbered sentence ("After the fifth hour, 800 * 2 = 1600 ants." is the fifth of its kind),
-which is why the numbered threshold is twice the verbatim one. `tests/model/test_loops.py`
+which is why the numbered threshold is twice the verbatim one. `tests/test_loops.py`
 holds the gold check.
 """
 

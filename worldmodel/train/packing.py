@@ -4,7 +4,7 @@ Packing puts several short examples into one row so they do not pay for padding.
 keeps its own position ids (restarting at 0), and the row is given to the model with
 `position_ids` and no 2-D `attention_mask`; transformers (>= 4.56) then builds a block-diagonal
 causal mask from the position restarts, so a token attends only to earlier tokens of its own
-example (tests/model/test_packing.py proves the logits equal the unpacked forward pass).
+example (tests/train/test_packing.py proves the logits equal the unpacked forward pass).
 The first token of every example is a prompt token (label IGNORE_INDEX), so no loss is ever
 taken across a boundary. Rows are padded at the end to the longest row in the batch; the padding
 is a segment of its own with no loss.

@@ -31,6 +31,7 @@ from workers.chain import (
     step_signatures,
 )
 from worldmodel.errors import ConfigError, WorldModelError
+from worldmodel.format import check_question
 from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, voting_problem
 
 
@@ -60,6 +61,7 @@ def submit_query(
     `samples` > 1: answer by a vote over that many candidates, the greedy one and the rest
     sampled at `temperature` (`worldmodel.pipeline.choose`).
     """
+    question = check_question(question)  # the same limits as `wm query`, before anything is sent
     problem = voting_problem(samples, temperature)
     if problem:
         raise ConfigError(problem)

@@ -16,6 +16,10 @@ class ConfigError(WorldModelError):
     """A setting is missing or invalid; the message names the setting to change."""
 
 
+class QuestionError(WorldModelError):
+    """A question cannot be asked (empty, or too long); the message says what to change."""
+
+
 class FormatError(WorldModelError):
     """Generated text does not follow the response format.
 

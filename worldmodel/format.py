@@ -75,13 +75,14 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, TypeGuard, get_args
 
-from worldmodel.errors import DataError, FormatError
+from worldmodel.errors import DataError, FormatError, QuestionError
 
 __all__ = [
     "BUILTINS_REQUIREMENT",
     "CODE_SECTION_STOPS",
     "DEFAULT_ALLOWED_MODULES",
     "MAX_OUTPUT_CHARS",
+    "MAX_QUESTION_CHARS",
     "MODEL_END",
     "MODES",
     "REQUIRES_END",
@@ -89,6 +90,7 @@ __all__ = [
     "Requirement",
     "Response",
     "StructureScore",
+    "check_question",
     "check_requirements",
     "code_section_end",
     "insert_output",
@@ -144,6 +146,29 @@ characters stay under 4,096 tokens together with a training-sized prompt (rows a
 times the longest training output (51 characters), so a list or a small table is shown whole.
 A longer output keeps its first and last 1,000 characters: a program's value is its last
 printed line (`verify.executed_value`), and the pipeline writes a failure's error last."""
+
+MAX_QUESTION_CHARS = 4000
+"""Most characters a question may have, on every path (`wm query`, `wm submit-query`, the
+workers). The question is the prompt: at worst a token per character, 4,000 characters, the
+chat template, a capped `<output>` block (`MAX_OUTPUT_CHARS`) and the new tokens stay inside
+SmolLM2's 8,192-token context. The longest question in the data is 667 characters."""
+
+
+def check_question(question: str) -> str:
+    """The question as it will be asked (surrounding white space removed); `QuestionError`
+    naming the limit when it is empty or longer than `MAX_QUESTION_CHARS`."""
+    if not isinstance(question, str):
+        raise QuestionError(f"a question is text, not {type(question).__name__}")
+    text = question.strip()
+    if not text:
+        raise QuestionError("the question is empty: ask something")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question has {len(text):,} characters; at most {MAX_QUESTION_CHARS:,} can be "
+            "asked (shorten it, or put the data in a file the question names)"
+        )
+    return text
+
 
 _MAX_WARNINGS = 50  # an adversarial text can need thousands of repairs; keep results small
 _TAG_NAMES = ("think", "model", "requires", "output")

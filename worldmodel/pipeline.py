@@ -45,6 +45,7 @@ from worldmodel.format import (
     MODES,
     Mode,
     Response,
+    check_question,
     check_requirements,
     code_section_end,
     insert_output,
@@ -383,8 +384,10 @@ class Pipeline:
         return self.answer_many([question])[0]
 
     def answer_many(self, questions: Sequence[str]) -> list[Answer]:
-        """Answer several questions; generation is batched, execution runs block by block."""
-        questions = list(questions)
+        """Answer several questions; generation is batched, execution runs block by block.
+        Every question is checked first (`format.check_question`): one that cannot be asked
+        raises `QuestionError` before anything is generated."""
+        questions = [check_question(question) for question in questions]
         started = time.perf_counter()
         stop_at = "requires" if self.mode == "after-execution" else "end"
         candidates = self._candidates(questions, stop_at)

@@ -82,3 +82,31 @@ def _json_objects(text: str) -> list[str]:
     if current:
         chunks.append("\n".join(current))
     return chunks
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "x" * 4001])
+def test_a_question_that_cannot_be_asked_gets_the_same_error_on_both_paths(
+    question: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worldmodel.errors import QuestionError
+    from worldmodel.format import check_question
+
+    with pytest.raises(QuestionError) as expected:
+        check_question(question)
+    # In process: refused before any model is looked for (this one does not exist).
+    local = CliRunner().invoke(
+        wm, ["query", "--model", str(tmp_path / "no-model"), "--sandbox", "process", question]
+    )
+    # Through the queues: refused before anything is sent (nothing listens on this port).
+    monkeypatch.setenv("WM_BROKER_URL", "redis://:secret@127.0.0.1:9/0")
+    queued = CliRunner().invoke(wm, ["submit-query", question])
+    for result in (local, queued):
+        assert result.exit_code == 1, result.output
+        assert f"Error: {expected.value}" in result.output
+    assert "NOT accepted" not in queued.output  # refused as a question, not by the broker
+
+
+def test_a_question_at_the_limit_is_asked() -> None:
+    from worldmodel.format import MAX_QUESTION_CHARS, check_question
+
+    assert check_question(" " + "x" * MAX_QUESTION_CHARS + "\n") == "x" * MAX_QUESTION_CHARS

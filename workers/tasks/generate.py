@@ -76,11 +76,13 @@ def job_adapter(job: dict[str, Any], settings_: Any) -> tuple[str | None, str | 
 def generate(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Generate (stopping where the code section ends in after-execution mode) and parse."""
     from worldmodel.errors import ConfigError
+    from worldmodel.format import check_question
     from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, voting_problem
 
     stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.generate", job=job["job_id"])
     try:
+        check_question(job["question"])  # a client that skipped `submit_query`'s check
         samples = int(job.get("samples", 1))
         temperature = float(job.get("temperature", DEFAULT_VOTE_TEMPERATURE))
         problem = voting_problem(samples, temperature)

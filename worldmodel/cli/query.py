@@ -128,10 +128,9 @@ def _read_question(question: str | None) -> str:
         if sys.stdin.isatty():
             raise click.UsageError("give a QUESTION (or pipe one on stdin)")
         question = sys.stdin.read()
-    question = question.strip()
-    if not question:
-        raise click.UsageError("the question is empty")
-    return question
+    from worldmodel.format import check_question
+
+    return check_question(question)  # the limits `wm submit-query` applies, before any loading
 
 
 def _show(answer: Answer, as_json: bool, answered_by: dict[str, Any]) -> None:
@@ -154,7 +153,14 @@ def _repl(pipeline: Pipeline, as_json: bool, answered_by: dict[str, Any]) -> Non
         if not line.strip():
             click.echo("", err=True)
             return
-        _show(pipeline.answer(line.strip()), as_json, answered_by)
+        from worldmodel.errors import QuestionError
+
+        try:
+            answer = pipeline.answer(line)
+        except QuestionError as exc:  # one bad line does not end the session
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            continue
+        _show(answer, as_json, answered_by)
 
 
 def _model_completer(

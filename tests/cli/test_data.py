@@ -48,6 +48,9 @@ def test_check_reports_each_bad_line_with_its_number_and_exits_1(tmp_path: Path)
             json.dumps(dict(good[0], phrasing=[1], meta="?")),  # line 7: wrong types
         ],
     )
+    # line 8: a record whose text is not UTF-8 (Latin-1 'é'): reported, never replaced
+    with path.open("ab") as handle:
+        handle.write(json.dumps(good[1]).replace("?", "caf\u00e9?").encode("latin-1") + b"\n")
     result = CliRunner().invoke(wm, ["data", "check", str(path)])
     assert result.exit_code == 1, result.output
     out = result.output
@@ -57,8 +60,9 @@ def test_check_reports_each_bad_line_with_its_number_and_exits_1(tmp_path: Path)
     assert f"{path}:5: missing-field" in out
     assert f"{path}:6: wrong-answer" in out
     assert f"{path}:7: missing-field" in out and "phrasing (must be int)" in out
+    assert f"{path}:8: not-utf8" in out and "byte 0xe9" in out
     assert f"{path}:1:" not in out
-    assert "checked 7 line(s)" in out
+    assert "checked 8 line(s)" in out
 
 
 def test_check_json_and_clean_file_exits_0(tmp_path: Path) -> None:

@@ -110,3 +110,13 @@ def test_a_question_at_the_limit_is_asked() -> None:
     from worldmodel.format import MAX_QUESTION_CHARS, check_question
 
     assert check_question(" " + "x" * MAX_QUESTION_CHARS + "\n") == "x" * MAX_QUESTION_CHARS
+
+
+def test_a_response_file_that_is_not_utf8_names_the_file_and_line(tmp_path: Path) -> None:
+    response = tmp_path / "r.txt"
+    response.write_bytes(b"<think>x</think>\n<model>\nprint('caf\xe9')\n</model>\n")
+    result = CliRunner().invoke(
+        wm, ["query", "--response-file", str(response), "--sandbox", "process", "What?"]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"{response}:3: not UTF-8 text: byte 0xe9 at column 11" in result.output

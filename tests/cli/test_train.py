@@ -25,6 +25,29 @@ def test_bad_settings_fail_with_every_problem(tmp_path: Path) -> None:
     assert "epochs" in result.output and "lora_r" in result.output
 
 
+def test_a_missing_data_file_is_reported_before_any_model_is_loaded(
+    tmp_path: Path, wm_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worldmodel.model import bundled
+
+    def no_conversion(*_: object, **__: object) -> None:
+        raise AssertionError("the bundled model was converted before the data was checked")
+
+    monkeypatch.setattr(bundled, "ensure_bundled_model", no_conversion)
+    missing = tmp_path / "nowhere.jsonl"
+    result = CliRunner().invoke(wm, ["train", "--model", "bundled", "--train-file", str(missing)])
+    assert result.exit_code == 1, result.output
+    assert f"data file {missing} does not exist" in result.output
+
+
+def test_a_config_that_is_not_utf8_names_the_file_and_line(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_bytes(b"lora_r: 4\n# caf\xe9\n")
+    result = CliRunner().invoke(wm, ["train", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert f"{config}:2: not UTF-8 text: byte 0xe9 at column 6" in result.output
+
+
 @pytest.mark.slow
 def test_train_then_export_merged_model_and_package(
     tiny_model_dir, tiny_dataset, tmp_path: Path, wm_home: Path

@@ -91,7 +91,7 @@ def test_plain_share_keeps_a_seeded_share_of_records_plain(tokenizer, make_recor
     [
         (b'{"messages": []}\n{"messages": \n', r"t\.jsonl:2: bad JSON"),
         (b'{"messages": []}\n\n[1, 2]\n', r"t\.jsonl:3: bad JSON: expected an object"),
-        (b'{"messages": "caf\xe9"}\n', r"t\.jsonl: not UTF-8 text"),
+        (b'{"messages": []}\n{"messages": "caf\xe9"}\n', r"t\.jsonl:2: not UTF-8 text: byte 0xe9"),
         (b"\n\n", r"t\.jsonl holds no records"),
     ],
 )

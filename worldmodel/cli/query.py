@@ -79,6 +79,7 @@ def query(
     """
     from sandbox.executor import Limits
     from sandbox.registry import get_executor, provided_modules
+    from worldmodel.files import read_utf8
     from worldmodel.format import DEFAULT_ALLOWED_MODULES
     from worldmodel.pipeline import FixedCompleter, Pipeline
 
@@ -97,7 +98,7 @@ def query(
             raise click.UsageError("--response-file works only with --mode plain")
         if samples > 1:
             raise click.UsageError("--samples needs a model to sample; not --response-file")
-        completer: Completer = FixedCompleter([response_file.read_text(encoding="utf-8")])
+        completer: Completer = FixedCompleter([read_utf8(response_file)])
         chosen_mode: Mode = "plain"
         answered_by: dict[str, str | None] = {"model": None, "adapter": None}
     else:

@@ -111,7 +111,9 @@ def run(
     from sandbox.registry import get_executor
 
     if file is not None and code is None:
-        source = file.read_text()
+        from worldmodel.files import read_utf8
+
+        source = read_utf8(file)
     elif code is not None and file is None:
         source = code
     else:

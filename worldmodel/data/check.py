@@ -127,7 +127,8 @@ def check_files(
         for number, record, error in read_jsonl(path):
             lines += 1
             if record is None:
-                problems.append(Problem(file, number, "bad-json", error or "bad JSON"))
+                kind = "not-utf8" if (error or "").startswith("not UTF-8") else "bad-json"
+                problems.append(Problem(file, number, kind, error or "bad JSON"))
                 continue
             found, code = _static_problems(file, number, record)
             problems.extend(found)

@@ -136,18 +136,21 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def read_jsonl(
-    path: Path, *, errors: str = "replace"
-) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """Yield (line number, record or None, error or None) for every non-blank line.
 
-    A line that is not a JSON object yields an error instead of raising, so one bad line
-    never hides the rest of the file. `errors` is the UTF-8 decoding policy: "replace" lets a
-    checker report the line; "strict" raises `UnicodeDecodeError` (training must not learn
-    replacement characters).
+    A line that is not UTF-8 text or not a JSON object yields an error instead of raising, so
+    one bad line never hides the rest of the file, and nothing is silently replaced (training
+    must not learn replacement characters; a checker must report the line).
     """
-    with path.open(encoding="utf-8", errors=errors) as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                byte = raw[exc.start]
+                yield number, None, f"not UTF-8 text: byte 0x{byte:02x} at column {exc.start + 1}"
+                continue
             if not line.strip():
                 continue
             try:

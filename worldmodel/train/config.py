@@ -125,8 +125,10 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     source = Path(path)
     if not source.is_file():
         raise ConfigError(f"config file {source} does not exist")
+    from worldmodel.files import read_utf8
+
     try:
-        data = yaml.safe_load(source.read_text()) or {}
+        data = yaml.safe_load(read_utf8(source)) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {source} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -77,16 +77,13 @@ def read_records(path: str | Path, limit: int | None = None) -> list[dict[str, A
     if not source.is_file():
         raise DataError(f"data file {source} does not exist (build it with `wm data build`)")
     records: list[dict[str, Any]] = []
-    try:
-        for number, record, error in read_jsonl(source, errors="strict"):
-            if record is None:
-                raise DataError(f"{source}:{number}: {error}")
-            record["_line"] = number
-            records.append(record)
-            if limit is not None and len(records) >= limit:
-                break
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{source}: not UTF-8 text ({exc.reason}); fix or rebuild it") from exc
+    for number, record, error in read_jsonl(source):
+        if record is None:
+            raise DataError(f"{source}:{number}: {error}")
+        record["_line"] = number
+        records.append(record)
+        if limit is not None and len(records) >= limit:
+            break
     if not records:
         raise DataError(f"data file {source} holds no records")
     return records
@@ -233,6 +230,8 @@ def train(
     from worldmodel.model.loading import load_model, resolve_model_dir
 
     # --- load -----------------------------------------------------------------------------
+    # The data first: a missing or broken file is reported before a model is converted/loaded.
+    records = _read_data(config)
     run_dir = config.run_dir()
     start_ckpt, saved_state, trainer_state, saved_config = _resume_point(config, run_dir)
     apply_rocm_env(config.rocm_env)
@@ -247,7 +246,7 @@ def train(
         "training on %s (%s), dtype %s, threads %s", device, backend_name(device), dtype, threads
     )
 
-    train_examples, dropped, val_examples = _load_examples(config, tokenizer)
+    train_examples, dropped, val_examples = _load_examples(config, tokenizer, records)
 
     # --- set up ---------------------------------------------------------------------------
     model = _attach_lora(model, config)
@@ -482,11 +481,23 @@ def _resume_point(
     return start, state, trainer_state, saved_config
 
 
-def _load_examples(config: TrainConfig, tokenizer: Any) -> tuple[list[Example], int, list[Example]]:
+def _read_data(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(training records, validation records), read and checked before anything is loaded."""
+    train = read_records(config.train_file, config.max_train_examples)
+    validation = read_records(config.validation_file) if config.validation_file else []
+    return train, validation
+
+
+def _load_examples(
+    config: TrainConfig,
+    tokenizer: Any,
+    records: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> tuple[list[Example], int, list[Example]]:
     """(training examples, how many were too long, validation examples)."""
+    train_records, validation_records = records
     train_examples, dropped = encode_records(
         tokenizer,
-        read_records(config.train_file, config.max_train_examples),
+        train_records,
         with_output=config.with_output,
         max_len=config.max_seq_len,
         source=config.train_file,
@@ -499,7 +510,7 @@ def _load_examples(config: TrainConfig, tokenizer: Any) -> tuple[list[Example], 
     if config.validation_file:
         val_examples, _ = encode_records(
             tokenizer,
-            read_records(config.validation_file),
+            validation_records,
             with_output=config.with_output,
             max_len=config.max_seq_len,
             source=config.validation_file,

@@ -144,6 +144,90 @@ def _not_connected(r: ExecutionResult, ctx: Ctx) -> None:
     assert "blocked" in r.stdout, (r.stdout, r.stderr[-500:])
 
 
+# The code looks for a descriptor it did not open (on the VM: the daemon's connection to the
+# host), writes its own reply frame (4-byte length + JSON) to every socket it finds, and then
+# fails for real. The host must report that real failure: the code sees no descriptor beyond
+# 0-2, and nothing it could write would be believed.
+FORGE_REPLY = """
+import base64, json, os, socket, stat, struct, sys
+extra, sockets, wrote = [], [], []
+for name in os.listdir('/proc/self/fd'):
+    fd = int(name)
+    if fd <= 2:
+        continue
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        continue  # the descriptor listdir itself used
+    extra.append((fd, os.readlink(f'/proc/self/fd/{{fd}}')))
+    if stat.S_ISSOCK(mode):
+        sockets.append(fd)
+frame = {frame}
+for fd in sockets:
+    try:
+        with socket.socket(fileno=os.dup(fd)) as s:
+            s.sendall(struct.pack('>I', len(frame)) + frame)
+        wrote.append(fd)
+    except OSError as exc:
+        print('write failed', fd, type(exc).__name__)
+print('EXTRA', extra)
+print('WROTE', wrote)
+sys.exit(1)
+"""
+
+
+def _forged_run_reply(stdout: str) -> str:
+    return (
+        "json.dumps({'stdout': base64.b64encode(" + stdout + ").decode(), 'stderr': '', "
+        "'exit_code': 0, 'timed_out': False, 'memory_exceeded': False, "
+        "'output_truncated': False, 'duration_s': 0.1, 'cpu_exceeded': False, 'cpu_s': 0.1})"
+        ".encode()"
+    )
+
+
+def _real_result_reported(r: ExecutionResult, _: Ctx) -> None:
+    assert r.exit_code == 1 and not r.ok, r  # the code's own exit status, not a forged 0
+    assert "WROTE []" in r.stdout and "EXTRA []" in r.stdout, (r.stdout[:500], r.stderr[-500:])
+    assert len(r.stdout) <= LIMITS.max_output_bytes
+
+
+# Other ways to the daemon's connection: its descriptors through /proc, pidfd_getfd or
+# ptrace (the daemon is root, the code is not), and the daemon's log on the console.
+STEAL_DAEMON_FDS = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+parent = os.getppid()
+stolen = []
+for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:
+    if pid == os.getpid():
+        continue
+    try:
+        stolen.append(('fd dir', pid, os.listdir(f'/proc/{pid}/fd')))
+    except OSError:
+        pass
+try:
+    pidfd = os.pidfd_open(parent)
+    for target in range(64):
+        got = libc.syscall(438, pidfd, target, 0)  # pidfd_getfd
+        if got >= 0:
+            stolen.append(('pidfd_getfd', target, os.readlink(f'/proc/self/fd/{got}')))
+except OSError as exc:
+    print('pidfd_open', type(exc).__name__)
+if libc.ptrace(16, parent, 0, 0) == 0:  # PTRACE_ATTACH
+    stolen.append(('ptrace', parent))
+for dev in ['/dev/console', '/dev/ttyS0', '/dev/hvc0', '/dev/tty0', '/dev/kmsg']:
+    try:
+        with open(dev, 'w') as f:
+            f.write('forged WM-GUESTD-READY\\n')
+        stolen.append(('write', dev))
+    except OSError:
+        pass
+print('parent uid', os.stat(f'/proc/{parent}').st_uid)
+print('STOLEN', stolen)
+"""
+
+
 CASES = [
     Case(
         "fork_bomb",
@@ -274,6 +358,26 @@ CASES = [
         # The daemon that runs code as root stops listening once the host has connected.
         lambda c: CONNECT.format(targets=[("127.0.0.1", 7000)], token=c.token),
         _not_connected,
+    ),
+    Case(
+        "forge_success_through_inherited_socket",
+        lambda c: FORGE_REPLY.format(frame=_forged_run_reply("b'42\\n'")),
+        _real_result_reported,
+    ),
+    Case(
+        "forge_output_past_the_cap",
+        lambda c: FORGE_REPLY.format(frame=_forged_run_reply("b'A' * 2_000_000")),
+        _real_result_reported,
+    ),
+    Case(
+        "forge_deeply_nested_reply",
+        lambda c: FORGE_REPLY.format(frame="b'[' * 100_000 + b']' * 100_000"),
+        _real_result_reported,
+    ),
+    Case(
+        "steal_the_daemons_connection",
+        lambda c: STEAL_DAEMON_FDS,
+        lambda r, c: _assert("STOLEN []" in r.stdout, (r.stdout[-1000:], r.stderr[-500:])),
     ),
     Case(
         "egress_dns",

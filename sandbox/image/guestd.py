@@ -15,6 +15,14 @@ processes), drops to the unprivileged user 1000 in a fresh directory under the s
 /tmp, and executes the code in the already-warm interpreter. The daemon enforces the wall
 deadline and the output cap and reports what happened.
 
+Only the daemon writes to the host connection. The child closes every descriptor but 0
+(/dev/null), 1 and 2 (pipes the daemon reads, capped) before it drops privileges, and exits
+125 before running any code if one is left open; the listening socket is gone already. The
+code, as user 1000, cannot reach the root daemon's descriptors another way either:
+/proc/<daemon>/fd is root's and mode 0500, ptrace and pidfd_getfd need the daemon's
+credentials, and the console the daemon logs to is root's and mode 0600
+(tests/sandbox/test_hostile.py tries each).
+
 What clones still share, by design of saved-state restore: the kernel's boot id, the
 interpreter's string-hash secret (set orders and `hash()` of str are the same in every clone)
 and the addresses of everything loaded before the save (no fresh ASLR for the warm
@@ -183,6 +191,23 @@ def raised_memory_error(stderr):
     return bool(lines) and lines[-1].startswith("MemoryError")
 
 
+def close_inherited_fds():
+    """Close every descriptor but 0-2; raise if one is still open afterwards (fail closed)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    os.closerange(3, hard if hard != resource.RLIM_INFINITY else 1 << 20)
+    left = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2:
+            try:
+                os.fstat(fd)
+            except OSError:
+                continue  # the descriptor the listing itself used, closed by now
+            left.append((fd, os.readlink(f"/proc/self/fd/{fd}")))
+    if left:
+        raise RuntimeError(f"descriptors still open before the code runs: {left}")
+
+
 def child(code, limits, workdir, out_w, err_w):
     """In the forked child: confine, drop privileges, run the code. Never returns."""
     try:
@@ -192,9 +217,9 @@ def child(code, limits, workdir, out_w, err_w):
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        for fd in (devnull, out_w, err_w):
-            if fd > 2:
-                os.close(fd)
+        # The fork copied every descriptor the daemon holds, its connection to the host above
+        # all: code that found it could write its own reply. The code keeps 0-2 and nothing else.
+        close_inherited_fds()
         cpu = max(1, int(float(limits["cpu_time_s"]) + 0.999))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         fsize = int(limits["max_file_size_mb"]) * 1024 * 1024
@@ -231,7 +256,8 @@ def child(code, limits, workdir, out_w, err_w):
         tempfile._name_sequence = None
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
-        sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+        # Over descriptor 0 (/dev/null) rather than a new one: the code starts with 0-2 only.
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
         sys.stderr = io.TextIOWrapper(
             io.FileIO(2, "w", closefd=False),

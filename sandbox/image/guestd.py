@@ -21,7 +21,9 @@ Only the daemon writes to the host connection. The child closes every descriptor
 code, as user 1000, cannot reach the root daemon's descriptors another way either:
 /proc/<daemon>/fd is root's and mode 0500, ptrace and pidfd_getfd need the daemon's
 credentials, and the console the daemon logs to is root's and mode 0600
-(tests/sandbox/test_hostile.py tries each).
+(tests/sandbox/test_hostile.py tries each). The host still checks every reply's size,
+nesting and schema (sandbox/vm/protocol.py), so even a reply the daemon did not mean to send
+costs one failed run, never the host process.
 
 What clones still share, by design of saved-state restore: the kernel's boot id, the
 interpreter's string-hash secret (set orders and `hash()` of str are the same in every clone)

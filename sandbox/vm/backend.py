@@ -3,7 +3,10 @@
 Every execution takes one ready VM from the pool, sends the code over SSH to the guest
 daemon, waits for the result until the wall time plus a grace period, and destroys the VM
 whatever happened. If the guest does not answer in time the host kills the VM itself, so a
-stuck guest can never outlive its deadline. Results always say backend="vm" and carry
+stuck guest can never outlive its deadline. A reply that breaks the protocol (too large,
+too deeply nested, wrong keys or types, output over the cap; sandbox/vm/protocol.py) is a
+failed execution (exit_code None, the reason in stderr and details["malformed_reply"]) and
+the VM is killed at once; it never raises. Results always say backend="vm" and carry
 {"accelerator": "kvm"|"tcg"} in their details.
 
 Fail closed: a missing image, missing QEMU or a VM that does not boot raises
@@ -14,7 +17,6 @@ Not covered here: what happens inside the guest (sandbox/image/guestd.py), pooli
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 import time
@@ -25,6 +27,7 @@ from typing import Any
 from sandbox.executor import ExecutionResult, Limits, SandboxUnavailable
 from sandbox.vm.image import ImagePaths, locate_image
 from sandbox.vm.pool import ReadyVM, VMPool, boot_cold, connect
+from sandbox.vm.protocol import MalformedReply
 from sandbox.vm.qemu import VMSpec, detect_accelerator, qemu_binary
 from sandbox.vm.ssh import GuestTimeout
 
@@ -100,19 +103,8 @@ def execute(ready: ReadyVM, code: str, limits: Limits, grace_s: float) -> Execut
         **ready.timings,
     }
     started = time.monotonic()
-    message = {"op": "run", "code": code, "limits": limits.to_dict()}
     try:
-        reply = ready.link.request(message, timeout_s=limits.wall_time_s + grace_s)
-        result = ExecutionResult(
-            stdout=base64.b64decode(reply["stdout"]).decode("utf-8", "replace"),
-            stderr=base64.b64decode(reply["stderr"]).decode("utf-8", "replace"),
-            exit_code=int(reply["exit_code"]),
-            timed_out=bool(reply["timed_out"]),
-            memory_exceeded=bool(reply["memory_exceeded"]),
-            output_truncated=bool(reply["output_truncated"]),
-            backend="vm",
-            details=details,
-        )
+        reply = ready.link.run(code, limits, timeout_s=limits.wall_time_s + grace_s)
     except GuestTimeout:
         ready.vm.kill()
         details["killed_by"] = "host deadline"
@@ -125,8 +117,21 @@ def execute(ready: ReadyVM, code: str, limits: Limits, grace_s: float) -> Execut
             backend="vm",
             details=details,
         )
-    except (SandboxUnavailable, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        # The guest died or answered nonsense mid-run. Only the code ran there since the VM
+    except MalformedReply as exc:
+        # Only the daemon should write to the connection, but the code ran beside it: a reply
+        # that breaks the protocol is this execution's failure, and the VM is not trusted again.
+        ready.vm.kill()
+        details["malformed_reply"] = str(exc)
+        return ExecutionResult(
+            stdout="",
+            stderr=f"the guest's reply was malformed ({exc}); the VM was discarded\n",
+            exit_code=None,
+            duration_s=time.monotonic() - started,
+            backend="vm",
+            details=details,
+        )
+    except (SandboxUnavailable, OSError, EOFError) as exc:
+        # The guest died or its daemon failed mid-run. Only the code ran there since the VM
         # was made ready, so this is the execution's outcome (data), not a host error.
         details["vm_failure"] = f"{type(exc).__name__}: {exc}"
         return ExecutionResult(
@@ -137,11 +142,20 @@ def execute(ready: ReadyVM, code: str, limits: Limits, grace_s: float) -> Execut
             backend="vm",
             details=details,
         )
-    result.duration_s = time.monotonic() - started
-    details["guest_duration_s"] = reply.get("duration_s")
-    if reply.get("cpu_exceeded"):
+    details["guest_duration_s"] = reply.duration_s
+    if reply.cpu_exceeded:
         details["cpu_exceeded"] = True
-    return result
+    return ExecutionResult(
+        stdout=reply.stdout.decode("utf-8", "replace"),
+        stderr=reply.stderr.decode("utf-8", "replace"),
+        exit_code=reply.exit_code,
+        timed_out=reply.timed_out,
+        memory_exceeded=reply.memory_exceeded,
+        output_truncated=reply.output_truncated,
+        duration_s=time.monotonic() - started,
+        backend="vm",
+        details=details,
+    )
 
 
 def run_cold(

@@ -76,7 +76,7 @@ def connect(vm: QemuVM, paths: ImagePaths, accelerator: str, timeout_s: float) -
     except BaseException:
         link.close()
         raise
-    timings = {"connect_s": time.monotonic() - start, "warm_up_s": reply.get("warm_up_s", 0.0)}
+    timings = {"connect_s": time.monotonic() - start, "warm_up_s": reply.warm_up_s}
     return ReadyVM(vm, link, accelerator, timings)
 
 

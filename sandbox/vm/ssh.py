@@ -4,7 +4,18 @@ The client trusts exactly one host key, the one generated when the image was bui
 trust-on-first-use, no AutoAddPolicy: paramiko's RejectPolicy refuses anything else). It
 logs in with the image's client key and opens a direct-tcpip channel to the guest daemon on
 the guest's own 127.0.0.1:7000, so no process is spawned per execution. Messages are
-4-byte big-endian length + JSON frames (see sandbox/image/guestd.py).
+4-byte big-endian length + JSON frames (sandbox/vm/protocol.py; the guest's side is
+sandbox/image/guestd.py).
+
+Every reply is untrusted input, since the guest also runs hostile code. `request` refuses a
+length header over the request's bound before it reads the body (a control reply 64 KiB; a
+run reply two base64 streams of `max_output_bytes` plus 64 KiB, about 2.7 MB at the default
+cap), and a body nested deeper than a few levels before it parses it; `fresh_start` and
+`run` then check the reply's exact schema. A reply that breaks a rule raises
+`MalformedReply`, never a parser's error (RecursionError, KeyError, ...), and nothing the
+guest sends makes the host read past the bound or keep more than `max_output_bytes` of
+each stream. What the checks cannot tell is a well-formed reply that lies: that rests on the
+guest, where only the root daemon holds the connection (see guestd.py).
 
 Every step has a timeout: TCP connect, SSH banner and auth, channel open, and each reply.
 The reply to `run` is awaited only until the execution's wall time plus a grace period;
@@ -16,10 +27,8 @@ Not covered here: starting or killing VMs (qemu.py), choosing a VM (pool.py).
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
-import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +36,26 @@ from typing import Any
 
 import paramiko
 
-from sandbox.executor import SandboxUnavailable
+from sandbox.executor import Limits, SandboxUnavailable
+from sandbox.vm.protocol import (
+    CONTROL_REPLY_MAX_BYTES,
+    HEADER,
+    InitReply,
+    RunReply,
+    check_init_reply,
+    check_run_reply,
+    check_size,
+    decode_reply,
+    encode_frame,
+    error_message,
+    run_reply_max_bytes,
+)
 
 GUESTD = ("127.0.0.1", 7000)
 # While a restored guest's network comes up, QEMU's port forward accepts and drops
 # connections; paramiko logs each such attempt as an error with a traceback. Every failure
 # here reaches the caller as SandboxUnavailable (with the cause), so its own log is noise.
 logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
-MAX_REPLY = 64 * 1024 * 1024
 
 
 class GuestTimeout(Exception):
@@ -126,22 +147,41 @@ class GuestLink:
             raise SandboxUnavailable(f"cannot open a channel to the guest daemon: {exc!r}") from exc
         return cls(client, channel, t)
 
-    def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """Send one frame and wait up to `timeout_s` for the reply frame."""
-        data = json.dumps(message).encode("utf-8")
+    def request(
+        self,
+        message: dict[str, Any],
+        timeout_s: float,
+        *,
+        max_reply_bytes: int = CONTROL_REPLY_MAX_BYTES,
+    ) -> dict[str, Any]:
+        """Send one frame and wait up to `timeout_s` for the reply frame.
+
+        The reply is checked for size (at most `max_reply_bytes`, before reading it) and
+        nesting, and parsed; its schema is the caller's to check. Raises `MalformedReply`
+        for a reply that breaks those rules, `SandboxUnavailable` for an error reply.
+        """
         deadline = time.monotonic() + timeout_s
         self.channel.settimeout(max(1.0, timeout_s))
         try:
-            self.channel.sendall(struct.pack(">I", len(data)) + data)
-            (size,) = struct.unpack(">I", self._recv_exact(4, deadline))
-            if size > MAX_REPLY:
-                raise SandboxUnavailable(f"the guest sent a {size}-byte reply")
-            reply = json.loads(self._recv_exact(size, deadline).decode("utf-8"))
+            self.channel.sendall(encode_frame(message))
+            (size,) = HEADER.unpack(self._recv_exact(HEADER.size, deadline))
+            check_size(size, max_reply_bytes)
+            reply = decode_reply(self._recv_exact(size, deadline))
         except TimeoutError as exc:
             raise GuestTimeout(f"no reply within {timeout_s:.1f}s") from exc
-        if "error" in reply:
-            raise SandboxUnavailable(f"the guest daemon failed: {reply['error']}")
+        error = error_message(reply)
+        if error is not None:
+            raise SandboxUnavailable(f"the guest daemon failed: {error}")
         return reply
+
+    def run(self, code: str, limits: Limits, timeout_s: float) -> RunReply:
+        """Run `code` in the guest and wait up to `timeout_s` for its checked report."""
+        reply = self.request(
+            {"op": "run", "code": code, "limits": limits.to_dict()},
+            timeout_s,
+            max_reply_bytes=run_reply_max_bytes(limits.max_output_bytes),
+        )
+        return check_run_reply(reply, limits.max_output_bytes)
 
     def _recv_exact(self, size: int, deadline: float) -> bytes:
         parts = []
@@ -157,7 +197,7 @@ class GuestLink:
             size -= len(chunk)
         return b"".join(parts)
 
-    def fresh_start(self) -> dict[str, Any]:
+    def fresh_start(self) -> InitReply:
         """Give a restored clone the host's clock and fresh entropy; the guest then warms up.
 
         Returns the guest's reply: its clock after the change and the warm-up seconds.
@@ -170,7 +210,7 @@ class GuestLink:
             },
             self.timeouts.reply_s,
         )
-        return reply
+        return check_init_reply(reply)
 
     def close(self) -> None:
         try:

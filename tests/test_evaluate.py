@@ -62,6 +62,62 @@ def test_load_items_reads_both_shapes_and_reports_bad_lines(tmp_path: Path) -> N
     assert "bad JSON" in problems[0]
 
 
+def test_load_items_reads_the_number_of_steps_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    path = tmp_path / "dev.jsonl"
+    base = {"messages": [{"role": "user", "content": "q"}], "expected": "1"}
+    lines = [
+        {**base, "id": "a", "meta": {"steps": 2, "kind": "rate"}},
+        {**base, "id": "b"},
+        {**base, "id": "c", "meta": {"steps": "two"}},
+        {**base, "id": "d", "meta": {"steps": True}},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    items, problems = load_items(path)
+    assert [(i.id, i.steps) for i in items] == [("a", 2), ("b", None)]
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:3", f"{path}:4"]
+    assert "meta.steps must be a whole number" in problems[0]
+
+
+def _result(id_: str, correct: bool, steps: int | None) -> ItemResult:
+    return ItemResult(
+        id=id_,
+        family="dev",
+        holdout=None,
+        structure=True,
+        code_parses=True,
+        executed=True,
+        correct=correct,
+        verified=correct,
+        latency_s=1.0,
+        final="1",
+        expected="1",
+        why="",
+        steps=steps,
+    )
+
+
+def test_a_report_gives_accuracy_by_steps_with_three_or_more_together() -> None:
+    results = [
+        _result("a", True, 1),
+        _result("b", False, 1),
+        _result("c", True, 2),
+        _result("d", True, 3),
+        _result("e", False, 4),
+        _result("f", False, 6),
+    ]
+    report = aggregate(results, mode="plain")
+    assert list(report.by_steps) == ["1", "2", "3+"]
+    assert report.by_steps["1"]["correct"] == 0.5 and report.by_steps["1"]["count"] == 2
+    assert report.by_steps["2"]["correct"] == 1.0
+    assert report.by_steps["3+"]["count"] == 3
+    assert report.by_steps["3+"]["correct"] == round(1 / 3, 4)
+    # Items without steps (the data splits, GSM8K) leave it out rather than inventing a group.
+    assert aggregate([_result("x", True, None)], mode="plain").by_steps == {}
+    # A journal written before items carried steps still reads.
+    old = {k: v for k, v in results[0].to_dict().items() if k not in ("steps", "agreeing")}
+    assert ItemResult.from_dict(old).steps is None
+
+
 def test_stratified_sample_covers_every_group() -> None:
     items = [EvalItem(f"a{i}", "q", "1", family="a") for i in range(50)]
     items += [EvalItem(f"b{i}", "q", "1", family="b", holdout="phrasing") for i in range(3)]
@@ -69,6 +125,9 @@ def test_stratified_sample_covers_every_group() -> None:
     assert len(chosen) == 6
     assert {i.family for i in chosen} == {"a", "b"}
     assert stratified(items, None) == items
+    by_steps = [EvalItem(f"s{i}", "q", "1", family="d", steps=1) for i in range(20)]
+    by_steps += [EvalItem(f"t{i}", "q", "1", family="d", steps=i % 3 + 2) for i in range(9)]
+    assert {min(i.steps, 3) for i in stratified(by_steps, 3)} == {1, 2, 3}
 
 
 @pytest.mark.parametrize(

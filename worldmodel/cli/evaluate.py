@@ -178,7 +178,9 @@ def _print_reports(
             table.add_column(heading, justify="right")
         rows = [("all", report.metrics)]
         rows += [(f"family {k}", v) for k, v in report.by_family.items()]
-        rows += [(f"holdout {k}", v) for k, v in report.by_holdout.items()]
+        if set(report.by_holdout) != {"none"}:  # a file without hold-outs: the row is "all"
+            rows += [(f"holdout {k}", v) for k, v in report.by_holdout.items()]
+        rows += [(f"{k} step{'s' if k != '1' else ''}", v) for k, v in report.by_steps.items()]
         rows += [(f"{k} agree", v) for k, v in report.by_agreement.items()]
         for name, rates in rows:
             table.add_row(

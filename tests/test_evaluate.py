@@ -62,6 +62,62 @@ def test_load_items_reads_both_shapes_and_reports_bad_lines(tmp_path: Path) -> N
     assert "bad JSON" in problems[0]
 
 
+def test_load_items_reads_the_number_of_steps_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    path = tmp_path / "dev.jsonl"
+    base = {"messages": [{"role": "user", "content": "q"}], "expected": "1"}
+    lines = [
+        {**base, "id": "a", "meta": {"steps": 2, "kind": "rate"}},
+        {**base, "id": "b"},
+        {**base, "id": "c", "meta": {"steps": "two"}},
+        {**base, "id": "d", "meta": {"steps": True}},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    items, problems = load_items(path)
+    assert [(i.id, i.steps) for i in items] == [("a", 2), ("b", None)]
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:3", f"{path}:4"]
+    assert "meta.steps must be a whole number" in problems[0]
+
+
+def _result(id_: str, correct: bool, steps: int | None) -> ItemResult:
+    return ItemResult(
+        id=id_,
+        family="dev",
+        holdout=None,
+        structure=True,
+        code_parses=True,
+        executed=True,
+        correct=correct,
+        verified=correct,
+        latency_s=1.0,
+        final="1",
+        expected="1",
+        why="",
+        steps=steps,
+    )
+
+
+def test_a_report_gives_accuracy_by_steps_with_three_or_more_together() -> None:
+    results = [
+        _result("a", True, 1),
+        _result("b", False, 1),
+        _result("c", True, 2),
+        _result("d", True, 3),
+        _result("e", False, 4),
+        _result("f", False, 6),
+    ]
+    report = aggregate(results, mode="plain")
+    assert list(report.by_steps) == ["1", "2", "3+"]
+    assert report.by_steps["1"]["correct"] == 0.5 and report.by_steps["1"]["count"] == 2
+    assert report.by_steps["2"]["correct"] == 1.0
+    assert report.by_steps["3+"]["count"] == 3
+    assert report.by_steps["3+"]["correct"] == round(1 / 3, 4)
+    # Items without steps (the data splits, GSM8K) leave it out rather than inventing a group.
+    assert aggregate([_result("x", True, None)], mode="plain").by_steps == {}
+    # A journal written before items carried steps still reads.
+    old = {k: v for k, v in results[0].to_dict().items() if k not in ("steps", "agreeing")}
+    assert ItemResult.from_dict(old).steps is None
+
+
 def test_stratified_sample_covers_every_group() -> None:
     items = [EvalItem(f"a{i}", "q", "1", family="a") for i in range(50)]
     items += [EvalItem(f"b{i}", "q", "1", family="b", holdout="phrasing") for i in range(3)]
@@ -69,6 +125,9 @@ def test_stratified_sample_covers_every_group() -> None:
     assert len(chosen) == 6
     assert {i.family for i in chosen} == {"a", "b"}
     assert stratified(items, None) == items
+    by_steps = [EvalItem(f"s{i}", "q", "1", family="d", steps=1) for i in range(20)]
+    by_steps += [EvalItem(f"t{i}", "q", "1", family="d", steps=i % 3 + 2) for i in range(9)]
+    assert {min(i.steps, 3) for i in stratified(by_steps, 3)} == {1, 2, 3}
 
 
 @pytest.mark.parametrize(
@@ -180,7 +239,7 @@ class Counting(ByQuestion):
         return super().complete(questions, prefixes, stop_at=stop_at)
 
 
-def _journaled(journal: EvalJournal, items, completer, done=()):  # type: ignore[no-untyped-def]
+def _journaled(journal: EvalJournal, items, completer, done=(), file="q"):  # type: ignore[no-untyped-def]
     executor = ProcessExecutor()
     try:
         return evaluate(
@@ -188,7 +247,7 @@ def _journaled(journal: EvalJournal, items, completer, done=()):  # type: ignore
             items,
             batch_size=2,
             done=done,
-            on_batch=lambda scored: journal.append("plain", scored, {"looped": 1}),
+            on_batch=lambda scored: journal.append(file, "plain", scored, {"looped": 1}),
         )
     finally:
         executor.close()
@@ -205,29 +264,31 @@ def test_a_killed_evaluation_resumes_from_its_journal_and_asks_only_the_rest(
     questions.write_text("{}\n")
     keys = ["right", "wrong claim", "wrong value", "crash", "no tags"]
     items = [EvalItem(f"id-{n}", key, "42") for n, key in enumerate(keys)]
-    run = run_identity(questions, items, None, batch_size=2)
+    run = run_identity([(questions, items)], None, batch_size=2)
+    key = run["files"][0]["file"]
     journal = EvalJournal(EvalJournal.beside(tmp_path / "report.json"), run)
     assert journal.path == tmp_path / "report.json.journal.jsonl"
     journal.start()
     with pytest.raises(Killed):  # the third batch never finishes
-        _journaled(journal, items, Counting(TABLE, die_at=3))
+        _journaled(journal, items, Counting(TABLE, die_at=3), file=key)
     # A kill while the next line was being written leaves half a line: it is dropped.
     with journal.path.open("a") as handle:
-        handle.write('{"mode": "plain", "results": [{"id": "id-4"')
+        handle.write('{"file": "q", "mode": "plain", "results": [{"id": "id-4"')
 
-    again = EvalJournal(journal.path, run_identity(questions, items, None, batch_size=2))
+    again = EvalJournal(journal.path, run_identity([(questions, items)], None, batch_size=2))
     parts = again.resume()
-    assert list(parts) == ["plain"]
-    assert [r.id for r in parts["plain"].results] == ["id-0", "id-1", "id-2", "id-3"]
-    assert parts["plain"].steered == {"looped": 2}  # one per journaled batch
+    assert list(parts) == [(key, "plain")]
+    done = parts[(key, "plain")]
+    assert [r.id for r in done.results] == ["id-0", "id-1", "id-2", "id-3"]
+    assert done.steered == {"looped": 2}  # one per journaled batch
     assert journal.path.read_bytes().endswith(b"}\n")  # the torn line is gone from the file
     second = Counting(TABLE)
-    report = _journaled(again, items, second, done=parts["plain"].results)
+    report = _journaled(again, items, second, done=done.results, file=key)
     assert second.asked == ["no tags"]  # only the question the killed run had not scored
     unbroken = _journaled(EvalJournal(tmp_path / "other.jsonl", run), items, Counting(TABLE))
     assert [_stable(r) for r in report.items] == [_stable(r) for r in unbroken.items]
     assert report.count == 5 and report.metrics == unbroken.metrics
-    assert len(again.resume()["plain"].results) == 5  # the resumed batch was journaled too
+    assert len(again.resume()[(key, "plain")].results) == 5  # the resumed batch was journaled
     again.finish()
     assert not journal.path.exists()
 
@@ -236,22 +297,65 @@ def test_a_journal_from_another_run_is_refused_naming_what_changed(tmp_path: Pat
     questions = tmp_path / "q.jsonl"
     questions.write_text("{}\n")
     items = [EvalItem("a", "right", "42"), EvalItem("b", "crash", "42")]
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("{}\n")
     path = tmp_path / "r.journal.jsonl"
-    EvalJournal(path, run_identity(questions, items, None, batch_size=2)).start()
+    EvalJournal(path, run_identity([(questions, items)], None, batch_size=2)).start()
 
     with pytest.raises(DataError, match=r"batch_size 2 -> 4.*delete it to start over"):
-        EvalJournal(path, run_identity(questions, items, None, batch_size=4)).resume()
-    with pytest.raises(DataError, match="ids_sha256"):
-        EvalJournal(path, run_identity(questions, items[:1], None, batch_size=2)).resume()
+        EvalJournal(path, run_identity([(questions, items)], None, batch_size=4)).resume()
+    with pytest.raises(DataError, match=r"q.jsonl: ids_sha256"):
+        EvalJournal(path, run_identity([(questions, items[:1])], None, batch_size=2)).resume()
+    with pytest.raises(DataError, match=r"files \[.*q.jsonl'\] -> \[.*q.jsonl', .*dev.jsonl'\]"):
+        both = [(questions, items), (dev, items)]
+        EvalJournal(path, run_identity(both, None, batch_size=2)).resume()
     questions.write_text("{}\n{}\n")  # the questions' file was edited since
-    with pytest.raises(DataError, match="file_sha256"):
-        EvalJournal(path, run_identity(questions, items, None, batch_size=2)).resume()
-    path.write_text('{"journal": 1, "run": {}}\n{"mode": "plain"}\n')
+    with pytest.raises(DataError, match=r"q.jsonl: file_sha256"):
+        EvalJournal(path, run_identity([(questions, items)], None, batch_size=2)).resume()
+    path.write_text('{"journal": 2, "run": {}}\n{"mode": "plain"}\n')
     with pytest.raises(DataError, match=r"r.journal.jsonl:2: .*results"):
         EvalJournal(path, {}).resume()
     path.write_text("")
     with pytest.raises(DataError, match="no run line"):
         EvalJournal(path, {}).resume()
+
+
+def test_a_journal_keeps_each_files_batches_apart(tmp_path: Path) -> None:
+    test, dev = tmp_path / "test.jsonl", tmp_path / "dev.jsonl"
+    test.write_text("{}\n")
+    dev.write_text("{}\n{}\n")
+    items = [EvalItem("a", "right", "42"), EvalItem("b", "crash", "42")]
+    run = run_identity([(test, items), (dev, items[:1])], None, batch_size=2)
+    journal = EvalJournal(tmp_path / "r.journal.jsonl", run)
+    journal.start()
+    test_key, dev_key = (f["file"] for f in run["files"])
+    _journaled(journal, items, Counting(TABLE), file=test_key)
+    _journaled(journal, items[:1], Counting(TABLE), file=dev_key)
+    parts = EvalJournal(journal.path, run).resume()
+    assert [r.id for r in parts[(test_key, "plain")].results] == ["a", "b"]
+    assert [r.id for r in parts[(dev_key, "plain")].results] == ["a"]
+
+
+def test_a_version_1_journal_resumes_as_the_one_file_it_was_for(tmp_path: Path) -> None:
+    # Written by wm before several files: the file's keys beside the settings, no "file" per
+    # batch. A run killed then resumes after an upgrade as if journaled now.
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("{}\n")
+    items = [EvalItem("a", "right", "42"), EvalItem("b", "crash", "42")]
+    run = run_identity([(questions, items)], None, batch_size=2)
+    old_run = {**run.pop("files")[0], **run}
+    journal = EvalJournal(tmp_path / "r.journal.jsonl", {})
+    journal.path.write_text(json.dumps({"journal": 1, "run": old_run}) + "\n")
+    _journaled(journal, items[:1], Counting(TABLE))
+    lines = journal.path.read_text().splitlines()
+    batch = json.loads(lines[1])
+    del batch["file"]
+    journal.path.write_text(lines[0] + "\n" + json.dumps(batch) + "\n")
+    again = EvalJournal(journal.path, run_identity([(questions, items)], None, batch_size=2))
+    parts = again.resume()
+    assert [r.id for r in parts[(str(questions.resolve()), "plain")].results] == ["a"]
+    with pytest.raises(DataError, match="batch_size 2 -> 4"):
+        EvalJournal(journal.path, run_identity([(questions, items)], None, batch_size=4)).resume()
 
 
 def test_resumed_results_must_be_those_of_the_first_items() -> None:

@@ -1,9 +1,12 @@
 """A whole `wm eval` run: pick the questions, load the model, start the sandbox, evaluate each
-answer mode, and keep a journal so that a killed run can be resumed.
+file in each answer mode, and keep a journal so that a killed run can be resumed.
 
-`run_eval` picks the questions (a hold-out kind, a stratified `limit`), resolves the model and
-adapter (`worldmodel.model.defaults`), generates with one `Generator` for every mode, and
-returns the reports with the summary that `wm eval --json` prints and `--out` writes.
+`run_eval` picks the questions of each file (a hold-out kind, a stratified `limit`), resolves
+the model and adapter (`worldmodel.model.defaults`), generates with one `Generator` for every
+file and mode, and returns one report per file and mode with the summary that
+`wm eval --json` prints and `--out` writes. Several files (the test split and the development
+set, `data/dev/`) share one model load, one sandbox and one journal, and each gets reports of
+its own, never a blend.
 `record_default` writes the better mode beside the adapter, where `wm query` reads it.
 
 `EvalJournal` keeps the scored batches of a run with `--out` until its summary is written;
@@ -42,12 +45,14 @@ from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, Pipeline
 
 log = logging.getLogger(__name__)
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
+"""2: the run line lists its files and each batch names its file. A version 1 journal (one
+file, batches without a file) is read as a version 2 one of that file."""
 
 
 @dataclass
 class JournalPart:
-    """What a journal holds for one answer mode."""
+    """What a journal holds for one file in one answer mode."""
 
     results: list[ItemResult] = field(default_factory=list)
     steered: dict[str, int] = field(default_factory=dict)
@@ -58,13 +63,13 @@ class EvalJournal:
 
     The whole test split takes over an hour and a half on a 2-core CPU. If the run is killed,
     the batches scored so far stay here, and `wm eval --resume` asks only the rest. Line 1 is
-    the run: everything that decides the answers (the questions' file and its SHA-256, the
+    the run: everything that decides the answers (each questions' file with its SHA-256 and
     question ids in order, model, adapter weights' SHA-256, sandbox, modes, batch size, token
     limit, loop guard, voting). A resume whose run differs in any of these is refused, naming
     them, since its answers would not be the ones the report claims. Each later line is one
-    scored batch: its mode, its results and what steered the generator during it. A line is
-    flushed and fsynced before the next batch starts. A last line cut short by a kill is
-    dropped, and its batch is asked again.
+    scored batch: its file, its mode, its results and what steered the generator during it. A
+    line is flushed and fsynced before the next batch starts. A last line cut short by a kill
+    is dropped, and its batch is asked again.
     """
 
     def __init__(self, path: Path, run: dict[str, Any]):
@@ -81,9 +86,17 @@ class EvalJournal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write({"journal": JOURNAL_VERSION, "run": self.run}, "w")
 
-    def append(self, mode: str, results: Sequence[ItemResult], steered: dict[str, int]) -> None:
-        """Record one scored batch; it is on disk when this returns."""
-        record = {"mode": mode, "results": [r.to_dict() for r in results], "steered": steered}
+    def append(
+        self, file: str, mode: str, results: Sequence[ItemResult], steered: dict[str, int]
+    ) -> None:
+        """Record one scored batch of `file` (as the run line names it); it is on disk when
+        this returns."""
+        record = {
+            "file": file,
+            "mode": mode,
+            "results": [r.to_dict() for r in results],
+            "steered": steered,
+        }
         self._write(record, "a")
 
     def _write(self, record: dict[str, Any], how: str) -> None:
@@ -92,8 +105,8 @@ class EvalJournal:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def resume(self) -> dict[str, JournalPart]:
-        """Read the journal back, per mode, and make it ready for more batches.
+    def resume(self) -> dict[tuple[str, str], JournalPart]:
+        """Read the journal back, per (file, mode), and make it ready for more batches.
 
         Raises DataError, naming the file (and line) and what to do, when the journal is not
         one this run can continue. A torn last line is cut off the file.
@@ -110,29 +123,31 @@ class EvalJournal:
         try:
             header = json.loads(lines[0])
             version, run = header["journal"], header["run"]
+            if not isinstance(run, dict):
+                raise TypeError("its run is not a JSON object")
         except (ValueError, KeyError, TypeError) as exc:
             raise DataError(f"{self.path}:1: not a journal's run line ({exc}); {restart}") from exc
-        if version != JOURNAL_VERSION:
+        if version == 1:
+            run = _from_version_1(run)
+        elif version != JOURNAL_VERSION:
             raise DataError(
                 f"{self.path}: journal version {version!r}, this wm writes {JOURNAL_VERSION}; "
                 f"{restart}"
             )
-        changed = [
-            f"{key} {run.get(key)!r} -> {self.run.get(key)!r}"
-            for key in sorted(set(run) | set(self.run))
-            if run.get(key) != self.run.get(key)
-        ]
+        changed = _differences(run, self.run)
         if changed:
             raise DataError(
                 f"{self.path} belongs to another run ({'; '.join(changed)}). Resume with the "
                 f"command and files that run used, or {restart}"
             )
-        parts: dict[str, JournalPart] = {}
+        first_file = str(run["files"][0]["file"]) if run.get("files") else ""
+        parts: dict[tuple[str, str], JournalPart] = {}
         for number, line in enumerate(lines[1:], start=2):
             try:
                 record = json.loads(line)
                 results = [ItemResult.from_dict(r) for r in record["results"]]
-                part = parts.setdefault(str(record["mode"]), JournalPart())
+                file = str(record["file"]) if version > 1 else first_file
+                part = parts.setdefault((file, str(record["mode"])), JournalPart())
                 for key, value in record["steered"].items():
                     part.steered[key] = part.steered.get(key, 0) + int(value)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -145,12 +160,54 @@ class EvalJournal:
         self.path.unlink(missing_ok=True)
 
 
-def run_identity(
-    file: Path, items: Sequence[EvalItem], adapter_dir: str | None, **settings: Any
-) -> dict[str, Any]:
-    """What decides an evaluation's answers, for `EvalJournal`: the file and its SHA-256, the
-    question ids in order, the adapter's weights' SHA-256, and `settings` as given."""
+_FILE_KEYS = ("file", "file_sha256", "questions", "ids_sha256")
+
+
+def _from_version_1(run: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 run line (the one file's keys beside the settings) as version 2 writes it."""
+    rest = {key: value for key, value in run.items() if key not in _FILE_KEYS}
+    return {"files": [{key: run.get(key) for key in _FILE_KEYS}], **rest}
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs between two run lines, one phrase each; files compared one by one."""
+    changed = []
+    old_files, new_files = old.get("files") or [], new.get("files") or []
+    if [f.get("file") for f in old_files] != [f.get("file") for f in new_files]:
+        changed.append(
+            f"files {[f.get('file') for f in old_files]} -> {[f.get('file') for f in new_files]}"
+        )
+    else:
+        for before, after in zip(old_files, new_files, strict=True):
+            changed += [
+                f"{after.get('file')}: {key} {before.get(key)!r} -> {after.get(key)!r}"
+                for key in _FILE_KEYS
+                if before.get(key) != after.get(key)
+            ]
+    changed += [
+        f"{key} {old.get(key)!r} -> {new.get(key)!r}"
+        for key in sorted((set(old) | set(new)) - {"files"})
+        if old.get(key) != new.get(key)
+    ]
+    return changed
+
+
+def file_identity(file: Path, items: Sequence[EvalItem]) -> dict[str, Any]:
+    """What decides one file's questions: its path, its SHA-256 and the question ids in order."""
     ids = "\n".join(item.id for item in items).encode("utf-8")
+    return {
+        "file": str(file.resolve()),
+        "file_sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+        "questions": len(items),
+        "ids_sha256": hashlib.sha256(ids).hexdigest(),
+    }
+
+
+def run_identity(
+    files: Sequence[tuple[Path, Sequence[EvalItem]]], adapter_dir: str | None, **settings: Any
+) -> dict[str, Any]:
+    """What decides an evaluation's answers, for `EvalJournal`: each (file, its questions) as
+    `file_identity` gives it, the adapter's weights' SHA-256, and `settings` as given."""
     adapter_digest = None
     if adapter_dir is not None:
         digest = hashlib.sha256()
@@ -159,10 +216,7 @@ def run_identity(
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         adapter_digest = digest.hexdigest()
     return {
-        "file": str(file.resolve()),
-        "file_sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
-        "questions": len(items),
-        "ids_sha256": hashlib.sha256(ids).hexdigest(),
+        "files": [file_identity(file, items) for file, items in files],
         "adapter": adapter_dir,
         "adapter_sha256": adapter_digest,
         **settings,
@@ -199,14 +253,26 @@ class EvalSettings:
 
 @dataclass
 class EvalRun:
-    """A finished run: one report per mode, and the summary (`wm eval --json`, `--out`)."""
+    """A finished run: one report per file and mode, file by file, and the summary
+    (`wm eval --json`, `--out`)."""
 
     reports: list[EvalReport]
     summary: dict[str, Any]
 
 
+@dataclass
+class _QuestionSet:
+    """One file's questions, as a run asks them."""
+
+    file: Path
+    items: list[EvalItem]
+    skipped: list[str]
+    key: str = ""
+    """The file as the journal names it (`file_identity`)."""
+
+
 def run_eval(
-    file: Path,
+    files: Sequence[Path],
     settings: EvalSettings,
     *,
     limit: int | None = None,
@@ -216,14 +282,16 @@ def run_eval(
     progress: Progress | None = None,
     notify: Notify = log.warning,
 ) -> EvalRun:
-    """Load the model, start the sandbox and evaluate the questions of `file` in each mode.
+    """Load the model, start the sandbox and evaluate the questions of each of `files` in each
+    mode, one file after the other; each file gets its own reports.
 
     `holdout` keeps only the test questions of that kind ("phrasing", "values", "none");
-    `limit` takes a stratified sample. With `out`, scored batches go to the journal beside it
-    until the summary is written there; `resume` continues that journal (`EvalJournal`).
-    `progress(mode)` gives a context whose value, if any, is called with (done, total);
-    `notify` gets each line the user should see as it happens (skipped input lines, a default
-    model's note, what is resumed). Raises DataError for unusable questions or journals.
+    `limit` takes a stratified sample of each file. With `out`, scored batches go to the
+    journal beside it until the summary is written there; `resume` continues that journal
+    (`EvalJournal`). `progress(label)` (the mode, or "FILE mode" with several files) gives a
+    context whose value, if any, is called with (done, total); `notify` gets each line the user
+    should see as it happens (skipped input lines, a default model's note, what is resumed).
+    Raises DataError for unusable questions or journals, ConfigError for a file given twice.
     """
     from sandbox.registry import get_executor
     from worldmodel.generate import GenerationConfig, Generator
@@ -231,20 +299,28 @@ def run_eval(
 
     if resume and out is None:
         raise ConfigError("resume continues the journal kept beside out: give out")
-    items, problems = load_items(file)
-    for problem in problems:
-        notify(f"skipped {problem}")
-    items = stratified(_questions(file, items, holdout), limit)
+    if not files:
+        raise ConfigError("no questions' file to evaluate")
+    resolved = [file.resolve() for file in files]
+    twice = sorted({str(r) for r in resolved if resolved.count(r) > 1})
+    if twice:
+        raise ConfigError(f"{', '.join(twice)} given twice: each file is evaluated once")
+    sets: list[_QuestionSet] = []
+    for file in files:
+        items, problems = load_items(file)
+        for problem in problems:
+            notify(f"skipped {problem}")
+        chosen = stratified(_questions(file, items, holdout), limit)
+        sets.append(_QuestionSet(file, chosen, problems, str(file.resolve())))
     choice = resolve_model(settings.model_dir, settings.adapter_dir, None)
     if choice.note:
         notify(f"note: {choice.note}")
     voted = settings.samples > 1
     journal: EvalJournal | None = None
-    resumed: dict[str, JournalPart] = {}
+    resumed: dict[tuple[str, str], JournalPart] = {}
     if out is not None:
         run = run_identity(
-            file,
-            items,
+            [(questions.file, questions.items) for questions in sets],
             choice.adapter_dir,
             modes=list(settings.modes),
             model=choice.model_dir,
@@ -265,36 +341,50 @@ def run_eval(
     generator = Generator(choice.model_dir, choice.adapter_dir, config=config)
     executor = get_executor(settings.sandbox)
     reports: list[EvalReport] = []
-    steered: dict[str, dict[str, int]] = {}
+    report_steered: list[dict[str, int]] = []
     try:
-        for mode in settings.modes:
-            part = resumed.get(mode, JournalPart())
-            before = dict(generator.steered)
-            pipeline = Pipeline(
-                generator,
-                executor,
-                mode=mode,
-                samples=settings.samples,
-                temperature=settings.temperature,
-            )
-            with progress(mode) if progress else nullcontext() as advance:
-                reports.append(
-                    evaluate(
-                        pipeline,
-                        items,
-                        batch_size=settings.batch_size,
-                        source=str(file),
-                        skipped_lines=problems,
-                        on_progress=advance,
-                        done=part.results,
-                        on_batch=_Recorder(journal, generator, mode) if journal else None,
-                    )
+        for questions in sets:
+            for mode in settings.modes:
+                part = resumed.get((questions.key, mode), JournalPart())
+                before = dict(generator.steered)
+                pipeline = Pipeline(
+                    generator,
+                    executor,
+                    mode=mode,
+                    samples=settings.samples,
+                    temperature=settings.temperature,
                 )
-            steered[mode] = {
-                k: v - before[k] + part.steered.get(k, 0) for k, v in generator.steered.items()
-            }
+                label = mode if len(sets) == 1 else f"{questions.file} {mode}"
+                recorder = _Recorder(journal, generator, questions.key, mode) if journal else None
+                with progress(label) if progress else nullcontext() as advance:
+                    reports.append(
+                        evaluate(
+                            pipeline,
+                            questions.items,
+                            batch_size=settings.batch_size,
+                            source=str(questions.file),
+                            skipped_lines=questions.skipped,
+                            on_progress=advance,
+                            done=part.results,
+                            on_batch=recorder,
+                        )
+                    )
+                report_steered.append(
+                    {
+                        k: v - before[k] + part.steered.get(k, 0)
+                        for k, v in generator.steered.items()
+                    }
+                )
     finally:
         executor.close()
+    steered: dict[str, dict[str, int]] = {}
+    for report, counts in zip(reports, report_steered, strict=True):
+        total = steered.setdefault(report.mode, {})
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+    by_file = [
+        reports[n : n + len(settings.modes)] for n in range(0, len(reports), len(settings.modes))
+    ]
     summary: dict[str, Any] = {
         "model": choice.model_dir,
         "adapter": choice.adapter_dir,
@@ -302,11 +392,15 @@ def run_eval(
         "holdout": holdout,
         "samples": settings.samples,
         "temperature": settings.temperature if voted else None,
-        "better_mode": better_mode(reports),
+        "better_mode": better_mode(by_file[0]),
+        "better_mode_by_file": {group[0].source: better_mode(group) for group in by_file},
         "max_new_tokens": settings.max_new_tokens,
         "loop_guard": settings.loop_guard,
         "steered": steered,
-        "reports": [report.to_dict() for report in reports],
+        "reports": [
+            {**report.to_dict(), "steered": counts}
+            for report, counts in zip(reports, report_steered, strict=True)
+        ],
     }
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -318,12 +412,15 @@ def run_eval(
 
 def record_default(run: EvalRun, *, measured_by: str, report: Path | None = None) -> Path:
     """Record the better mode of `run` beside its adapter (`worldmodel-defaults.json`, read by
-    `wm query`), with the command that measured it and the report written, if any."""
+    `wm query`), with the command that measured it and the report written, if any. The run
+    must be of one file: the mode is the better one on those questions."""
     from worldmodel.model.defaults import DEFAULTS_FILE
 
     adapter = run.summary["adapter"]
     if not adapter:
         raise ConfigError("--record-default needs an adapter to record beside")
+    if len({r.source for r in run.reports}) > 1:
+        raise ConfigError("--record-default records the mode measured on one file: give one")
     target = Path(adapter) / DEFAULTS_FILE
     recorded: dict[str, Any] = {
         "mode": run.summary["better_mode"],
@@ -358,7 +455,9 @@ def _questions(file: Path, items: list[EvalItem], holdout: str | None) -> list[E
     return items
 
 
-def _open_journal(journal: EvalJournal, resume: bool, notify: Notify) -> dict[str, JournalPart]:
+def _open_journal(
+    journal: EvalJournal, resume: bool, notify: Notify
+) -> dict[tuple[str, str], JournalPart]:
     """Start `journal`, or with `resume` read back what it holds; never overwrite one unasked."""
     if journal.path.exists() and not resume:
         raise DataError(
@@ -371,19 +470,22 @@ def _open_journal(journal: EvalJournal, resume: bool, notify: Notify) -> dict[st
         journal.start()
         return {}
     parts = journal.resume()
-    for mode, part in parts.items():
-        notify(f"resuming {mode}: {len(part.results)} questions already scored")
+    several = len(journal.run["files"]) > 1
+    for (file, mode), part in parts.items():
+        what = f"{file} {mode}" if several else mode
+        notify(f"resuming {what}: {len(part.results)} questions already scored")
     return parts
 
 
 class _Recorder:
     """Writes each scored batch to the journal with what steered the generator during it."""
 
-    def __init__(self, journal: EvalJournal, generator: Any, mode: str):
-        self.journal, self.generator, self.mode = journal, generator, mode
+    def __init__(self, journal: EvalJournal, generator: Any, file: str, mode: str):
+        self.journal, self.generator, self.file, self.mode = journal, generator, file, mode
         self.last = dict(generator.steered)
 
     def __call__(self, scored: list[ItemResult]) -> None:
         now = dict(self.generator.steered)
-        self.journal.append(self.mode, scored, {k: v - self.last[k] for k, v in now.items()})
+        steered = {k: v - self.last[k] for k, v in now.items()}
+        self.journal.append(self.file, self.mode, scored, steered)
         self.last = now

@@ -11,7 +11,9 @@ Every question goes through the real `Pipeline` (generate, parse, execute in the
 sandbox, verify). Per question we record: structure (all three tags well-formed), whether the
 code parses, whether it ran, whether the executed final value equals the gold answer (numeric
 tolerance), the verification verdict and the latency. The report aggregates these overall,
-per family and per hold-out kind (values unseen / phrasings unseen).
+per family, per hold-out kind (values unseen / phrasings unseen) and, for records whose
+`meta.steps` gives the number of reasoning steps (the development set, data/dev/), per number of
+steps: 1, 2 and 3 or more.
 
 A bad input line is reported with its line number and skipped; it never stops the run. This
 module does not load models or start sandboxes; callers pass in a `Pipeline`. A whole
@@ -49,6 +51,8 @@ class EvalItem:
     check: str = "number"
     family: str = "all"
     holdout: str | None = None
+    steps: int | None = None
+    """Reasoning steps a solution takes (a record's `meta.steps`), when the file says."""
 
 
 @dataclass
@@ -69,6 +73,8 @@ class ItemResult:
     why: str
     agreeing: int | None = None
     """Candidates that printed the chosen value, when the answer was voted on."""
+    steps: int | None = None
+    """The item's reasoning steps, when its file gives them."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,7 +85,8 @@ class ItemResult:
         if not isinstance(data, dict):
             raise ValueError("an item result must be a JSON object")
         names = {f.name for f in fields(cls)}
-        missing = sorted(n for n in names if n not in data and n != "agreeing")
+        optional = {"agreeing", "steps"}  # journals and reports written before they existed
+        missing = sorted(n for n in names if n not in data and n not in optional)
         extra = sorted(set(data) - names)
         if missing or extra:
             raise ValueError(f"item result: missing {missing}, unknown {extra}")
@@ -102,6 +109,9 @@ class EvalReport:
     by_agreement: dict[str, dict[str, float]] = field(default_factory=dict)
     """When voted: rates by how many candidates agreed ("5 of 5", ...), most first. How far
     agreement can be trusted as a confidence."""
+    by_steps: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Rates by reasoning steps ("1", "2", "3+"; see `steps_label`), over the items that give
+    them; empty when none does."""
     skipped_lines: list[str] = field(default_factory=list)
     items: list[ItemResult] = field(default_factory=list)
 
@@ -140,6 +150,10 @@ def _item_from(record: Any, where: str) -> EvalItem | str:
         expected = record.get("expected")
         if not isinstance(expected, str):
             return f"{where}: the record has no 'expected' answer"
+        meta = record.get("meta")
+        steps = meta.get("steps") if isinstance(meta, dict) else None
+        if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool)):
+            return f"{where}: meta.steps must be a whole number, not {steps!r}"
         return EvalItem(
             id=str(record.get("id", where)),
             question=users[0],
@@ -147,6 +161,7 @@ def _item_from(record: Any, where: str) -> EvalItem | str:
             check=str(record.get("check", "number")),
             family=str(record.get("family", "all")),
             holdout=record.get("holdout"),
+            steps=steps,
         )
     question, answer = record.get("question"), record.get("answer")
     if isinstance(question, str) and isinstance(answer, (str, int, float)):
@@ -158,12 +173,13 @@ def _item_from(record: Any, where: str) -> EvalItem | str:
 
 
 def stratified(items: Sequence[EvalItem], limit: int | None) -> list[EvalItem]:
-    """Up to `limit` items, taken round-robin across (family, holdout) groups, in file order."""
+    """Up to `limit` items, taken round-robin across (family, holdout, steps) groups, in file
+    order."""
     if limit is None or limit >= len(items):
         return list(items)
-    groups: dict[tuple[str, str | None], list[EvalItem]] = defaultdict(list)
+    groups: dict[tuple[str, str | None, str | None], list[EvalItem]] = defaultdict(list)
     for item in items:
-        groups[(item.family, item.holdout)].append(item)
+        groups[(item.family, item.holdout, steps_label(item.steps))].append(item)
     queues = [list(reversed(group)) for group in groups.values()]
     chosen: list[EvalItem] = []
     while len(chosen) < limit:
@@ -212,6 +228,7 @@ def score(answer: Answer, item: EvalItem) -> ItemResult:
         expected=item.expected,
         why=why,
         agreeing=answer.vote.agreeing if answer.vote else None,
+        steps=item.steps,
     )
 
 
@@ -276,15 +293,19 @@ def aggregate(
     skipped_lines: Sequence[str] = (),
     samples: int = 1,
 ) -> EvalReport:
-    """Rates overall, per family and per hold-out kind."""
+    """Rates overall, per family, per hold-out kind and per number of steps (where given)."""
     by_family: dict[str, list[ItemResult]] = defaultdict(list)
     by_holdout: dict[str, list[ItemResult]] = defaultdict(list)
     by_agreement: dict[int, list[ItemResult]] = defaultdict(list)
+    by_steps: dict[str, list[ItemResult]] = defaultdict(list)
     for result in results:
         by_family[result.family].append(result)
         by_holdout[holdout_label(result.holdout)].append(result)
         if result.agreeing is not None:
             by_agreement[result.agreeing].append(result)
+        label = steps_label(result.steps)
+        if label is not None:
+            by_steps[label].append(result)
     latencies = [result.latency_s for result in results]
     return EvalReport(
         mode=mode,
@@ -299,9 +320,18 @@ def aggregate(
             f"{agreeing} of {samples}": _rates(group)
             for agreeing, group in sorted(by_agreement.items(), reverse=True)
         },
+        by_steps={label: _rates(group) for label, group in sorted(by_steps.items())},
         skipped_lines=list(skipped_lines),
         items=list(results),
     )
+
+
+def steps_label(steps: int | None) -> str | None:
+    """How reports group a number of steps: "1", "2", and "3+" for three or more (longer
+    solutions are too few in a set of a few hundred to be measured one count at a time)."""
+    if steps is None:
+        return None
+    return str(steps) if steps < 3 else "3+"
 
 
 def _rates(results: Iterable[ItemResult]) -> dict[str, float]:

@@ -202,3 +202,100 @@ def test_wm_eval_resume_needs_out(tmp_path: Path) -> None:
     questions.write_text('{"question": "What is 2 plus 2?", "answer": "#### 4"}\n')
     result = CliRunner().invoke(wm, ["eval", str(questions), "--resume"])
     assert result.exit_code == 2 and "give that --out" in result.output
+
+
+def _dev_record(n: int, steps: int) -> str:
+    record = {
+        "id": f"dev-{n}",
+        "messages": [{"role": "user", "content": f"Ann has {n} pens and buys 3 more. How many?"}],
+        "expected": str(n + 3),
+        "check": "number",
+        "family": "dev_word_problems",
+        "meta": {"steps": steps, "kind": "change"},
+    }
+    return json.dumps(record) + "\n"
+
+
+def test_wm_eval_reports_each_file_apart_and_resumes_a_run_of_several(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worldmodel.pipeline import Pipeline
+
+    test = tmp_path / "test.jsonl"
+    test.write_text(
+        "".join(f'{{"question": "{n} + 2?", "answer": "#### {n + 2}"}}\n' for n in range(3))
+    )
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(_dev_record(n, steps) for n, steps in enumerate([1, 2, 3, 4])))
+    report = tmp_path / "report.json"
+    args = ["eval", str(test), str(dev), "--model", str(tiny_model_dir), "--sandbox", "process"]
+    args += ["--max-new-tokens", "6", "--batch-size", "2", "--out", str(report)]
+    asked: list[list[str]] = []
+    real = Pipeline.answer_many
+
+    def dying(self: Pipeline, batch: list[str]) -> list:  # type: ignore[type-arg]
+        if len(asked) == 5:  # test: 2 batches per mode, dev: 1 plain; dies on the 2nd
+            raise KeyboardInterrupt
+        asked.append(list(batch))
+        return real(self, batch)
+
+    monkeypatch.setattr(Pipeline, "answer_many", dying)
+    killed = CliRunner().invoke(wm, args)
+    assert killed.exit_code != 0 and not report.exists()
+
+    asked.clear()
+    monkeypatch.setattr(
+        Pipeline, "answer_many", lambda self, batch: asked.append(list(batch)) or real(self, batch)
+    )
+    resumed = CliRunner().invoke(wm, [*args, "--resume", "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    dev_questions = [json.loads(line)["messages"][0]["content"] for line in dev.open()]
+    # Only what the killed run had not scored: dev's second plain batch, then after-execution.
+    assert asked == [dev_questions[2:], dev_questions[:2], dev_questions[2:]]
+    assert f"resuming {test.resolve()} after-execution: 3 questions" in resumed.stderr
+    assert f"resuming {dev.resolve()} plain: 2 questions" in resumed.stderr
+
+    summary = json.loads(report.read_text())
+    assert json.loads(resumed.stdout)["better_mode_by_file"] == summary["better_mode_by_file"]
+    assert [(r["source"], r["mode"], r["count"]) for r in summary["reports"]] == [
+        (str(test), "plain", 3),
+        (str(test), "after-execution", 3),
+        (str(dev), "plain", 4),
+        (str(dev), "after-execution", 4),
+    ]
+    assert set(summary["better_mode_by_file"]) == {str(test), str(dev)}
+    assert summary["better_mode"] == summary["better_mode_by_file"][str(test)]
+    for r in summary["reports"]:
+        assert set(r["steered"]) == {"think_cut", "looped"}
+        if r["source"] == str(dev):  # its records give their steps; 3 and 4 count as "3+"
+            assert {k: v["count"] for k, v in r["by_steps"].items()} == {"1": 1, "2": 1, "3+": 2}
+            assert set(r["by_family"]) == {"dev_word_problems"}
+        else:
+            assert r["by_steps"] == {}
+    assert summary["steered"] == {
+        mode: {"think_cut": 0, "looped": 0} for mode in ("plain", "after-execution")
+    }
+
+
+def test_wm_eval_refuses_a_file_twice_and_a_default_from_several(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "What is 2 plus 2?", "answer": "#### 4"}\n')
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"question": "What is 3 plus 3?", "answer": "#### 6"}\n')
+    common = ["eval", "--model", str(tiny_model_dir), "--sandbox", "process"]
+    twice = CliRunner().invoke(
+        wm, [*common, str(questions), str(tmp_path / ".." / tmp_path.name / "q.jsonl")]
+    )
+    assert twice.exit_code == 1 and "given twice" in twice.output
+    several = CliRunner().invoke(wm, [*common, str(questions), str(other), "--record-default"])
+    assert several.exit_code == 2 and "give only that FILE" in several.output
+
+
+def test_wm_eval_without_files_reads_the_test_split_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(wm, ["eval", "--sandbox", "process"])
+    assert result.exit_code == 2 and "data/test.jsonl does not exist" in result.output

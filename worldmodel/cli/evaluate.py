@@ -1,11 +1,12 @@
-"""`wm eval`: measure a model on questions with gold answers, in one or both answer modes."""
+"""`wm eval`: measure a model on questions with gold answers, in one or both answer modes, one
+report per questions' file."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,12 +31,14 @@ _COLUMNS = (
 )
 
 
+DEFAULT_FILE = Path("data/test.jsonl")
+
+
 @wm.command("eval")
 @click.argument(
-    "file",
+    "files",
+    nargs=-1,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default="data/test.jsonl",
-    required=False,
 )
 @click.option(
     "--mode",
@@ -44,7 +47,11 @@ _COLUMNS = (
     show_default=True,
     help="Answer mode to measure; 'both' runs each and compares them.",
 )
-@click.option("--limit", type=int, help="Evaluate at most N questions (stratified by family).")
+@click.option(
+    "--limit",
+    type=int,
+    help="Evaluate at most N questions of each file (stratified by family, hold-out and steps).",
+)
 @click.option(
     "--holdout",
     type=click.Choice([holdout_label(kind) for kind in HOLDOUTS]),
@@ -83,7 +90,7 @@ _COLUMNS = (
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @library_errors
 def eval_command(
-    file: Path,
+    files: tuple[Path, ...],
     mode: str,
     limit: int | None,
     holdout: str | None,
@@ -100,15 +107,26 @@ def eval_command(
     record_default: bool,
     as_json: bool,
 ) -> None:
-    """Evaluate a model on FILE (a data split, or GSM8K-style question/answer JSONL).
+    """Evaluate a model on FILES (data splits, the development set data/dev/, or GSM8K-style
+    question/answer JSONL; default data/test.jsonl), with one report per file.
 
-    Example: wm eval data/test.jsonl --limit 100 --sandbox process
+    Example: wm eval data/test.jsonl data/dev/word_problems.jsonl --limit 100 --sandbox process
     """
     from worldmodel import eval_run
 
+    if not files:
+        if not DEFAULT_FILE.is_file():
+            raise click.BadParameter(
+                f"no FILES given and {DEFAULT_FILE} does not exist here", param_hint="FILES"
+            )
+        files = (DEFAULT_FILE,)
     if record_default and samples > 1:
         raise click.UsageError(
             "--record-default records the mode measured on greedy answers; drop --samples"
+        )
+    if record_default and len(files) > 1:
+        raise click.UsageError(
+            "--record-default records the mode measured on one file; give only that FILE"
         )
     if record_default and holdout:
         raise click.UsageError(
@@ -129,7 +147,7 @@ def eval_command(
     )
     bar = sys.stdout.isatty() and not as_json
     run = eval_run.run_eval(
-        file,
+        files,
         settings,
         limit=limit,
         holdout=holdout,
@@ -139,13 +157,14 @@ def eval_command(
         notify=lambda line: click.echo(line, err=True),
     )
     if record_default:
-        eval_run.record_default(run, measured_by=_measured_by(file, limit, settings), report=out)
+        measured_by = _measured_by(files[0], limit, settings)
+        eval_run.record_default(run, measured_by=measured_by, report=out)
     if as_json:
         for report in run.summary["reports"]:
             report.pop("items", None)
         click.echo(json.dumps(run.summary, indent=2))
         return
-    _print_reports(run.reports, run.summary["better_mode"], run.summary["steered"])
+    _print_reports(run.reports, run.summary)
 
 
 def _measured_by(file: Path, limit: int | None, settings: EvalSettings) -> str:
@@ -160,14 +179,13 @@ def _measured_by(file: Path, limit: int | None, settings: EvalSettings) -> str:
     return " ".join(command)
 
 
-def _print_reports(
-    reports: list[EvalReport], best: str, steered: dict[str, dict[str, int]]
-) -> None:
+def _print_reports(reports: list[EvalReport], summary: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(highlight=False)
-    for report in reports:
+    modes = len({report.mode for report in reports})
+    for number, report in enumerate(reports):
         voted = f", vote of {report.samples}" if report.samples > 1 else ""
         table = Table(
             title=f"{report.mode} mode{voted} — {report.count} questions from {report.source}"
@@ -178,7 +196,9 @@ def _print_reports(
             table.add_column(heading, justify="right")
         rows = [("all", report.metrics)]
         rows += [(f"family {k}", v) for k, v in report.by_family.items()]
-        rows += [(f"holdout {k}", v) for k, v in report.by_holdout.items()]
+        if set(report.by_holdout) != {"none"}:  # a file without hold-outs: the row is "all"
+            rows += [(f"holdout {k}", v) for k, v in report.by_holdout.items()]
+        rows += [(f"{k} step{'s' if k != '1' else ''}", v) for k, v in report.by_steps.items()]
         rows += [(f"{k} agree", v) for k, v in report.by_agreement.items()]
         for name, rates in rows:
             table.add_row(
@@ -186,10 +206,11 @@ def _print_reports(
             )
         console.print(table)
         console.print(f"mean latency {report.mean_latency_s:.2f}s per question")
-        counts = steered.get(report.mode, {})
+        counts = summary["reports"][number]["steered"]
         console.print(
             f"generator steered {counts.get('think_cut', 0)} reasoning(s) past the think "
             f"budget and ended {counts.get('looped', 0)} loop(s) (worldmodel.loops)"
         )
-    if len(reports) > 1:
-        console.print(f"better mode (verified rate): [bold]{best}[/bold]")
+        if modes > 1 and (number + 1) % modes == 0:  # the last mode of this file
+            best = summary["better_mode_by_file"][report.source]
+            console.print(f"better mode on {report.source} (verified rate): [bold]{best}[/bold]")

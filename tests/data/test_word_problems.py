@@ -216,6 +216,9 @@ def test_other_person_distractors_ask_about_one_of_two_people() -> None:
         named = {p.first for p in PEOPLE if re.search(rf"\b{p.first}\b", draft.slots["story"])}
         subject = draft.answer.split(" has ")[0].split(" have ")[0]
         assert named - {subject}, (question, draft.answer)
+        # ... and the question says whom it asks about ("How many are left?" would not).
+        asked = "i" if subject == "You" else subject.lower()
+        assert re.search(rf"\b{re.escape(asked)}\b", draft.slots["question"].lower()), question
     assert seen >= 60
 
 

@@ -216,6 +216,7 @@ def distractor(v: Values) -> Draft:
     s.think.insert(
         0, f"{' and '.join(s.unused)} {'is' if len(s.unused) == 1 else 'are'} not needed"
     )
+    s.explicit = True  # the question names whom it asks about
     question, answer = _told(s, pile)
     draft = finish(s, question, pile.value, pile.var, answer, "distractor")
     draft.meta.update({"distractor": kind, "unused": list(s.unused), "ops": names})

@@ -524,7 +524,12 @@ def ask(s: Scene, pile: Pile, **extra: object) -> str:
         kind = pile.last
     elif pile.unit == "money":
         kind = pile.last if pile.last in ("earn", "sell") else "spend"
-    return s.say(s.pick(QUESTIONS[kind]), **extra)
+    bank = QUESTIONS[kind]
+    if s.explicit:
+        # With two people in the story, "How many are left?" could mean either: name the one.
+        train = [f for f in bank.train if "{name" in f] or bank.train
+        bank = Forms(train, [f for f in bank.held if "{name" in f] or bank.held)
+    return s.say(s.pick(bank), **extra)
 
 
 def who(s: Scene) -> tuple[str, str]:

@@ -31,6 +31,18 @@ def test_committed_dataset_is_large_and_covers_every_family() -> None:
     assert manifest["total"] == counts["total"]
 
 
+def test_the_test_split_holds_no_gsm8k_and_word_problems_with_both_holdouts() -> None:
+    # GSM8K problems train and validate only; the test split measures the generated families,
+    # the word problems included, in-distribution and on held-out values and wordings.
+    test = count([DATA / "test.jsonl"])
+    assert "gsm8k" not in test["source"]
+    assert test["family"].get("word_problems", 0) >= 100
+    records = [json.loads(line) for line in (DATA / "test.jsonl").open(encoding="utf-8")]
+    held = {r["holdout"] for r in records if r["family"] == "word_problems"}
+    assert held == {None, "values", "phrasing"}
+    assert all(r["meta"]["steps"] in (1, 2, 3) for r in records if r["family"] == "word_problems")
+
+
 def test_a_sample_of_the_committed_files_passes_check(tmp_path: Path) -> None:
     sample = []
     for path in FILES:

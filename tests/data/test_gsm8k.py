@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -71,3 +72,17 @@ def test_lines_without_usable_annotations_are_rejected_with_reasons() -> None:
         convert("q", "2 * 12 = <<2*12=24>>24 and 12 more\nTotal <<36=36>>36\n#### 36", 9)
     with pytest.raises(ConversionError, match="is wrong"):
         convert("q", "2 + 2 = <<2+2=5>>5\n#### 5", 9)
+
+
+def test_gsm8k_goes_to_train_and_validation_never_test() -> None:
+    # The test split measures the generated families only; GSM8K examples used to be split
+    # 90/5/5, and the ones in validation then stay there.
+    from worldmodel.data.splits import gsm8k_split
+
+    ids = [f"gsm8k-train-{n:05d}" for n in range(1, 7474)]
+    splits = [gsm8k_split(i) for i in ids]
+    assert "test" not in splits
+    assert 0.04 < splits.count("validation") / len(ids) < 0.06
+    for example_id, split in zip(ids, splits, strict=True):
+        bucket = int(hashlib.sha1(example_id.encode()).hexdigest()[:8], 16) % 100
+        assert (split == "validation") == (90 <= bucket < 95)

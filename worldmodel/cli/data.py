@@ -61,7 +61,7 @@ def data() -> None:
 @click.option(
     "--gsm8k-limit",
     type=click.IntRange(min=0),
-    default=1500,
+    default=0,
     show_default=True,
     help="GSM8K examples to sample after conversion (0 = all).",
 )

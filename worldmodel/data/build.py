@@ -174,7 +174,7 @@ def build(
     seed: int = 0,
     per_template: int = 80,
     use_gsm8k: bool = True,
-    gsm8k_limit: int = 1500,
+    gsm8k_limit: int = 0,
     gsm8k_path: Path = gsm8k.SOURCE,
     extra_train: int = 0,
     workers: int = 2,

@@ -63,7 +63,12 @@ def _example(
         split=split,
         holdout=holdout,
         answer_from_output=draft.answer_from_output,
-        meta={"values": list(v.drawn), "key": v.key, **({"stream": stream} if stream else {})},
+        meta={
+            "values": list(v.drawn),
+            "key": v.key,
+            **draft.meta,
+            **({"stream": stream} if stream else {}),
+        },
     )
 
 
@@ -88,7 +93,7 @@ def generate_template(tmpl: Template, seed: int, per_template: int, seen: set[st
             if made == slot.count:
                 break
             phrasing = last if slot.holdout == "phrasing" else rng.randrange(last)
-            values = Values(rng, holdout=slot.holdout == "values")
+            values = Values(rng, holdout=slot.holdout == "values", phrasing=phrasing)
             try:
                 example = _example(tmpl, values, phrasing, slot.split, slot.holdout)
             except NoHoldoutValue as exc:
@@ -135,7 +140,8 @@ def generate_extra(seed: int, per_template: int, seen: set[str]) -> Generated:
             if made == per_template:
                 break
             phrasing = rng.choice(tmpl.training)
-            example = _example(tmpl, Values(rng), phrasing, "train", None, stream="extra")
+            values = Values(rng, phrasing=phrasing)
+            example = _example(tmpl, values, phrasing, "train", None, stream="extra")
             made += _keep(example, seen, result)
         if made < per_template:
             result.shortfalls.append(

@@ -6,7 +6,18 @@ the same examples.
 
 from __future__ import annotations
 
-from worldmodel.data.templates import advanced_math, arithmetic, data, system, text  # noqa: F401
+from worldmodel.data.templates import (  # noqa: F401
+    advanced_math,
+    arithmetic,
+    chains,
+    data,
+    expressions,
+    portions,
+    rates,
+    system,
+    text,
+    word_problems,
+)
 from worldmodel.data.templates.base import FAMILIES, REGISTRY, Template
 
 

@@ -25,8 +25,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-FAMILIES = ("arithmetic", "text", "system", "data", "advanced_math")
-"""The five generated families, in build order."""
+FAMILIES = ("arithmetic", "text", "system", "data", "advanced_math", "word_problems")
+"""The generated families, in build order. A new family goes last, so the families before it
+draw exactly the examples they drew without it (`generate` fills templates in this order and
+deduplicates against everything drawn before)."""
 
 RESERVED_BUCKETS = 8
 """One value in RESERVED_BUCKETS (by hash) is held out for the test split."""
@@ -50,9 +52,15 @@ class Values:
     tests values the model never saw in training.
     """
 
-    def __init__(self, rng: random.Random, *, holdout: bool = False) -> None:
+    def __init__(
+        self, rng: random.Random, *, holdout: bool = False, phrasing: int | None = None
+    ) -> None:
         self.rng = rng
         self.holdout = holdout
+        self.phrasing = phrasing
+        """The number of the phrasing the question will be asked in (None outside a build).
+        Templates that compose the question's sentences themselves read it to write the held-out
+        phrasing in held-out sentence forms too (`word_problems`); the others ignore it."""
         self.drawn: list[str] = []
         self.key: str | None = None
 
@@ -138,6 +146,8 @@ class Draft:
     """How stdout is compared: "number", "exact" or "predicate:<name>" (see verify.matches)."""
     answer_from_output: bool = False
     """True for non-deterministic answers: the prose answer's {output} is filled from stdout."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """More facts for the record's `meta` (e.g. a word problem's kind and number of steps)."""
 
 
 @dataclass(frozen=True)

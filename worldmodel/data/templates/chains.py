@@ -92,6 +92,7 @@ def _buy(s: Scene, v: Values, pile: Pile, joined: bool) -> Pile:
 def _options(pile: Pile, left: int) -> list[tuple[str, int, Step]]:
     """(name, steps it takes, step) for every change that fits `pile` with `left` steps to go.
     A change that ends the story (sharing, packing) comes only last."""
+    options: list[tuple[str, int, Step]]
     if pile.unit == "money":
         options = [("earn", 1, _earn)]
         if pile.value >= 3:

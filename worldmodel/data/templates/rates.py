@@ -95,9 +95,9 @@ def unit_price(v: Values) -> Draft:
         each = v.int(2, 80, key=True)
         t = n * each
         s.tell(s.pick(PRICE_EACH), n=n, t=t)
-        total = s.let(t, "total_cost")
+        total_var = s.let(t, "total_cost")
         count = s.let(n, s.thing.var)
-        price = s.calc(f"{total} // {count}", "price", f"price_per_{thing}")
+        price = s.calc(f"{total_var} // {count}", "price", f"price_per_{thing}")
         s.note(f"${t} / {n} = ${each} each")
         question = s.say(s.pick(EACH_QUESTION))
         answer = f"Each {s.thing.one} costs ${each}."

@@ -140,7 +140,7 @@ class EvalJournal:
                 f"{self.path} belongs to another run ({'; '.join(changed)}). Resume with the "
                 f"command and files that run used, or {restart}"
             )
-        first_file = run["files"][0]["file"] if run.get("files") else None
+        first_file = str(run["files"][0]["file"]) if run.get("files") else ""
         parts: dict[tuple[str, str], JournalPart] = {}
         for number, line in enumerate(lines[1:], start=2):
             try:

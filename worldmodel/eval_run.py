@@ -65,7 +65,8 @@ class EvalJournal:
     the batches scored so far stay here, and `wm eval --resume` asks only the rest. Line 1 is
     the run: everything that decides the answers (each questions' file with its SHA-256 and
     question ids in order, model, adapter weights' SHA-256, sandbox, modes, batch size, token
-    limit, loop guard, voting). A resume whose run differs in any of these is refused, naming
+    limit, loop guard, voting, precision). The device is not part of it: a run begun on a GPU
+    in fp32 can be finished on a CPU. A resume whose run differs in any of these is refused, naming
     them, since its answers would not be the ones the report claims. Each later line is one
     scored batch: its file, its mode, its results and what steered the generator during it. A
     line is flushed and fsynced before the next batch starts. A last line cut short by a kill
@@ -249,6 +250,12 @@ class EvalSettings:
     """Candidates per question; more than 1 answers by a vote."""
     temperature: float = DEFAULT_VOTE_TEMPERATURE
     """Sampling temperature of the extra candidates (with samples > 1)."""
+    device: str = "auto"
+    """Where the model runs (`worldmodel.model.device.resolve_device`)."""
+    precision: str = "auto"
+    """Its precision: auto|fp32|bf16|fp16 (auto: fp32 on a CPU, bf16 or fp16 on a GPU)."""
+    threads: int | None = None
+    """CPU threads for torch (None: torch's default). Speed only: answers do not depend on it."""
 
 
 @dataclass
@@ -296,6 +303,7 @@ def run_eval(
     from sandbox.registry import get_executor
     from worldmodel.generate import GenerationConfig, Generator
     from worldmodel.model.defaults import resolve_model
+    from worldmodel.model.device import resolve_device, resolve_dtype
 
     if resume and out is None:
         raise ConfigError("resume continues the journal kept beside out: give out")
@@ -313,6 +321,8 @@ def run_eval(
         chosen = stratified(_questions(file, items, holdout), limit)
         sets.append(_QuestionSet(file, chosen, problems, str(file.resolve())))
     choice = resolve_model(settings.model_dir, settings.adapter_dir, None)
+    device = resolve_device(settings.device)
+    dtype = str(resolve_dtype(settings.precision, device)).removeprefix("torch.")
     if choice.note:
         notify(f"note: {choice.note}")
     voted = settings.samples > 1
@@ -330,6 +340,7 @@ def run_eval(
             loop_guard=settings.loop_guard,
             samples=settings.samples,
             temperature=settings.temperature if voted else None,
+            precision=dtype,
         )
         journal = EvalJournal(EvalJournal.beside(out), run)
         resumed = _open_journal(journal, resume, notify)
@@ -337,6 +348,9 @@ def run_eval(
         max_new_tokens=settings.max_new_tokens,
         batch_size=settings.batch_size,
         loop_guard=settings.loop_guard,
+        device=settings.device,
+        precision=settings.precision,
+        threads=settings.threads,
     )
     generator = Generator(choice.model_dir, choice.adapter_dir, config=config)
     executor = get_executor(settings.sandbox)
@@ -389,6 +403,8 @@ def run_eval(
         "model": choice.model_dir,
         "adapter": choice.adapter_dir,
         "sandbox": settings.sandbox,
+        "device": str(device),
+        "precision": dtype,
         "holdout": holdout,
         "samples": settings.samples,
         "temperature": settings.temperature if voted else None,

@@ -185,16 +185,28 @@ def test_a_killed_wm_eval_resumes_with_resume_and_asks_only_the_rest(
     monkeypatch.setattr(
         Pipeline, "answer_many", lambda self, batch: asked.append(list(batch)) or real(self, batch)
     )
-    resumed = CliRunner().invoke(wm, [*args, "--resume"])
+    # Threads change the speed, not the answers: a resume may use other ones.
+    resumed = CliRunner().invoke(wm, [*args, "--resume", "--threads", "1"])
     assert resumed.exit_code == 0, resumed.output
     assert asked == [["What is 4 plus 2?"]]  # only the question not yet scored
     assert "resuming plain: 4 questions already scored" in resumed.stderr
     summary = json.loads(report.read_text())
     assert summary["reports"][0]["count"] == 5
+    assert (summary["device"], summary["precision"]) == ("cpu", "float32")
     ids = [item["id"] for item in summary["reports"][0]["items"]]
     assert ids == [f"{questions}:{n}" for n in range(1, 6)]
     assert not journal.exists()  # the report is written: the journal is gone
     assert "plain: 5/5" in resumed.stderr  # progress lines, since the output is not a terminal
+
+
+def test_wm_eval_on_a_missing_gpu_is_an_error_not_a_cpu_run(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "What is 2 plus 2?", "answer": "#### 4"}\n')
+    result = CliRunner().invoke(wm, ["eval", str(questions), "--device", "cuda"])
+    assert result.exit_code == 1 and "torch sees no GPU" in result.output, result.output
 
 
 def test_wm_eval_resume_needs_out(tmp_path: Path) -> None:

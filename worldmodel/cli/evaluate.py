@@ -12,7 +12,7 @@ import click
 
 from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
-from worldmodel.cli.options import sandbox_option, voting_options
+from worldmodel.cli.options import device_options, sandbox_option, voting_options
 from worldmodel.cli.render import progress_bar, progress_lines
 from worldmodel.data.record import HOLDOUTS, holdout_label
 from worldmodel.format import MODES, is_mode
@@ -70,6 +70,7 @@ DEFAULT_FILE = Path("data/test.jsonl")
     help="End a reasoning, code block or prose once it repeats itself (worldmodel.loops).",
 )
 @voting_options
+@device_options()
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -102,6 +103,9 @@ def eval_command(
     loop_guard: bool,
     samples: int,
     vote_temperature: float,
+    device: str,
+    precision: str,
+    threads: int | None,
     out: Path | None,
     resume: bool,
     record_default: bool,
@@ -144,6 +148,9 @@ def eval_command(
         loop_guard=loop_guard,
         samples=samples,
         temperature=vote_temperature,
+        device=device,
+        precision=precision,
+        threads=threads,
     )
     bar = sys.stdout.isatty() and not as_json
     run = eval_run.run_eval(

@@ -49,3 +49,31 @@ def voting_options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="Candidates per question: the greedy one plus K-1 sampled; each one's code runs "
         "and the executed value most of them share is the answer (1: greedy alone).",
     )(func)
+
+
+def device_options(*, default: str | None = "auto") -> Callable[[Any], Any]:
+    """`--device`, `--precision` and `--threads`: where torch runs and in which precision.
+    `default=None` leaves unset flags None, for commands whose config file supplies them."""
+    from worldmodel.model.device import DEVICES, PRECISIONS
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--threads",
+            type=click.IntRange(min=1),
+            help="CPU threads for torch (measure: more can be slower; torch's default if unset).",
+        )(func)
+        func = click.option(
+            "--precision",
+            type=click.Choice(PRECISIONS),
+            default=default,
+            show_default=default is not None,
+            help="auto: fp32 on a CPU, bf16 (or fp16) on a GPU.",
+        )(func)
+        return click.option(
+            "--device",
+            default=default,
+            show_default=default is not None,
+            help=f"{', '.join(DEVICES)}, or cuda:N / rocm:N. Asking for a missing GPU is an error.",
+        )(func)
+
+    return decorate

@@ -19,6 +19,7 @@ import click
 
 from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
+from worldmodel.cli.options import device_options
 from worldmodel.train.package import DTYPES
 
 # Flag name -> TrainConfig field, for the settings people change most; anything else: --set.
@@ -33,6 +34,7 @@ _FLAGS = {
     "batch_size": "batch_size",
     "max_seq_len": "max_seq_len",
     "device": "device",
+    "precision": "precision",
     "threads": "threads",
     "with_output": "with_output",
     "max_train_examples": "max_train_examples",
@@ -62,8 +64,7 @@ _FLAGS = {
 @click.option("--learning-rate", type=float, help="Peak learning rate.")
 @click.option("--batch-size", type=int, help="Packed rows per micro-batch.")
 @click.option("--max-seq-len", type=int, help="Tokens per packed row.")
-@click.option("--device", help="auto, cpu, cuda, cuda:N, rocm, rocm:N.")
-@click.option("--threads", type=int, help="CPU threads for torch (measure: more can be slower).")
+@device_options(default=None)
 @click.option("--max-train-examples", type=int, help="Use only the first N training records.")
 @click.option(
     "--with-output/--plain",

@@ -36,9 +36,10 @@ def _setup(
     import torch
     from peft import LoraConfig, get_peft_model
 
+    from worldmodel.data.record import read_records
     from worldmodel.model.loading import load_model, resolve_model_dir
     from worldmodel.train.config import DEFAULT_TARGETS
-    from worldmodel.train.trainer import encode_records, read_records
+    from worldmodel.train.trainer import encode_records
 
     base, tokenizer = load_model(
         resolve_model_dir(model), device=device, dtype=dtype, trainable_adapter=True

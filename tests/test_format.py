@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from worldmodel.data.record import read_records
 from worldmodel.errors import DataError, FormatError
 from worldmodel.format import (
     CODE_SECTION_STOPS,
@@ -568,7 +569,7 @@ def test_training_generation_and_pipeline_agree_on_where_the_code_ends(
 
 
 def test_training_generation_and_pipeline_agree_on_the_gold_responses() -> None:
-    records = [json.loads(line) for line in (DATA / "test.jsonl").read_text().splitlines()]
+    records = read_records(DATA / "test.jsonl")
     assert len(records) > 1000
     for record in records:
         response, output = record["messages"][-1]["content"], record["output"]
@@ -613,9 +614,9 @@ def test_a_long_output_is_cut_in_the_middle_with_a_visible_mark() -> None:
 def test_training_outputs_are_shown_whole() -> None:
     """The cap leaves every training example as it was: no output in data/ comes near it."""
     longest = max(
-        len(json.loads(line)["output"].rstrip("\n"))
+        len(record["output"].rstrip("\n"))
         for split in ("train", "validation", "test")
-        for line in (DATA / f"{split}.jsonl").read_text().splitlines()
+        for record in read_records(DATA / f"{split}.jsonl")
     )
     assert 0 < longest < MAX_OUTPUT_CHARS // 10
 

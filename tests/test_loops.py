@@ -4,15 +4,14 @@ ends a looping section with real generation (a model built to loop)."""
 from __future__ import annotations
 
 import itertools
-import json
-import re
 from functools import partial
 from pathlib import Path
 
 import pytest
 
+from worldmodel.data.record import read_records
 from worldmodel.generate import CODE_CLOSE, THINK_CLOSE, GenerationConfig, Generator
-from worldmodel.loops import repeated_unit, section, unit_finished
+from worldmodel.loops import guard_cut, repeated_unit, section, unit_finished
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SENTENCE = " The wheel keeps turning all night."
@@ -61,20 +60,14 @@ def test_a_unit_can_only_finish_on_a_newline_or_whitespace_after_punctuation() -
     assert not unit_finished("It is", " 3")
 
 
-def _boundaries(text: str) -> list[int]:
-    return [m.end() for m in re.finditer(r"\n|[.!?;,]\s", text)] + [len(text)]
-
-
 def test_no_gold_response_in_the_data_is_ever_taken_for_a_loop() -> None:
     """Every record of every split (GSM8K solutions included), checked at every point a unit
     finishes, as the generator would while writing it."""
     checked = 0
     for split in ("train", "validation", "test"):
-        for line in (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
+        for record in read_records(DATA / f"{split}.jsonl"):
             response = record["messages"][-1]["content"]
-            for cut in _boundaries(response):
-                assert repeated_unit(response[:cut]) is None, (record["id"], response[:cut])
+            assert guard_cut(response) is None, record["id"]
             checked += 1
     assert checked > 17_000
 
@@ -221,8 +214,7 @@ def _follow(tokenizer, prefix: str, text: str) -> tuple[str, str]:  # type: igno
 def test_the_guard_follows_the_text_exactly_whatever_the_tokenizer(
     kind: str, qwen_tokenizer
 ) -> None:  # type: ignore[no-untyped-def]
-    lines = (DATA / "test.jsonl").read_text(encoding="utf-8").splitlines()[:40]
-    gold = [json.loads(line)["messages"][1]["content"] for line in lines]
+    gold = [r["messages"][1]["content"] for r in read_records(DATA / "test.jsonl", limit=40)]
     tokenizer = qwen_tokenizer if kind.startswith("qwen3") else _metaspace_tokenizer(gold)
     for response in gold:
         followed, decoded = _follow(tokenizer, "<think>", response.split("<think>", 1)[1])

@@ -13,13 +13,15 @@ those of at least `min_chars` characters, so short lines such as `else:` never d
 a unit that occurs `exact` times verbatim, or `numbered` times once every run of digits reads
 `0` (the counting loops), and None otherwise.
 
-The thresholds were set against the data: on all 17,015 gold responses in `data/` (GSM8K
-solutions included) the defaults never fire at any point of a response, while they spot a
+The thresholds were set against the data: on the 17,015 gold responses of `data/` then (GSM8K
+solutions included) the defaults never fired at any point of a response, while they spot a
 loop in each of the 8 responses of the bundled model (v8, without this guard) that lacked one
 of the three blocks on the 300-question test sample. Legitimate enumerations do repeat a
 numbered sentence ("After the fifth hour, 800 * 2 = 1600 ants." is the fifth of its kind),
-which is why the numbered threshold is twice the verbatim one. `tests/test_loops.py`
-holds the gold check.
+which is why the numbered threshold is twice the verbatim one. `guard_cut` checks a
+whole response that way: the GSM8K importer rejects a solution the guard would cut (1 of
+6,895, a month-by-month doubling written out eight times), and `tests/test_loops.py` checks
+every gold response of `data/` with it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,20 @@ def repeated_unit(
     unit, count = numbers.most_common(1)[0]
     if count >= numbered:
         return unit
+    return None
+
+
+_UNIT_ENDS = re.compile(r"\n|[.!?;,]\s")
+
+
+def guard_cut(text: str) -> str | None:
+    """The unit on which the guard would stop `text` if a model wrote it, checked at every point
+    a unit finishes (as generation checks it), or None. Training data must pass: a response
+    the guard cuts is one the model could never finish."""
+    for match in [*_UNIT_ENDS.finditer(text), None]:
+        unit = repeated_unit(text[: match.end() if match else len(text)])
+        if unit is not None:
+            return unit
     return None
 
 

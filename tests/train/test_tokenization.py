@@ -96,7 +96,7 @@ def test_plain_share_keeps_a_seeded_share_of_records_plain(tokenizer, make_recor
     ],
 )
 def test_training_data_errors_name_file_and_line(tmp_path, content, message) -> None:
-    from worldmodel.train.trainer import read_records
+    from worldmodel.data.record import read_records
 
     path = tmp_path / "t.jsonl"
     path.write_bytes(content)
@@ -107,7 +107,7 @@ def test_training_data_errors_name_file_and_line(tmp_path, content, message) -> 
 
 
 def test_training_records_keep_their_line_numbers(tmp_path) -> None:
-    from worldmodel.train.trainer import read_records
+    from worldmodel.data.record import read_records
 
     path = tmp_path / "t.jsonl"
     path.write_text('{"a": 1}\n\n{"a": 2}\n{"a": 3}\n')

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from worldmodel.data.record import Example
 from worldmodel.data.splits import gsm8k_split
+from worldmodel.loops import guard_cut
 
 SOURCE = Path("data/sources/gsm8k/train.jsonl")
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
@@ -244,6 +245,9 @@ def convert(question: str, solution_text: str, line_number: int) -> Example:
     reasoning = " ".join(
         _ANNOTATION.sub("", line).strip() for line in solution.splitlines() if line.strip()
     )
+    unit = guard_cut(f"<think>{reasoning}</think>")
+    if unit is not None:
+        raise ConversionError(f"the loop guard would cut the reasoning at {unit!r}")
     example_id = f"gsm8k-train-{line_number:05d}"
     return Example(
         id=example_id,
@@ -288,6 +292,7 @@ def reason_category(reason: str) -> str:
         "division by zero",
         "malformed source",
         "no '####'",
+        "loop guard",
     ):
         if label in reason:
             return label

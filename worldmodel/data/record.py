@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from worldmodel.errors import DataError
 from worldmodel.format import BUILTINS_REQUIREMENT, Requirement, Response, render
 
 SPLITS = ("train", "validation", "test")
@@ -186,3 +187,22 @@ def missing_fields(record: dict[str, Any]) -> list[str]:
     ):
         missing.append("messages (must be [user, assistant] with string content)")
     return missing
+
+
+def read_records(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Records of a JSONL file; `DataError` names the file and line of the first malformed one
+    (training stops there: `wm data check` lists every problem of a file at once)."""
+    source = Path(path)
+    if not source.is_file():
+        raise DataError(f"data file {source} does not exist (build it with `wm data build`)")
+    records: list[dict[str, Any]] = []
+    for number, record, error in read_jsonl(source):
+        if record is None:
+            raise DataError(f"{source}:{number}: {error}")
+        record["_line"] = number
+        records.append(record)
+        if limit is not None and len(records) >= limit:
+            break
+    if not records:
+        raise DataError(f"data file {source} holds no records")
+    return records

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from worldmodel.data.record import read_records
 from worldmodel.errors import ConfigError, DataError
 from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLED
 from worldmodel.model.prompt import end_of_turn
@@ -66,27 +67,6 @@ class TrainResult:
     stopped_early: bool = False
     interrupted: bool = False
     resumed_from: int | None = None
-
-
-def read_records(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """Records of a JSONL file; `DataError` names the file and line of the first malformed one
-    (training stops there: `wm data check` lists every problem of a file at once)."""
-    from worldmodel.data.record import read_jsonl
-
-    source = Path(path)
-    if not source.is_file():
-        raise DataError(f"data file {source} does not exist (build it with `wm data build`)")
-    records: list[dict[str, Any]] = []
-    for number, record, error in read_jsonl(source):
-        if record is None:
-            raise DataError(f"{source}:{number}: {error}")
-        record["_line"] = number
-        records.append(record)
-        if limit is not None and len(records) >= limit:
-            break
-    if not records:
-        raise DataError(f"data file {source} holds no records")
-    return records
 
 
 def encode_records(

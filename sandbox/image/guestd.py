@@ -49,6 +49,7 @@ import struct
 import sys
 import time
 import traceback
+from typing import Any, NoReturn
 
 PORT = 7000
 SANDBOX_UID = 1000
@@ -60,11 +61,11 @@ PR_SET_CHILD_SUBREAPER = 36
 MAX_FRAME = 64 * 1024 * 1024
 
 
-def log(message):
+def log(message: str) -> None:
     print(f"guestd: {message}", flush=True)
 
 
-def preload():
+def preload() -> None:
     # Importing numpy and sympy takes many seconds under emulation; doing it once, before the
     # state is saved, makes it free for every execution.
     names = []
@@ -80,7 +81,7 @@ def preload():
             log(f"preload of {name} failed: {exc!r}")
 
 
-def recv_exact(conn, size):
+def recv_exact(conn: socket.socket, size: int) -> bytes:
     chunks = []
     while size:
         chunk = conn.recv(min(size, 1 << 20))
@@ -91,24 +92,24 @@ def recv_exact(conn, size):
     return b"".join(chunks)
 
 
-def recv_frame(conn):
+def recv_frame(conn: socket.socket) -> dict[str, Any]:
     (size,) = struct.unpack(">I", recv_exact(conn, 4))
     if size > MAX_FRAME:
         raise ValueError(f"frame of {size} bytes is too large")
     return json.loads(recv_exact(conn, size).decode("utf-8"))
 
 
-def send_frame(conn, message):
+def send_frame(conn: socket.socket, message: dict[str, Any]) -> None:
     data = json.dumps(message).encode("utf-8")
     conn.sendall(struct.pack(">I", len(data)) + data)
 
 
-def write_file(path, text):
+def write_file(path: str, text: str) -> None:
     with open(path, "w") as handle:
         handle.write(text)
 
 
-def fresh_start(message):
+def fresh_start(message: dict[str, Any]) -> dict[str, Any]:
     """Give this clone its own clock and randomness (every clone shares the saved ones)."""
     clock_s = float(message["time"])
     time.clock_settime(time.CLOCK_REALTIME, clock_s)
@@ -123,7 +124,7 @@ def fresh_start(message):
     return {"ok": True, "clock": time.time(), "warm_up_s": time.monotonic() - started}
 
 
-def warm_up():
+def warm_up() -> None:
     """Run one throw-away child through the same steps an execution takes.
 
     QEMU does not save its translated code with the VM state, so under emulation a fresh
@@ -151,7 +152,7 @@ def warm_up():
     os.waitpid(pid, 0)
 
 
-def setup_cgroup(limits):
+def setup_cgroup(limits: dict[str, Any]) -> None:
     if os.path.isdir(CGROUP):
         raise RuntimeError("a run already happened in this guest (single use)")
     write_file(os.path.join(CGROUP_ROOT, "cgroup.subtree_control"), "+memory +pids")
@@ -161,14 +162,14 @@ def setup_cgroup(limits):
     write_file(os.path.join(CGROUP, "pids.max"), str(int(limits["max_processes"])))
 
 
-def cgroup_kill():
+def cgroup_kill() -> None:
     try:
         write_file(os.path.join(CGROUP, "cgroup.kill"), "1")
     except OSError as exc:
         log(f"cgroup.kill failed: {exc!r}")
 
 
-def oom_killed():
+def oom_killed() -> bool:
     try:
         with open(os.path.join(CGROUP, "memory.events")) as handle:
             for line in handle:
@@ -180,7 +181,7 @@ def oom_killed():
     return False
 
 
-def resident_kb(field):
+def resident_kb(field: str) -> int:
     with open("/proc/self/status") as handle:
         for line in handle:
             if line.startswith(field + ":"):
@@ -188,12 +189,12 @@ def resident_kb(field):
     return 0
 
 
-def raised_memory_error(stderr):
+def raised_memory_error(stderr: bytes | bytearray) -> bool:
     lines = [line for line in bytes(stderr).decode("utf-8", "replace").splitlines() if line]
     return bool(lines) and lines[-1].startswith("MemoryError")
 
 
-def close_inherited_fds():
+def close_inherited_fds() -> None:
     """Close every descriptor but 0-2; raise if one is still open afterwards (fail closed)."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     os.closerange(3, hard if hard != resource.RLIM_INFINITY else 1 << 20)
@@ -210,7 +211,7 @@ def close_inherited_fds():
         raise RuntimeError(f"descriptors still open before the code runs: {left}")
 
 
-def child(code, limits, workdir, out_w, err_w):
+def child(code: str, limits: dict[str, Any], workdir: str, out_w: int, err_w: int) -> NoReturn:
     """In the forked child: confine, drop privileges, run the code. Never returns."""
     try:
         os.setsid()
@@ -255,7 +256,7 @@ def child(code, limits, workdir, out_w, err_w):
         import tempfile
 
         random.seed()
-        tempfile._name_sequence = None
+        tempfile._name_sequence = None  # type: ignore[attr-defined]
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
         # Over descriptor 0 (/dev/null) rather than a new one: the code starts with 0-2 only.
@@ -298,7 +299,7 @@ def child(code, limits, workdir, out_w, err_w):
     os._exit(status)
 
 
-def run(message):
+def run(message: dict[str, Any]) -> dict[str, Any]:
     limits = message["limits"]
     code = message["code"]
     setup_cgroup(limits)
@@ -388,7 +389,7 @@ def run(message):
     }
 
 
-def serve(conn):
+def serve(conn: socket.socket) -> None:
     while True:
         try:
             message = recv_frame(conn)
@@ -410,7 +411,7 @@ def serve(conn):
         send_frame(conn, reply)
 
 
-def main():
+def main() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     preload()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from workers.chain import (
@@ -32,7 +33,7 @@ from workers.chain import (
 )
 from worldmodel.errors import ConfigError, WorldModelError
 from worldmodel.format import check_question
-from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, voting_problem
+from worldmodel.pipeline import DEFAULT_VOTE_TEMPERATURE, Answer, voting_problem
 
 
 class JobError(WorldModelError):
@@ -171,6 +172,43 @@ def result(app: Any, job_id: str, *, wait: bool = False, timeout_s: float | None
         if deadline is not None and time.monotonic() > deadline:
             raise JobError(f"job {job_id} did not finish within {timeout_s} s (state {state})")
         time.sleep(0.1)
+
+
+def attempt_via_queue(
+    app: Any,
+    questions: Sequence[str],
+    *,
+    samples: int,
+    temperature: float = DEFAULT_VOTE_TEMPERATURE,
+    adapter: str | None = None,
+    timeout_s: float | None = None,
+) -> list[list[Answer]]:
+    """Every candidate of each question, through the workers: self-training's
+    `worldmodel.data.self_train.Attempt` for the job system.
+
+    Each question is one batch-class query job in plain mode (the prose answer is part of what
+    self-training keeps) with `samples` candidates; all are submitted before the first is
+    awaited, so the generation workers batch them. A failed job raises `JobError`.
+    """
+    if samples < 2:
+        raise ConfigError("self-training through the queue needs samples >= 2")
+    ids = [
+        submit_query(
+            app,
+            question,
+            mode="plain",
+            job_class="batch",
+            adapter=adapter,
+            samples=samples,
+            temperature=temperature,
+        )
+        for question in questions
+    ]
+    found = []
+    for job_id in ids:
+        answer = result(app, job_id, wait=True, timeout_s=timeout_s)
+        found.append([Answer.from_dict(candidate) for candidate in answer["candidates"]])
+    return found
 
 
 def cancel(app: Any, job_id: str) -> dict[str, Any]:

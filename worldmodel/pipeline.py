@@ -387,26 +387,39 @@ class Pipeline:
         """Answer several questions; generation is batched, execution runs block by block.
         Every question is checked first (`format.check_question`): one that cannot be asked
         raises `QuestionError` before anything is generated."""
+        answers = [vote_on(attempts) for attempts in self._attempts(questions)]
+        if self.mode == "after-execution":
+            answers = self._finish_after_execution(answers)
+        return answers
+
+    def attempt_many(self, questions: Sequence[str]) -> list[list[Answer]]:
+        """Every candidate of each question (the greedy one first), executed and composed, with
+        no vote: what self-training chooses from (`worldmodel.data.self_train`). Only a plain
+        pipeline can: an after-execution first pass has no prose answer yet."""
+        if self.mode != "plain":
+            raise ValueError("attempt_many composes whole answers: use a plain-mode pipeline")
+        return self._attempts(questions)
+
+    def _attempts(self, questions: Sequence[str]) -> list[list[Answer]]:
+        """Per question, its candidates' answers; each candidate's timings are its question's."""
         questions = [check_question(question) for question in questions]
         started = time.perf_counter()
         stop_at = "requires" if self.mode == "after-execution" else "end"
         candidates = self._candidates(questions, stop_at)
         share = round((time.perf_counter() - started) / max(len(questions), 1), 4)
-        answers = []
+        found = []
         for question, texts in zip(questions, candidates, strict=True):
             executed = time.perf_counter()
             attempts = [self._attempt(question, text) for text in texts]
-            answer = vote_on(attempts)
             execute_s = round(time.perf_counter() - executed, 4)
-            answer.timings = {
-                "generate_s": share,
-                "execute_s": execute_s,
-                "total_s": round(share + execute_s, 4),
-            }
-            answers.append(answer)
-        if self.mode == "after-execution":
-            answers = self._finish_after_execution(answers)
-        return answers
+            for attempt in attempts:
+                attempt.timings = {
+                    "generate_s": share,
+                    "execute_s": execute_s,
+                    "total_s": round(share + execute_s, 4),
+                }
+            found.append(attempts)
+        return found
 
     def _candidates(self, questions: list[str], stop_at: str) -> list[list[str]]:
         """Per question: the greedy text, then `samples - 1` sampled ones (one batched call)."""

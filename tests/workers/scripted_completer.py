@@ -62,7 +62,7 @@ class ScriptedCompleter:
             prefix = prefixes[index] if prefixes else ""
             head = (
                 f"<think>Compute it.</think>\n<model>\n{code}\n</model>\n"
-                "<requires>python:math</requires>"
+                "<requires>python:builtins</requires>"
             )
             if prefix:
                 seen = re.search(r"<output>\n(.*?)\n</output>", prefix, re.S)

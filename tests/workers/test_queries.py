@@ -168,3 +168,72 @@ def test_200_concurrent_queries_all_answered_none_duplicated(cluster):
     # Questions waiting together were generated together.
     batches = [line["batch"] for line in cluster.generations() if line["event"] == "done"]
     assert sum(batches) == 200 and max(batches) > 1
+
+
+def test_self_training_through_the_queues_keeps_what_an_in_process_run_keeps(cluster, tmp_path):
+    """`wm data self-train --queue`: each question a batch query job with its candidates on
+    the workers; the kept records equal those of the same run in-process."""
+    from scripted_completer import ScriptedCompleter
+
+    from sandbox.process import ProcessExecutor
+    from worldmodel.data import self_train
+    from worldmodel.pipeline import Pipeline
+
+    cluster.start_pair()
+    questions = tmp_path / "train.jsonl"
+    rows = [("q-0", "What is 6 * 7? (greedy is wrong)", "42"), ("q-1", "What is 2 + 3?", "5")]
+    questions.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "messages": [{"role": "user", "content": text}],
+                    "id": ident,
+                    "family": "arithmetic",
+                    "template": "basic",
+                    "phrasing": 0,
+                    "source": "generated",
+                    "expected": expected,
+                    "output": expected + "\n",
+                    "check": "number",
+                    "split": "train",
+                    "holdout": None,
+                }
+            )
+            + "\n"
+            for ident, text, expected in rows
+        )
+    )
+    queued = tmp_path / "queued.jsonl"
+    args = ["data", "self-train", str(questions), "--queue", "--samples", "3"]
+    done = _wm(cluster, *args, "--sandbox", "process", "--out", str(queued), "--json", timeout=180)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["solved"], report["solved_greedy"], report["gained_by_sampling"]) == (2, 1, 1)
+    assert report["outcomes"] == {"kept": 2, "duplicate": 3, "wrong answer": 1}
+    listed = json.loads(_wm(cluster, "jobs", "--json").stdout)
+    assert len(listed) == 2  # one batch query job per question
+
+    executor = ProcessExecutor()
+    try:
+        pipeline = Pipeline(ScriptedCompleter(), executor, samples=3, temperature=0.7)
+        local = tmp_path / "local.jsonl"
+        self_train.self_train(
+            self_train.select_questions(questions)[0],
+            pipeline.attempt_many,
+            executor,
+            local,
+            provenance={},
+        )
+    finally:
+        executor.close()
+
+    def without_provenance(path):
+        records = [json.loads(line) for line in path.read_text().splitlines()]
+        for record in records:
+            record["meta"]["self_train"] = {
+                k: v for k, v in record["meta"]["self_train"].items() if k in ("from", "candidate")
+            }
+        return records
+
+    assert without_provenance(queued) == without_provenance(local)
+    assert [r["meta"]["self_train"]["candidate"] for r in without_provenance(queued)] == [1, 0]

@@ -5,7 +5,9 @@ first reads the output block and writes its prose answer (a second, batched gene
 same kind of worker, with the job's adapter), then `finish_after_execution` composes. The result
 is `Answer.to_dict()` plus the job id, the adapter that answered and which workers ran each
 step. A voting query's candidates are composed the same way and `worldmodel.pipeline.vote_on`
-picks one before the prose is written. This module does not execute code.
+picks one before the prose is written; the result lists every candidate as composed before the
+vote under `candidates` (None for a single one), which self-training reads
+(`workers.jobs.attempt_via_queue`). This module does not execute code.
 """
 
 from __future__ import annotations
@@ -35,20 +37,20 @@ def compose(self: Any, state: dict[str, Any]) -> dict[str, Any]:
     stop_if_cancelled(self, job["job_id"])
     track(self.request.id, "wm.compose", job=job["job_id"])
     try:
-        answer = vote_on(
-            [
-                compose_answer(
-                    job["question"],
-                    candidate["generated"],
-                    Response.from_dict(candidate["response"]) if candidate["response"] else None,
-                    [ExecutionResult.from_dict(item) for item in candidate["executions"]],
-                    mode=job["mode"],
-                    problems=list(candidate["problems"]),
-                    timings=state["timings"],
-                )
-                for candidate in [state, *state.get("candidates", [])]
-            ]
-        )
+        attempts = [
+            compose_answer(
+                job["question"],
+                candidate["generated"],
+                Response.from_dict(candidate["response"]) if candidate["response"] else None,
+                [ExecutionResult.from_dict(item) for item in candidate["executions"]],
+                mode=job["mode"],
+                problems=list(candidate["problems"]),
+                timings=state["timings"],
+            )
+            for candidate in [state, *state.get("candidates", [])]
+        ]
+        candidates = [attempt.to_dict() for attempt in attempts] if len(attempts) > 1 else None
+        answer = vote_on(attempts)
         if job["mode"] == "after-execution" and answer.response is not None and answer.executions:
             prefix = after_execution_prefix(answer.generated, answer.executions)
             started = time.perf_counter()
@@ -62,6 +64,7 @@ def compose(self: Any, state: dict[str, Any]) -> dict[str, Any]:
             )
             answer = finish_after_execution(answer, prefix + tail, time.perf_counter() - started)
         return answer.to_dict() | {
+            "candidates": candidates,
             "job_id": job["job_id"],
             "model": state.get("model"),
             "adapter": state.get("adapter"),

@@ -9,14 +9,17 @@ Exit codes: 0 success; 1 `check` found problems, or a command failed; 2 usage er
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from worldmodel.cli.errors import library_errors
 from worldmodel.cli.group import wm
+from worldmodel.cli.options import device_options, sandbox_option
 from worldmodel.cli.render import progress_bar
 
 
@@ -199,6 +202,158 @@ def check_command(files: tuple[Path, ...], workers: int, no_run: bool, as_json: 
         click.echo(f"checked {result.lines} line(s) in {len(files)} file(s): {status}")
     if not result.ok:
         sys.exit(1)
+
+
+@data.command("self-train")
+@click.argument(
+    "file", default="data/train.jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="data/self/train.jsonl",
+    show_default=True,
+    help="The self-training stream to write (train with extra_train_files: [this file]).",
+)
+@click.option("--family", "families", multiple=True, help="Only this family (repeatable).")
+@click.option(
+    "--source", "sources", multiple=True, help="Only this source, e.g. gsm8k (repeatable)."
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Ask a seeded sample of N questions.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --limit's sample.")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=2, max=16),
+    default=4,
+    show_default=True,
+    help="Candidates per question: the greedy one and K-1 sampled.",
+)
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.7,
+    show_default=True,
+    help="Sampling temperature of the sampled candidates.",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Most distinct verified programs kept per question.",
+)
+@click.option("--model", "model_dir", help="Base model directory (default: the bundled model).")
+@click.option("--adapter", "adapter_dir", help="LoRA adapter directory (default: bundled).")
+@sandbox_option()
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@device_options()
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Through the job system (WM_BROKER_URL): each question is a batch query job with "
+    "--samples candidates on the generation and sandbox workers; kept candidates are verified "
+    "again here in --sandbox.",
+)
+@click.option("--timeout", type=float, help="With --queue: seconds to wait for each job.")
+@click.option("--resume", is_flag=True, help="Continue the run whose --out and progress exist.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@library_errors
+def self_train_command(
+    file: Path,
+    out: Path,
+    families: tuple[str, ...],
+    sources: tuple[str, ...],
+    limit: int | None,
+    seed: int,
+    samples: int,
+    temperature: float,
+    keep: int,
+    model_dir: str | None,
+    adapter_dir: str | None,
+    sandbox: str,
+    batch_size: int,
+    device: str,
+    precision: str,
+    threads: int | None,
+    queue: bool,
+    timeout: float | None,
+    resume: bool,
+    as_json: bool,
+) -> None:
+    """Sample candidates for training questions, run each in the sandbox and keep those that
+    print the gold answer: a separate, labelled training stream (source "self").
+
+    Example: wm data self-train --source gsm8k --limit 200 --samples 4 --sandbox process
+    """
+    from sandbox.registry import get_executor
+    from worldmodel.data import self_train
+    from worldmodel.generate import GenerationConfig
+
+    questions, skipped = self_train.select_questions(
+        file, families=families, sources=sources, limit=limit, seed=seed
+    )
+    if not questions:
+        raise click.UsageError(f"no training question of {file} matches --family/--source")
+    executor = get_executor(sandbox)
+    try:
+        if queue:
+            from workers import jobs
+            from worldmodel.cli.jobs import _app
+
+            app = _app()
+            adapter = str(Path(adapter_dir).resolve()) if adapter_dir else None
+
+            attempt: self_train.Attempt = functools.partial(
+                jobs.attempt_via_queue,
+                app,
+                samples=samples,
+                temperature=temperature,
+                adapter=adapter,
+                timeout_s=timeout,
+            )
+            provenance: dict[str, Any] = {
+                "model": "the workers'",
+                "adapter": adapter_dir or "the workers'",
+                "samples": samples,
+                "temperature": temperature,
+                "via": "queue",
+            }
+        else:
+            config = GenerationConfig(
+                batch_size=batch_size, device=device, precision=precision, threads=threads
+            )
+            attempt, provenance = self_train.local_attempt(
+                model_dir,
+                adapter_dir,
+                executor,
+                samples=samples,
+                temperature=temperature,
+                config=config,
+            )
+        with progress_bar("self-train", sys.stderr.isatty() and not as_json) as advance:
+            report = self_train.self_train(
+                questions,
+                attempt,
+                executor,
+                out,
+                provenance=provenance,
+                batch_size=batch_size,
+                keep_per_question=keep,
+                resume=resume,
+                on_batch=advance,
+            )
+    finally:
+        executor.close()
+    report.skipped = skipped
+    if as_json:
+        click.echo(json.dumps(report.to_dict() | {"out": str(out)}, indent=2))
+        return
+    click.echo(
+        f"{report.questions} questions: {report.solved} gained a verified solution "
+        f"({report.solved_greedy} by the greedy answer, {report.gained_by_sampling} only by "
+        f"sampling); {report.kept} records in {out}"
+    )
+    click.echo("candidates: " + ", ".join(f"{k} {v}" for k, v in report.outcomes.most_common()))
 
 
 @data.command("stats")

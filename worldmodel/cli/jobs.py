@@ -154,6 +154,11 @@ def submit_train(
     if config_file is not None:
         config.update(load_yaml(config_file))
     config.update(parse_overrides(list(overrides)))
+    if isinstance(config.get("extra_train_files"), list):  # as the worker will read them
+        config["extra_train_files"] = [
+            str(Path(p).resolve()) if Path(str(p)).exists() else p
+            for p in config["extra_train_files"]
+        ]
     # Validate here so a typo fails now, not on a worker an hour later.
     build_config(config | {"model": base, "train_file": data, "validation_file": validation})
     app = _app()

@@ -30,7 +30,7 @@ from worldmodel.format import BUILTINS_REQUIREMENT, Requirement, Response, rende
 
 SPLITS = ("train", "validation", "test")
 HOLDOUTS = (None, "values", "phrasing")
-SOURCES = ("generated", "gsm8k")
+SOURCES = ("generated", "gsm8k", "self")
 FIELDS = (
     "messages",
     "id",

@@ -47,6 +47,13 @@ class TrainConfig:
 
     model: str = _f("bundled", "base model: a local HF model directory, or 'bundled'")
     train_file: str = _f("data/train.jsonl", "training records (chat-messages JSONL)")
+    extra_train_files: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "more training JSONL files, read after train_file (e.g. the self-training "
+            "stream data/self/train.jsonl); max_train_examples limits train_file only"
+        },
+    )
     validation_file: str | None = _f(
         "data/validation.jsonl", "validation records for per-epoch loss; null to skip"
     )

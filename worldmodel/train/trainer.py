@@ -464,6 +464,8 @@ def _resume_point(
 def _read_data(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(training records, validation records), read and checked before anything is loaded."""
     train = read_records(config.train_file, config.max_train_examples)
+    for extra in config.extra_train_files:
+        train += read_records(extra)
     validation = read_records(config.validation_file) if config.validation_file else []
     return train, validation
 

@@ -15,7 +15,11 @@ Two layers, each with a reason per value:
   why it is set. These are chosen for long GPU jobs and for never losing an accepted job.
 
 Fail-closed: a Redis URL without a password is refused unless `allow_no_password` is set on
-purpose (tests on loopback, a laptop). This module does not create the Celery app (`app`).
+purpose (tests on loopback, a laptop). The host backend (`sandbox_backend: host`, no isolation:
+the code runs as the worker's user) is refused unless `host_backend_ack` also holds exactly
+`HOST_BACKEND_ACK`, a second setting no one sets by accident (`backend_problem`, checked when
+settings load and again when a worker builds its executor). This module does not create the
+Celery app (`app`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ from worldmodel.model.defaults import NO_ADAPTER
 
 QUEUES = ("generate", "generate-batch", "train", "sandbox")
 """generate: interactive queries; generate-batch: evaluation/bulk; train; sandbox."""
+
+BACKENDS = ("vm", "process", "host")
+"""The sandbox backends a worker can be given (`sandbox.registry.BACKENDS`)."""
+HOST_BACKEND_ACK = "run-untrusted-code-on-this-host"
+"""The exact `host_backend_ack` (`WM_HOST_BACKEND_ACK`) without which `host` is refused."""
 
 PRIORITY_INTERACTIVE = 0
 PRIORITY_BATCH = 6
@@ -71,6 +80,11 @@ class WorkerSettings:
     )
     batch_wait_s: float = _f(0.05, "seconds a batch waits for more questions once one arrives")
     sandbox_backend: str = _f("vm", "where code runs: vm|process|host (fail-closed)")
+    host_backend_ack: str = _f(
+        "",
+        f"must be exactly '{HOST_BACKEND_ACK}' for sandbox_backend=host to be accepted (the "
+        "code then runs unisolated as the worker's user)",
+    )
     block_timeout_s: float = _f(10.0, "wall-time limit of one code block in seconds")
     completer: str = _f(
         "workers.tasks.generate:model_completer",
@@ -131,13 +145,27 @@ class WorkerSettings:
             found.append("heartbeat_ttl_s: must be >= 1 second")
         if self.connect_timeout_s <= 0:
             found.append("connect_timeout_s: must be > 0")
-        if self.sandbox_backend not in ("vm", "process", "host"):
-            found.append("sandbox_backend: must be vm, process or host")
+        backend = self.backend_problem()
+        if backend:
+            found.append(backend)
         if self.mode and self.mode not in MODES:
             found.append(f"mode: must be {' or '.join(MODES)}, or '' for the recorded mode")
         if ":" not in self.completer:
             found.append("completer: must be 'package.module:factory'")
         return found
+
+    def backend_problem(self) -> str | None:
+        """Why `sandbox_backend` cannot be used, or None: the one home of the backend rule."""
+        if self.sandbox_backend not in BACKENDS:
+            return f"sandbox_backend: must be {', '.join(BACKENDS[:-1])} or {BACKENDS[-1]}"
+        if self.sandbox_backend == "host" and self.host_backend_ack != HOST_BACKEND_ACK:
+            return (
+                "sandbox_backend: host runs model-written code on this host as the worker's "
+                "user, with no isolation; to allow it, also set "
+                f"WM_HOST_BACKEND_ACK={HOST_BACKEND_ACK} (host_backend_ack), or choose vm or "
+                "process"
+            )
+        return None
 
     @property
     def results(self) -> str:

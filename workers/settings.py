@@ -31,8 +31,9 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from workers.urls import dot_part, is_url, redact
 from worldmodel.errors import ConfigError
 from worldmodel.format import MODES
 from worldmodel.generate import GenerationConfig
@@ -112,6 +113,11 @@ class WorkerSettings:
         },
     )
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
+    artifact_stores: str = _f(
+        "",
+        "comma-separated store URLs, besides `artifacts`, under which jobs may name their "
+        "artifacts or adapter URL; any other URL is refused",
+    )
     ssh_known_hosts: str = _f(
         "", "known_hosts file pinning sftp:// artifact stores' host keys; '' = ~/.ssh/known_hosts"
     )
@@ -150,6 +156,11 @@ class WorkerSettings:
             found.append(backend)
         if self.mode and self.mode not in MODES:
             found.append(f"mode: must be {' or '.join(MODES)}, or '' for the recorded mode")
+        for store in self.listed_stores():
+            if not is_url(store):
+                found.append(f"artifact_stores: {store!r} is not a store URL (scheme://host/path)")
+            elif dot_part(store):
+                found.append(f"artifact_stores: {redact(store)!r} has a '..' or '.' path part")
         if ":" not in self.completer:
             found.append("completer: must be 'package.module:factory'")
         return found
@@ -177,6 +188,15 @@ class WorkerSettings:
         from worldmodel.home import home_path
 
         return str(home_path("artifacts", create=False))
+
+    def listed_stores(self) -> list[str]:
+        """The `artifact_stores` setting as a list."""
+        return [part.strip() for part in self.artifact_stores.split(",") if part.strip()]
+
+    def allowed_stores(self) -> list[str]:
+        """Every store a job's artifacts or adapter URL may lie under (`workers.artifacts`):
+        the `artifacts` store, then those listed in `artifact_stores`."""
+        return [self.artifact_url(), *self.listed_stores()]
 
 
 GENERATION = tuple(f.name for f in dataclasses.fields(GenerationConfig))
@@ -222,15 +242,6 @@ def load_settings(env: typing.Mapping[str, str] | None = None) -> WorkerSettings
     if problems:
         raise ConfigError("invalid worker settings:\n  " + "\n  ".join(problems))
     return settings
-
-
-def redact(url: str) -> str:
-    """The URL with its password replaced by ***, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def celery_config(settings: WorkerSettings) -> dict[str, Any]:

@@ -1,13 +1,18 @@
 """The host backend: run model-written code directly on this machine, with no isolation.
 
-It exists only for an explicit `--no-sandbox`. It keeps what protects the caller rather than
-the host: a wall-clock deadline that kills the whole process group, per-stream output caps,
-rlimits (CPU, address space, file size, open files, no core dumps), a fresh temp dir as cwd
-that is removed afterwards, and stdin closed.
+It exists only for an explicit `--no-sandbox` (a worker also needs `WM_HOST_BACKEND_ACK`, see
+`workers.settings`). It keeps what protects the caller rather than the host: a wall-clock
+deadline that kills the whole process group, per-stream output caps, rlimits (CPU, address
+space, file size, open files, no core dumps), a fresh temp dir as cwd, HOME and TMPDIR that is
+removed afterwards, stdin closed, and the process backend's scrubbed environment
+(`sandbox.process.scrubbed_env`: PATH, HOME, LANG and a few tuning variables; nothing of the
+caller's, so no WM_*, broker URL, password, token or key reaches the code by inheritance).
 
-What it does not do: hide the network, the file system, the environment or other processes
-from the code, drop privileges, or kill children that leave the process group. The code can
-do anything the calling user can. RLIMIT_NPROC is not set (as root it would not be enforced,
+What it does not do: hide the network, the file system or other processes from the code, drop
+privileges, or kill children that leave the process group. The code can do anything the
+calling user can, including reading that user's other processes' environments
+(/proc/PID/environ) and files: the scrubbed environment stops an accidental leak, not a
+deliberate one. RLIMIT_NPROC is not set (as root it would not be enforced,
 and as a normal user it counts every process that user owns).
 """
 
@@ -20,7 +25,7 @@ import tempfile
 
 from sandbox._capture import run_launcher
 from sandbox.executor import ExecutionResult, Limits
-from sandbox.process import ProcessExecutor, interpret
+from sandbox.process import ProcessExecutor, interpret, scrubbed_env
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,7 @@ class HostExecutor:
         self.python = python
         log.warning(
             "HostExecutor runs model-written code on the host with no isolation "
-            "(network, files and environment are all reachable); use only with --no-sandbox"
+            "(network, files and other processes are all reachable); use only with --no-sandbox"
         )
 
     def run(self, code: str, *, limits: Limits | None = None) -> ExecutionResult:
@@ -54,14 +59,14 @@ class HostExecutor:
                 "code_path": code_path,
                 "python": self.python,
                 "python_args": ["-B", "-u", "-X", "utf8"],
-                "env": dict(os.environ),
+                "env": scrubbed_env(workdir, self.python),
                 "uid": None,
                 "limits": {**limits.to_dict(), "max_processes": None},
             }
             captured = run_launcher(
                 config,
                 python=self.python,
-                env=dict(os.environ),
+                env=scrubbed_env(workdir, self.python),
                 wall_time_s=limits.wall_time_s,
                 max_output_bytes=limits.max_output_bytes,
                 with_status=False,

@@ -19,6 +19,18 @@ The cache keeps the `keep` most recently used adapters (`adapter_cache_keep`); o
 deleted after each fetch, except any used in the last `CACHE_GRACE_S` seconds, which another
 worker process on the box may be loading right now.
 
+Which URLs: only stores the worker's settings name. Whoever can publish a job chooses its
+`artifacts` and `adapter`, so a URL is opened only when it lies under the `artifacts` setting
+(WM_ARTIFACTS) or a store listed in `artifact_stores` (WM_ARTIFACT_STORES): same scheme, same
+host (user and port included), and the store's path or a folder below it. A URL with a `..` or
+`.` path part (written out or percent-encoded, at any depth), fsspec chaining (`::`), a query or
+a fragment is refused too, and so is a job id that is not one plain folder name.
+`check_location` applies that rule (`workers.urls.under_store`); `ArtifactStore` and
+`local_adapter` call it before opening anything, taking the allowed stores as a required
+argument (`WorkerSettings.allowed_stores()`).
+A plain path is this box's own folder (the default store, an NFS mount, an adapter folder a
+user names) and is not a store URL.
+
 Credentials: fsspec's own configuration, so every store works the way its users expect (for
 example `FSSPEC_S3_ENDPOINT_URL` and the usual `AWS_*` variables for s3, `FSSPEC_SFTP_KEY_FILENAME`
 or `~/.ssh/id_*` for sftp). An sftp store's host key must be in the known_hosts file
@@ -36,9 +48,11 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workers.urls import decoded, is_url, redact, under_store
 from worldmodel.errors import WorldModelError
 from worldmodel.model.loading import ADAPTER_CONFIG
 
@@ -50,27 +64,67 @@ ADAPTER = "adapter"
 CACHE_GRACE_S = 600.0
 """A cached adapter used this recently is never pruned (another process may be reading it)."""
 SSH_PROTOCOLS = ("sftp", "ssh")
+STORES_FIX = (
+    "a worker opens only URLs under its `artifacts` setting (WM_ARTIFACTS) or a store listed in "
+    "its `artifact_stores` setting (WM_ARTIFACT_STORES, comma-separated URLs)"
+)
 
 
 class ArtifactError(WorldModelError):
     """The artifact store cannot be reached, refuses us, or lacks what was asked for."""
 
 
+def check_location(location: str, stores: Sequence[str]) -> str:
+    """`location` when a worker may open it: a plain path, or a URL under one of `stores` with
+    no `..` or `.` path part; else `ArtifactError` naming the URL and the setting to change."""
+    if not is_url(location):
+        return location
+    problem = under_store(location, stores)
+    if problem is None:
+        return location
+    listed = ", ".join(redact(store) for store in stores if is_url(store)) or "none"
+    raise ArtifactError(
+        f"refusing the artifact URL {redact(location)}: {problem}; {STORES_FIX} (stores allowed "
+        f"now: {listed})"
+    )
+
+
+def _job_folder(job_id: str) -> str:
+    """`job_id` when it is one plain folder name; else `ArtifactError` (it is a path part)."""
+    plain = decoded(job_id)
+    if not plain or plain in (".", "..") or "/" in plain or "\\" in plain:
+        raise ArtifactError(
+            f"refusing the job id {job_id!r}: it names the job's folder in the artifact store, "
+            "so it must be one folder name (no '/', '..' or '.')"
+        )
+    return job_id
+
+
 class ArtifactStore:
     """A store at `url`; `run_dir(job)` is where a job trains.
 
-    `known_hosts` pins the host keys of sftp stores ('' means `~/.ssh/known_hosts`); `staging`
-    is the local folder mirrored jobs train in (default `<WM_HOME>/runs/jobs`).
+    `stores` are the store URLs a worker may open (`WorkerSettings.allowed_stores()`): a URL
+    `url` outside them is refused here (`check_location`). `known_hosts` pins the host keys of
+    sftp stores ('' means `~/.ssh/known_hosts`); `staging` is the local folder mirrored jobs
+    train in (default `<WM_HOME>/runs/jobs`).
     """
 
-    def __init__(self, url: str, *, known_hosts: str = "", staging: Path | None = None):
-        self.url = url.rstrip("/")
-        self.mirrored = "://" in url
+    def __init__(
+        self,
+        url: str,
+        *,
+        stores: Sequence[str],
+        known_hosts: str = "",
+        staging: Path | None = None,
+    ):
+        self.url = check_location(url, stores).rstrip("/")
+        self.mirrored = is_url(url)
         self.known_hosts = known_hosts
         self.staging = staging
 
     def run_dir(self, job_id: str) -> Path:
         """The local folder the trainer writes for this job (the store itself if local)."""
+        _job_folder(job_id)
         if not self.mirrored:
             return Path(self.url).expanduser() / job_id
         if self.staging is not None:
@@ -81,7 +135,9 @@ class ArtifactStore:
 
     def location(self, job_id: str) -> str:
         """Where the job's artifacts live, as the user should address them."""
-        return f"{self.url}/{job_id}" if self.mirrored else str(self.run_dir(job_id))
+        if self.mirrored:
+            return f"{self.url}/{_job_folder(job_id)}"
+        return str(self.run_dir(job_id))
 
     def adapter_location(self, job_id: str) -> str:
         """Where the job's final adapter lives (what `wm submit-query --adapter` takes)."""
@@ -133,15 +189,19 @@ class ArtifactStore:
                     fs.put_file(str(run / name), f"{root}/{name}")
 
     def _fs(self, job_id: str) -> tuple[Any, str]:
-        return open_store(f"{self.url}/{job_id}", known_hosts=self.known_hosts)
+        return open_store(f"{self.url}/{_job_folder(job_id)}", known_hosts=self.known_hosts)
 
 
 _fetching: dict[str, threading.Lock] = {}
 _fetching_guard = threading.Lock()
 
 
-def local_adapter(location: str, *, known_hosts: str = "", keep: int = 64) -> Path:
+def local_adapter(
+    location: str, *, stores: Sequence[str], known_hosts: str = "", keep: int = 64
+) -> Path:
     """A local folder holding the adapter at `location`: the path itself, or a cached copy.
+
+    A URL must lie under one of `stores` (`check_location`), or `ArtifactError` says so.
 
     A URL is fetched once per box into `<WM_HOME>/cache/adapters/<sha256 of the URL>` and reused
     from there (a training job writes its adapter once, under its own job id, so a location
@@ -149,7 +209,7 @@ def local_adapter(location: str, *, known_hosts: str = "", keep: int = 64) -> Pa
     sharing the cache each download into a private folder and the first rename wins. Each use
     marks the folder as recently used; after a download the cache is pruned to `keep` folders.
     """
-    if "://" not in location:
+    if not is_url(check_location(location, stores)):
         return Path(location).expanduser()
     from worldmodel.home import home_path
 

@@ -15,7 +15,11 @@ Two layers, each with a reason per value:
   why it is set. These are chosen for long GPU jobs and for never losing an accepted job.
 
 Fail-closed: a Redis URL without a password is refused unless `allow_no_password` is set on
-purpose (tests on loopback, a laptop). This module does not create the Celery app (`app`).
+purpose (tests on loopback, a laptop). The host backend (`sandbox_backend: host`, no isolation:
+the code runs as the worker's user) is refused unless `host_backend_ack` also holds exactly
+`HOST_BACKEND_ACK`, a second setting no one sets by accident (`backend_problem`, checked when
+settings load and again when a worker builds its executor). This module does not create the
+Celery app (`app`).
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from workers.urls import dot_part, is_url, redact
 from worldmodel.errors import ConfigError
 from worldmodel.format import MODES
 from worldmodel.generate import GenerationConfig
@@ -36,6 +41,11 @@ from worldmodel.model.defaults import NO_ADAPTER
 
 QUEUES = ("generate", "generate-batch", "train", "sandbox")
 """generate: interactive queries; generate-batch: evaluation/bulk; train; sandbox."""
+
+BACKENDS = ("vm", "process", "host")
+"""The sandbox backends a worker can be given (`sandbox.registry.BACKENDS`)."""
+HOST_BACKEND_ACK = "run-untrusted-code-on-this-host"
+"""The exact `host_backend_ack` (`WM_HOST_BACKEND_ACK`) without which `host` is refused."""
 
 PRIORITY_INTERACTIVE = 0
 PRIORITY_BATCH = 6
@@ -71,6 +81,11 @@ class WorkerSettings:
     )
     batch_wait_s: float = _f(0.05, "seconds a batch waits for more questions once one arrives")
     sandbox_backend: str = _f("vm", "where code runs: vm|process|host (fail-closed)")
+    host_backend_ack: str = _f(
+        "",
+        f"must be exactly '{HOST_BACKEND_ACK}' for sandbox_backend=host to be accepted (the "
+        "code then runs unisolated as the worker's user)",
+    )
     block_timeout_s: float = _f(10.0, "wall-time limit of one code block in seconds")
     completer: str = _f(
         "workers.tasks.generate:model_completer",
@@ -98,6 +113,11 @@ class WorkerSettings:
         },
     )
     artifacts: str = _f("", "artifact store: a path or fsspec URL; '' means <WM_HOME>/artifacts")
+    artifact_stores: str = _f(
+        "",
+        "comma-separated store URLs, besides `artifacts`, under which jobs may name their "
+        "artifacts or adapter URL; any other URL is refused",
+    )
     ssh_known_hosts: str = _f(
         "", "known_hosts file pinning sftp:// artifact stores' host keys; '' = ~/.ssh/known_hosts"
     )
@@ -131,13 +151,32 @@ class WorkerSettings:
             found.append("heartbeat_ttl_s: must be >= 1 second")
         if self.connect_timeout_s <= 0:
             found.append("connect_timeout_s: must be > 0")
-        if self.sandbox_backend not in ("vm", "process", "host"):
-            found.append("sandbox_backend: must be vm, process or host")
+        backend = self.backend_problem()
+        if backend:
+            found.append(backend)
         if self.mode and self.mode not in MODES:
             found.append(f"mode: must be {' or '.join(MODES)}, or '' for the recorded mode")
+        for store in self.listed_stores():
+            if not is_url(store):
+                found.append(f"artifact_stores: {store!r} is not a store URL (scheme://host/path)")
+            elif dot_part(store):
+                found.append(f"artifact_stores: {redact(store)!r} has a '..' or '.' path part")
         if ":" not in self.completer:
             found.append("completer: must be 'package.module:factory'")
         return found
+
+    def backend_problem(self) -> str | None:
+        """Why `sandbox_backend` cannot be used, or None: the one home of the backend rule."""
+        if self.sandbox_backend not in BACKENDS:
+            return f"sandbox_backend: must be {', '.join(BACKENDS[:-1])} or {BACKENDS[-1]}"
+        if self.sandbox_backend == "host" and self.host_backend_ack != HOST_BACKEND_ACK:
+            return (
+                "sandbox_backend: host runs model-written code on this host as the worker's "
+                "user, with no isolation; to allow it, also set "
+                f"WM_HOST_BACKEND_ACK={HOST_BACKEND_ACK} (host_backend_ack), or choose vm or "
+                "process"
+            )
+        return None
 
     @property
     def results(self) -> str:
@@ -149,6 +188,15 @@ class WorkerSettings:
         from worldmodel.home import home_path
 
         return str(home_path("artifacts", create=False))
+
+    def listed_stores(self) -> list[str]:
+        """The `artifact_stores` setting as a list."""
+        return [part.strip() for part in self.artifact_stores.split(",") if part.strip()]
+
+    def allowed_stores(self) -> list[str]:
+        """Every store a job's artifacts or adapter URL may lie under (`workers.artifacts`):
+        the `artifacts` store, then those listed in `artifact_stores`."""
+        return [self.artifact_url(), *self.listed_stores()]
 
 
 GENERATION = tuple(f.name for f in dataclasses.fields(GenerationConfig))
@@ -194,15 +242,6 @@ def load_settings(env: typing.Mapping[str, str] | None = None) -> WorkerSettings
     if problems:
         raise ConfigError("invalid worker settings:\n  " + "\n  ".join(problems))
     return settings
-
-
-def redact(url: str) -> str:
-    """The URL with its password replaced by ***, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def celery_config(settings: WorkerSettings) -> dict[str, Any]:

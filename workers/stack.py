@@ -45,6 +45,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from sandbox.home import private_dir, write_private
 from workers.supervisor import (
     Proc,
     StackError,
@@ -53,7 +54,6 @@ from workers.supervisor import (
     spawn,
     stop_all,
     wait_for,
-    write_private,
 )
 from worldmodel.errors import ConfigError
 from worldmodel.home import home_path
@@ -158,7 +158,7 @@ def stack_folder() -> Path:
     """`<WM_HOME>/stack`, with its logs/, pids/ and redis/ folders."""
     folder = home_path("stack")
     for sub in ("logs", "pids", "redis"):
-        (folder / sub).mkdir(exist_ok=True)
+        private_dir(folder / sub)
     return folder
 
 

@@ -154,13 +154,3 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, atomically (it may hold a password)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)

@@ -28,6 +28,7 @@ from typing import Any
 
 from workers.routes import GPU_QUEUES, SANDBOX_QUEUES, ordered_queues
 from workers.settings import WorkerSettings
+from worldmodel.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,10 @@ def executor(settings: WorkerSettings) -> Any:
 
     with _lock:
         if _warm["executor"] is None:
+            # Settings built in code skip `load_settings`; the backend rule holds here too.
+            problem = settings.backend_problem()
+            if problem:
+                raise ConfigError(problem)
             options: dict[str, Any] = {}
             if settings.sandbox_backend == "vm" and os.environ.get("WM_POOL_SIZE"):
                 options["pool_size"] = int(os.environ["WM_POOL_SIZE"])

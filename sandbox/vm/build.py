@@ -7,22 +7,29 @@ under QEMU to import every module the recipe names, and records the ones that re
 `manifest.json`. The finished folder is moved into place in one rename, so a half-built image is
 never found. Images built from older recipes are deleted.
 
+Everything is owner-only from the start (`sandbox.home`): the build folder is a fresh `mkdtemp`
+(0700) beside the images, and every file of the image (the kernel, the initramfs that holds the
+guest's SSH host private key, the client key, the manifest) is written 0600 through a `mkstemp`
+file, never through a predictable name opened with plain `open()`.
+
 Not covered here: what an image holds and finding it (image.py), booting VMs (qemu.py,
 backend.py).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from sandbox.executor import SandboxUnavailable
+from sandbox.home import private_dir, private_file, write_private
 from sandbox.vm.image import (
     RECIPE_DIR,
     ImagePaths,
@@ -109,7 +116,8 @@ def _assemble_rootfs(work: Path, out: ImagePaths, recipe: dict) -> dict[str, str
     kernels = sorted((kernel_tree / "boot").glob("vmlinuz-*"))
     if not kernels:
         raise SandboxUnavailable(f"{kernel_pkg} holds no vmlinuz")
-    shutil.copyfile(kernels[-1], out.kernel)
+    with kernels[-1].open("rb") as source, private_file(out.kernel) as handle:
+        shutil.copyfileobj(source, handle)
     module_root = next((kernel_tree / "lib/modules").iterdir())
     names = []
     for rel in recipe["kernel_modules"]:
@@ -172,13 +180,14 @@ def _assemble_rootfs(work: Path, out: ImagePaths, recipe: dict) -> dict[str, str
     public = [ln for ln in printed.splitlines() if ln.startswith("ssh-ed25519 ")]
     if not public:
         raise SandboxUnavailable(f"dropbearkey printed no public key: {printed!r}")
-    out.host_key.write_text(" ".join(public[0].split()[:2]) + "\n")
+    write_private(out.host_key, " ".join(public[0].split()[:2]) + "\n")
 
     import paramiko  # the vm extra; imported here so `wm --help` stays fast
 
     client = paramiko.ECDSAKey.generate(bits=256)
-    client.write_private_key_file(str(out.client_key))
-    out.client_key.chmod(0o600)
+    pem = io.StringIO()
+    client.write_private_key(pem)
+    write_private(out.client_key, pem.getvalue())
     _write(
         rootfs / "root/.ssh/authorized_keys", f"{client.get_name()} {client.get_base64()}\n", 0o600
     )
@@ -212,8 +221,9 @@ def _mkparent(path: Path) -> Path:
 
 
 def _pack_cpio(rootfs: Path, dest: Path) -> None:
+    """Pack `rootfs` into the initramfs `dest`, owner-only: it holds the SSH host private key."""
     listing = subprocess.run(["find", "."], cwd=rootfs, capture_output=True, check=True).stdout
-    with dest.open("wb") as handle:
+    with private_file(dest) as handle:
         proc = subprocess.run(
             ["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"],
             cwd=rootfs,
@@ -221,8 +231,8 @@ def _pack_cpio(rootfs: Path, dest: Path) -> None:
             stdout=handle,
             stderr=subprocess.PIPE,
         )
-    if proc.returncode != 0:
-        raise SandboxUnavailable(f"cpio failed: {proc.stderr.decode(errors='replace')}")
+        if proc.returncode != 0:
+            raise SandboxUnavailable(f"cpio failed: {proc.stderr.decode(errors='replace')}")
 
 
 VERIFY_CODE = """
@@ -269,12 +279,11 @@ def build_image(base: Path | None = None, *, force: bool = False) -> ImagePaths:
     _require_tools()
     started = time.monotonic()
     recipe = load_recipe()
-    staging = target.parent / f".build-{target.name}-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
+    private_dir(target.parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".build-{target.name}-", dir=target.parent))
     out = ImagePaths(staging / "image")
-    out.root.mkdir(parents=True)
     try:
+        private_dir(out.root)
         versions = _assemble_rootfs(staging, out, recipe)
         _pack_cpio(staging / "rootfs", out.initrd)
         report = _verify_in_guest(out, recipe["python_modules"])
@@ -293,7 +302,7 @@ def build_image(base: Path | None = None, *, force: bool = False) -> ImagePaths:
             "kernel_bytes": out.kernel.stat().st_size,
             "initrd_bytes": out.initrd.stat().st_size,
         }
-        out.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+        write_private(out.manifest, json.dumps(manifest, indent=2) + "\n")
         if force and target.exists():
             shutil.rmtree(target)
         try:

@@ -9,6 +9,11 @@ An image is a folder under the WorldModel home (`images/<recipe hash>/`) holding
 - `manifest.json`: the recipe hash, package versions, sizes, build time and the Python modules
   that were verified by importing each one inside a booted guest.
 
+Owner-only (`sandbox.home`): the images folder and each image folder are 0700 and every file
+in them 0600, since `initramfs.cpio` holds the guest's SSH host private key, `client_key` logs
+in to every guest, and a saved state under `states/` is a guest's whole memory. `locate_image`
+tightens an image built before this rule.
+
 The folder name is the hash of the recipe (every file in `sandbox/image/` plus the builder's
 version), so a changed recipe means a new image and `locate_image` refuses a stale one.
 
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.executor import SandboxUnavailable
-from sandbox.home import wm_home
+from sandbox.home import private_dir, tighten, wm_home
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "image"
 # Bump when the build steps (build.py) change in a way that changes the image.
@@ -74,10 +79,9 @@ def recipe_hash() -> str:
 
 
 def images_dir() -> Path:
-    """The `images` folder of the WorldModel home (created if missing)."""
-    path = wm_home() / "images"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The `images` folder of the WorldModel home (created owner-only if missing)."""
+    home = wm_home()
+    return private_dir(home / "images", top=home)
 
 
 def image_dir_for_recipe(base: Path | None = None) -> Path:
@@ -98,6 +102,9 @@ def locate_image(base: Path | None = None) -> ImagePaths:
             raise SandboxUnavailable(
                 f"the VM image at {paths.root} lacks {needed.name}; {BUILD_FIX}"
             )
+    private_dir(paths.root, top=paths.root.parent)
+    for entry in (*paths.root.iterdir(), *paths.states.glob("*")):
+        tighten(entry)
     return paths
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.executor import SandboxUnavailable
+from sandbox.home import private_dir
 from sandbox.vm.image import ImagePaths
 from sandbox.vm.qemu import QemuVM, VMSpec
 from sandbox.vm.ssh import GuestLink, SSHTimeouts
@@ -82,7 +83,7 @@ def connect(vm: QemuVM, paths: ImagePaths, accelerator: str, timeout_s: float) -
 
 def ensure_state(paths: ImagePaths, spec: VMSpec, boot_timeout_s: float) -> Path:
     """The saved-state file for this image and VM shape; made by one cold boot if missing."""
-    paths.states.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.states, top=paths.root)
     state = paths.states / spec.state_name()
     if state.is_file():
         return state

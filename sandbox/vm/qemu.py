@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sandbox.executor import SandboxUnavailable
+from sandbox.home import private_partial
 
 log = logging.getLogger(__name__)
 
@@ -310,21 +311,28 @@ class QemuVM:
             return _read_reply(reader)
 
     def save_state(self, dest: Path, timeout_s: float = 300.0) -> None:
-        """Pause the VM and write its whole state to `dest` (atomically)."""
-        partial = dest.with_name(dest.name + f".{os.getpid()}.partial")
-        self.qmp("stop")
-        self.qmp("migrate", {"uri": f"exec:cat > {shlex.quote(str(partial))}"})
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            info = self.qmp("query-migrate")
-            status = info.get("status")
-            if status == "completed":
-                partial.rename(dest)
-                return
-            if status in ("failed", "cancelled"):
-                break
-            time.sleep(0.2)
-        partial.unlink(missing_ok=True)
+        """Pause the VM and write its whole state to `dest` (atomically, owner-only: 0600).
+
+        QEMU's `cat` fills a fresh `mkstemp` file made 0600 beforehand, so the state (the
+        guest's whole memory) is never readable by others, whatever QEMU's umask.
+        """
+        partial = private_partial(dest)
+        info: dict = {}
+        try:
+            self.qmp("stop")
+            self.qmp("migrate", {"uri": f"exec:cat > {shlex.quote(str(partial))}"})
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                info = self.qmp("query-migrate")
+                status = info.get("status")
+                if status == "completed":
+                    partial.rename(dest)
+                    return
+                if status in ("failed", "cancelled"):
+                    break
+                time.sleep(0.2)
+        finally:
+            partial.unlink(missing_ok=True)
         raise SandboxUnavailable(f"saving the VM state failed: {info!r}")
 
     def kill(self) -> None:

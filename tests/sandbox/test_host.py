@@ -63,11 +63,19 @@ def test_memory_limit_holds(executor: HostExecutor) -> None:
     assert result.memory_exceeded
 
 
-def test_no_isolation_is_real(executor: HostExecutor, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The host backend hides nothing: the code sees the caller's environment.
+def test_no_isolation_is_real_but_the_environment_is_scrubbed(
+    executor: HostExecutor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The host backend hides no files (the code reads what this user can), but it does not
+    # hand the caller's environment down: no WM_*, no secrets.
+    (tmp_path / "host-file").write_text("readable")
     monkeypatch.setenv("WM_SECRET", "visible")
-    result = executor.run("import os\nprint(os.environ.get('WM_SECRET'))")
-    assert result.stdout == "visible\n"
+    result = executor.run(
+        "import os\n"
+        f"print(open({str(tmp_path / 'host-file')!r}).read())\n"
+        "print(os.environ.get('WM_SECRET'), os.environ['HOME'] == os.getcwd())"
+    )
+    assert result.stdout == "readable\nNone True\n"
 
 
 def test_workdir_removed(executor: HostExecutor) -> None:

@@ -80,6 +80,7 @@ class SftpServer(_LoopbackServer):
         return {
             "FSSPEC_SFTP": json.dumps(self.options),
             "WM_SSH_KNOWN_HOSTS": str(self.known_hosts),
+            "WM_ARTIFACT_STORES": self.url,  # jobs name this store; workers refuse unlisted ones
         }
 
     def start(self) -> None:
@@ -160,6 +161,7 @@ class S3Server(_LoopbackServer):
     def env(self) -> dict[str, str]:
         return {
             "FSSPEC_S3": json.dumps(self.options),
+            "WM_ARTIFACT_STORES": self.url,  # jobs name this store; workers refuse unlisted ones
             "NO_PROXY": "127.0.0.1",
             "no_proxy": "127.0.0.1",
             **self.credentials,

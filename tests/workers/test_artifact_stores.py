@@ -94,7 +94,9 @@ def _remote_files(fs, root: str) -> list[str]:
 
 def test_checkpoints_and_adapters_round_trip_through_the_store(remote, tmp_path):
     known_hosts = _known_hosts(remote)
-    box_a = ArtifactStore(remote.url, known_hosts=known_hosts, staging=tmp_path / "box-a")
+    box_a = ArtifactStore(
+        remote.url, stores=[remote.url], known_hosts=known_hosts, staging=tmp_path / "box-a"
+    )
     run = box_a.run_dir("job1")
     _checkpoint(run, 2)
     _checkpoint(run, 4)
@@ -113,7 +115,9 @@ def test_checkpoints_and_adapters_round_trip_through_the_store(remote, tmp_path)
     partial = f"{root}/checkpoints/step-0000006/adapter/adapter_model.safetensors"
     fs.makedirs(partial.rsplit("/", 1)[0], exist_ok=True)
     fs.pipe_file(partial, b"partial")
-    box_b = ArtifactStore(remote.url, known_hosts=known_hosts, staging=tmp_path / "box-b")
+    box_b = ArtifactStore(
+        remote.url, stores=[remote.url], known_hosts=known_hosts, staging=tmp_path / "box-b"
+    )
     assert box_b.pull("job1") == "step-0000004"
     pulled = box_b.run_dir("job1") / "checkpoints" / "step-0000004"
     assert _files(pulled) == _files(run / "checkpoints" / "step-0000004")
@@ -142,12 +146,14 @@ def test_checkpoints_and_adapters_round_trip_through_the_store(remote, tmp_path)
     # A generation worker fetches the adapter once into its cache and reads it from there.
     location = box_a.adapter_location("job1")
     assert location == f"{remote.url}/job1/adapter"
-    fetched = local_adapter(location, known_hosts=known_hosts)
+    fetched = local_adapter(location, stores=[remote.url], known_hosts=known_hosts)
     assert _files(fetched) == _files(run / "adapter")
     with pytest.raises(ArtifactError, match="no adapter at"):
-        local_adapter(f"{remote.url}/job1/checkpoints", known_hosts=known_hosts)
+        local_adapter(
+            f"{remote.url}/job1/checkpoints", stores=[remote.url], known_hosts=known_hosts
+        )
     remote.stop()  # the store is gone: the cached copy still answers
-    assert local_adapter(location, known_hosts=known_hosts) == fetched
+    assert local_adapter(location, stores=[remote.url], known_hosts=known_hosts) == fetched
 
 
 def test_an_sftp_store_with_an_unknown_host_key_is_refused(tmp_path):
@@ -171,11 +177,16 @@ def test_an_sftp_store_with_an_unknown_host_key_is_refused(tmp_path):
         fsspec.config.conf["sftp"] = dict(server.options)
         try:
             for known_hosts in (wrong, tmp_path / "absent_known_hosts"):
-                store = ArtifactStore(server.url, known_hosts=str(known_hosts))
+                store = ArtifactStore(server.url, stores=[server.url], known_hosts=str(known_hosts))
                 with pytest.raises(ArtifactError, match=rf"\[127\.0\.0\.1\]:{server.port}"):
                     store.pull("job1")
             # The right key opens it (so the refusals above were about the key alone).
-            assert ArtifactStore(server.url, known_hosts=str(server.known_hosts)).pull("j") is None
+            assert (
+                ArtifactStore(
+                    server.url, stores=[server.url], known_hosts=str(server.known_hosts)
+                ).pull("j")
+                is None
+            )
         finally:
             fsspec.config.conf.pop("sftp", None)
     finally:
@@ -241,7 +252,9 @@ def test_a_job_resumes_on_another_box_from_the_store_and_its_adapter_answers(
     answer = jobs.result(app, query, wait=True, timeout_s=60)
     assert answer["adapter"] == summary["adapter"]
     assert answer["workers"]["generate"] == worker_b.name
-    downloaded = local_adapter(summary["adapter"], known_hosts=known_hosts)  # this process's copy
+    downloaded = local_adapter(
+        summary["adapter"], stores=[remote.url], known_hosts=known_hosts
+    )  # this process's copy
     assert answer["generated"] == reference_completion(tiny_model_dir, downloaded, QUESTION)
     assert answer["generated"] != reference_completion(tiny_model_dir, None, QUESTION)
     cached = list((home_b / "cache" / "adapters").iterdir())
@@ -255,17 +268,21 @@ def test_the_adapter_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
         (store / job / "adapter").mkdir(parents=True)
         (store / job / "adapter" / "adapter_config.json").write_text(f'{{"job": "{job}"}}')
     location = {job: f"file://{store}/{job}/adapter" for job in ("a", "b", "c")}
-    fetched = {job: local_adapter(location[job], keep=2) for job in ("a", "b")}
+    fetched = {
+        job: local_adapter(location[job], stores=[f"file://{store}"], keep=2) for job in ("a", "b")
+    }
     cache = fetched["a"].parent
     # "a" was used last long ago, "b" an hour ago; using "a" again makes it the most recent.
     os.utime(fetched["a"], (1, 1))
     os.utime(fetched["b"], (time.time() - 3600,) * 2)
-    assert local_adapter(location["a"], keep=2) == fetched["a"]
+    assert local_adapter(location["a"], stores=[f"file://{store}"], keep=2) == fetched["a"]
     (cache / ".tmp-killed-download").mkdir()
     os.utime(cache / ".tmp-killed-download", (1, 1))
     (cache / ".tmp-download-in-progress").mkdir()
 
-    fetched["c"] = local_adapter(location["c"], keep=2)  # a third: "b" is the one to go
+    fetched["c"] = local_adapter(
+        location["c"], stores=[f"file://{store}"], keep=2
+    )  # a third: "b" is the one to go
     assert sorted(p.name for p in cache.iterdir()) == sorted(
         [fetched["a"].name, fetched["c"].name, ".tmp-download-in-progress"]
     )

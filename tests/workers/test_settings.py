@@ -188,7 +188,7 @@ def test_training_steps_aside_for_a_waiting_batch():
 
 def test_mirrored_artifact_store_pushes_complete_checkpoints_and_pulls_the_newest(tmp_path):
     remote = tmp_path / "remote"
-    store = ArtifactStore(f"file://{remote}")
+    store = ArtifactStore(f"file://{remote}", stores=[f"file://{remote}"])
     run = store.run_dir("job1")
     for step in (2, 4):
         folder = run / "checkpoints" / f"step-{step:07d}"
@@ -202,7 +202,7 @@ def test_mirrored_artifact_store_pushes_complete_checkpoints_and_pulls_the_newes
     assert (remote / "job1/checkpoints/step-0000004/adapter/weights.bin").read_bytes() == b"w" * 4
 
     # Another box (another home) resumes from the newest checkpoint in the store.
-    other = ArtifactStore(f"file://{remote}")
+    other = ArtifactStore(f"file://{remote}", stores=[f"file://{remote}"])
     other.run_dir = lambda job: tmp_path / "other-box" / job  # type: ignore[method-assign]
     assert other.pull("job1") == "step-0000004"
     pulled = tmp_path / "other-box/job1/checkpoints/step-0000004"
@@ -211,7 +211,7 @@ def test_mirrored_artifact_store_pushes_complete_checkpoints_and_pulls_the_newes
 
 
 def test_local_artifact_store_is_used_in_place(tmp_path):
-    store = ArtifactStore(str(tmp_path / "shared"))
+    store = ArtifactStore(str(tmp_path / "shared"), stores=[])
     assert store.run_dir("j") == tmp_path / "shared" / "j"
     assert store.pull("j") is None
     assert store.location("j") == str(tmp_path / "shared" / "j")

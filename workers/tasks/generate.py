@@ -67,7 +67,10 @@ def job_adapter(job: dict[str, Any], settings_: Any) -> tuple[str | None, str | 
     if not location:
         return None, None
     folder = local_adapter(
-        location, known_hosts=settings_.ssh_known_hosts, keep=settings_.adapter_cache_keep
+        location,
+        stores=settings_.allowed_stores(),
+        known_hosts=settings_.ssh_known_hosts,
+        keep=settings_.adapter_cache_keep,
     )
     return location, str(folder)
 

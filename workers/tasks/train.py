@@ -53,7 +53,9 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     job_id = job["job_id"]
     stop_if_cancelled(self, job_id)
     store = ArtifactStore(
-        job.get("artifacts") or settings.artifact_url(), known_hosts=settings.ssh_known_hosts
+        job.get("artifacts") or settings.artifact_url(),
+        stores=settings.allowed_stores(),
+        known_hosts=settings.ssh_known_hosts,
     )
     run_dir = store.run_dir(job_id)
     pulled = store.pull(job_id)

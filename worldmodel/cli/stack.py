@@ -50,7 +50,8 @@ def _gpu_indices(cpu: bool, gpus: str | None) -> list[int] | None:
     "--sandbox-backend",
     type=click.Choice(["vm", "process", "host"]),
     default=None,
-    help="Where the sandbox worker runs code [WM_SANDBOX_BACKEND, else the settings default].",
+    help="Where the sandbox worker runs code [WM_SANDBOX_BACKEND, else the settings default]; "
+    "host also needs WM_HOST_BACKEND_ACK (docs/settings.md).",
 )
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for worker pongs.")
 @click.option("--timeout", type=float, default=180, show_default=True, help="Seconds to wait.")

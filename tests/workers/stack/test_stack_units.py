@@ -3,7 +3,8 @@
 Which GPU workers `up` starts: the *_VISIBLE_DEVICES variables decide first (a user who hides
 GPUs gets a CPU worker); the physical indices they name are kept, because
 `wm worker gpu --gpu N` pins that same index. And `up` does not wait out its timeout for a
-worker that has already exited.
+worker that has already exited. The stack's secrets are written owner-only, never through a
+link planted in its folder.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 from stack_harness import REPO
 
-from workers.stack import visible_gpus, workers_ready
+from workers.stack import _secrets, visible_gpus, workers_ready
 from workers.supervisor import is_alive, spawn
 from worldmodel.errors import ConfigError
 
@@ -103,3 +105,23 @@ def test_an_installed_wheel_carries_the_files_the_stack_runs_with(tmp_path: Path
     flower, rendered = out.stdout.split()
     assert Path(flower) == site / "workers" / "resources" / "flowerconfig.py"
     assert rendered == "True"
+
+
+def test_private_files_never_follow_a_planted_link(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("untouched")
+    folder = tmp_path / "stack"
+    folder.mkdir(mode=0o700)
+    # The name the stack's writer used to open with O_CREAT|O_TRUNC, following links.
+    (folder / ".secrets.env.tmp").symlink_to(victim)
+    secret = _secrets(folder)
+    assert victim.read_text() == "untouched"
+    written = folder / "secrets.env"
+    assert not written.is_symlink() and stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert f"WM_REDIS_PASSWORD={secret['WM_REDIS_PASSWORD']}" in written.read_text()
+    # And a link planted at the final name is replaced, not written through.
+    from sandbox.home import write_private
+
+    (folder / "other").symlink_to(victim)
+    write_private(folder / "other", "new")
+    assert victim.read_text() == "untouched" and (folder / "other").read_text() == "new"

@@ -84,17 +84,17 @@ def test_a_pass_longer_than_the_grace_period_is_not_overlapped_by_a_second_one(
 
 def test_a_pass_resends_a_bounded_number_and_the_next_pass_goes_on_from_there(cluster):
     redis = cluster.redis.client()
-    ids = _lose_training_jobs(redis, 25)
+    ids = _lose_training_jobs(redis, 30)
 
     def one_pass() -> list[str]:
-        return watchdog.check_once(cluster.app, redis, grace_s=0.2, max_examined=10, max_resent=4)
+        return watchdog.check_once(cluster.app, redis, grace_s=2.0, max_examined=10, max_resent=4)
 
     # First looks, at most 10 jobs a pass: three passes to have seen every job once.
     assert [one_pass(), one_pass(), one_pass()] == [[], [], []]
-    assert redis.hlen(watchdog.MISSING_KEY) == 25
-    time.sleep(0.3)
+    assert redis.hlen(watchdog.MISSING_KEY) == 30
+    time.sleep(2.1)
     sent = []
-    for _ in range(7):  # 25 lost jobs at 4 a pass
+    for _ in range(8):  # 30 lost jobs at 4 a pass
         found = one_pass()
         assert len(found) <= 4
         sent.extend(found)

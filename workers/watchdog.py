@@ -19,8 +19,10 @@ looks at least `grace_s` apart, the step is sent again with the same task id, wi
 step's stored result as its input (the chain's steps are pure functions of their input),
 followed by the rest of the chain. The resend is claimed by deleting the step's first-look entry
 (`HDEL` answers 1 to one caller only), so even a pass that stalled past its lock never sends a
-step that another pass sent. Same ids mean a step that did run after all is deduplicated
-(`worker_deduplicate_successful_tasks`).
+step that another pass sent, in the same script that checks the job's cancel mark, so a job
+cancelled or withdrawn at submit (`workers.jobs`) is never sent again. Only accepted jobs are
+in `wm:active`: the client adds a job once its first send succeeded. Same ids mean a step that
+did run after all is deduplicated (`worker_deduplicate_successful_tasks`).
 
 Running steps are not touched here (their messages are unacked; `recovery` requeues them).
 This module does not run tasks.
@@ -56,6 +58,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
+"""
+
+_CLAIM = """
+-- KEYS: missing, the job's cancel mark; ARGV: task id. 1: this caller sends the step again.
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+return redis.call('HDEL', KEYS[1], ARGV[1])
 """
 
 _RELEASE = """
@@ -140,8 +148,8 @@ def _check_job(
         return None, waiting
     if now - float(seen) < grace_s:
         return None, waiting
-    if not client.hdel(MISSING_KEY, task_id):
-        return None, waiting  # another pass claimed this resend between our two reads
+    if not client.eval(_CLAIM, 2, MISSING_KEY, CANCEL_PREFIX + job_id, task_id):
+        return None, waiting  # another pass claimed this resend, or the job was withdrawn
     previous = app.AsyncResult(pending[first - 1][1]).result if first else None
     step_chain(app, job, pending[first:], previous).apply_async()
     log.warning("job %s: step %s was lost in transit; sent it again", job_id, step)

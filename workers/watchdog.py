@@ -15,14 +15,15 @@ outlives its lock.
 
 For each job, the pass finds the first step that has not succeeded. If that step never started
 (PENDING) and its message is in none of its queue's lists and not in the unacked hash, on two
-looks at least `grace_s` apart, the step is sent again with the same task id, with the previous
-step's stored result as its input (the chain's steps are pure functions of their input),
-followed by the rest of the chain. The resend is claimed by deleting the step's first-look entry
-(`HDEL` answers 1 to one caller only), so even a pass that stalled past its lock never sends a
-step that another pass sent, in the same script that checks the job's cancel mark, so a job
-cancelled or withdrawn at submit (`workers.jobs`) is never sent again. Only accepted jobs are
-in `wm:active`: the client adds a job once its first send succeeded. Same ids mean a step that
-did run after all is deduplicated (`worker_deduplicate_successful_tasks`).
+looks at least `grace_s` apart in Redis's time (`workers.clock`: the looks may be two workers'),
+the step is sent again with the same task id, with the previous step's stored result as its
+input (the chain's steps are pure functions of their input), followed by the rest of the chain.
+The resend is claimed by deleting the step's first-look entry (`HDEL` answers 1 to one caller
+only), so even a pass that stalled past its lock never sends a step that another pass sent, in
+the same script that checks the job's cancel mark, so a job cancelled or withdrawn at submit
+(`workers.jobs`) is never sent again. Only accepted jobs are in `wm:active`: the client adds a
+job once its first send succeeded. Same ids mean a step that did run after all is deduplicated
+(`worker_deduplicate_successful_tasks`).
 
 Running steps are not touched here (their messages are unacked; `recovery` requeues them).
 This module does not run tasks.
@@ -34,11 +35,11 @@ import json
 import logging
 import re
 import secrets
-import time
 from bisect import bisect_right
 from typing import Any
 
 from workers.chain import ACTIVE_KEY, CANCEL_PREFIX, JOB_PREFIX, job_steps, step_chain
+from workers.clock import server_time
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _check_job(
         client.hdel(MISSING_KEY, task_id)
         return None, waiting
     seen = client.hget(MISSING_KEY, task_id)
-    now = time.time()
+    now = server_time(client)  # every worker's looks on one clock (`workers.clock`)
     if seen is None:
         client.hset(MISSING_KEY, task_id, now)
         return None, waiting

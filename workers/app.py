@@ -11,7 +11,8 @@ Worker start-up (signals connected here, code in `workers.worker` and `workers.r
 - `worker_init`: kombu's Redis channels start settling messages through `workers.recovery`
   (`workers.transport`); a generation worker loads its model once and keeps it warm; every
   worker imports the hook modules named in settings;
-- `worker_ready`: the heartbeat and the reaper that requeues a dead worker's jobs start;
+- `worker_ready`: the heartbeat and the reaper that requeues a dead worker's jobs start, and
+  the consumer is kept for training to pause its `train` queue (`workers.worker`);
 - `task_received`: which worker holds which unacked message.
 
 Every task is a `recovery.FencedTask`: its result commits only while its worker still holds
@@ -106,6 +107,9 @@ def _on_worker_process_init(**_: Any) -> None:
 
 @signals.worker_ready.connect
 def _on_worker_ready(sender: Any = None, **_: Any) -> None:
+    from workers.worker import remember_consumer
+
+    remember_consumer(sender)  # Celery's consumer: training pauses its `train` queue
     recovery.start(sender.app, sender.hostname, _settings_of(sender).heartbeat_ttl_s)
 
 

@@ -7,10 +7,14 @@ from the job id (`<id>.generate`, `<id>.sandbox`, and `<id>` for the final compo
 result is the answer); a training job is one task whose id is the job id. The keys, ids and
 chains are defined in `workers.chain`, which the watchdog shares.
 
-Accepted means published: the record is written and the chain's first message is in Redis
-before `submit_*` returns. If Redis cannot be reached (connect timeout from settings, a couple
-of quick publish retries), `BrokerUnavailable` says the job was NOT accepted; nothing is retried
-behind the user's back. This module prints nothing (the CLI does).
+Accepted means published: the record is written, the chain's first message is in Redis, and
+then the job is recorded as accepted (`wm:active`, which the watchdog walks) before `submit_*`
+returns. If Redis cannot be reached (connect timeout from settings, a couple of quick publish
+retries), `BrokerUnavailable` says the job was NOT accepted, and that is the truth: a job whose
+send failed is withdrawn with a mark every step checks, so even a message that reached Redis
+never runs. When Redis went away before the withdrawal, `AcceptanceUnknown` says so and names
+the job to look at or cancel. Nothing is retried behind the user's back. This module prints
+nothing (the CLI does).
 """
 
 from __future__ import annotations
@@ -42,6 +46,19 @@ class JobError(WorldModelError):
 
 class BrokerUnavailable(WorldModelError):
     """Redis could not be reached; the message says whether a job was accepted."""
+
+
+class AcceptanceUnknown(BrokerUnavailable):
+    """A submit failed midway and Redis was gone before the job could be withdrawn: the job
+    may run. Its id is `job_id`; `status` tells once Redis is back, `cancel` settles it."""
+
+    def __init__(self, job_id: str, message: str) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+
+
+NOT_ACCEPTED = "not-accepted"
+"""The cancel mark's value for a job withdrawn at submit (any other value: `wm cancel`)."""
 
 
 def submit_query(
@@ -254,32 +271,51 @@ def workers(app: Any, timeout_s: float = 1.5) -> list[dict[str, Any]]:
 
 
 def _publish(app: Any, job: dict[str, Any], send: Any) -> None:
+    """Write the record, send the first message, then record the job as accepted.
+
+    The job joins `wm:active` (where the watchdog sends lost steps again) and `wm:jobs` only
+    after its send succeeded. When the send or that record fails, the job is withdrawn: marked
+    not accepted (the cancel mark, which every step checks before it runs, so a message that
+    reached Redis although its send reported a failure never runs) and removed. Only a
+    completed withdrawal lets the error say NOT accepted; one that could not reach Redis says
+    so, and how to settle it (`AcceptanceUnknown`).
+    """
     settings = _settings(app)
     from workers.settings import redact
 
     where = redact(settings.broker_url)
+    job_id = job["job_id"]
     try:
         client = _client(app)
         client.ping()
-        pipe = client.pipeline()
-        pipe.set(JOB_PREFIX + job["job_id"], json.dumps(job), ex=settings.result_expires_s)
-        pipe.zadd(JOBS_KEY, {job["job_id"]: job["submitted_at"]})
-        pipe.sadd(ACTIVE_KEY, job["job_id"])  # watched until it ends (`workers.watchdog`)
-        pipe.execute()
-    except Exception as exc:
+        client.set(JOB_PREFIX + job_id, json.dumps(job), ex=settings.result_expires_s)
+    except Exception as exc:  # nothing was sent, and nothing unsent is ever sent by a worker
         raise BrokerUnavailable(
             f"the job was NOT accepted: cannot reach Redis at {where} ({exc}). Start it "
             "(`wm stack up`) or set WM_BROKER_URL."
         ) from exc
     try:
         send()
+        pipe = client.pipeline()
+        pipe.zadd(JOBS_KEY, {job_id: job["submitted_at"]})
+        pipe.sadd(ACTIVE_KEY, job_id)  # accepted: watched until it ends (`workers.watchdog`)
+        pipe.execute()
     except Exception as exc:
         try:
-            client.delete(JOB_PREFIX + job["job_id"])
-            client.zrem(JOBS_KEY, job["job_id"])
-            client.srem(ACTIVE_KEY, job["job_id"])
-        except Exception:  # Redis is gone: the record expires with result_expires
-            pass
+            pipe = client.pipeline()
+            pipe.set(CANCEL_PREFIX + job_id, NOT_ACCEPTED, ex=settings.result_expires_s)
+            pipe.srem(ACTIVE_KEY, job_id)
+            pipe.zrem(JOBS_KEY, job_id)
+            pipe.delete(JOB_PREFIX + job_id)
+            pipe.execute()
+        except Exception as withdraw_exc:
+            raise AcceptanceUnknown(
+                job_id,
+                f"publishing job {job_id} to {where} failed ({exc}), and the job could not be "
+                f"withdrawn ({withdraw_exc}): it was probably not sent, but if its message "
+                f"reached Redis before the failure it may run. Once Redis is back, "
+                f"`wm status {job_id}` tells, and `wm cancel {job_id}` makes sure it never runs.",
+            ) from exc
         raise BrokerUnavailable(
             f"the job was NOT accepted: publishing to {where} failed ({exc})"
         ) from exc

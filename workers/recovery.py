@@ -31,7 +31,9 @@ deduplicated by `worker_deduplicate_successful_tasks`.)
 
 The owner is `<hostname>/<pid>/<random>`, so a worker restarted under the same name is a new
 owner and its predecessor's jobs are still recovered. A message taken in the instant before its
-owner entry is written is requeued once it has been unowned for two heartbeat TTLs. Owner
+owner entry is written is requeued once it has been unowned for two heartbeat TTLs, counted in
+Redis time: the take is stamped by Redis (`workers.transport`), the reaper reads Redis's clock
+(`workers.clock`), so no worker's wrong clock shortens that grace. Owner
 entries are removed with their ack, or by the reaper once the message is gone. The limit of the
 fence is its lease: a worker that stalls for longer than the lease (`COMMIT_LEASE_TTLS`
 heartbeat TTLs) inside its commit, the milliseconds between `fence` and its stored result, can
@@ -53,6 +55,7 @@ from typing import Any
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 
+from workers.clock import server_time
 from workers.watchdog import FINAL_STATES, check_once
 
 log = logging.getLogger(__name__)
@@ -287,7 +290,7 @@ def reap_once(app: Any, client: Any, grace_s: float) -> list[str]:
     dead = _confirmed_dead(client, set(owners.values()), confirm_s=grace_s / 2)
     unowned = [
         tag.decode()
-        for tag in client.zrangebyscore(UNACKED_INDEX_KEY, 0, time.time() - grace_s)
+        for tag in client.zrangebyscore(UNACKED_INDEX_KEY, 0, server_time(client) - grace_s)
         if tag.decode() not in owners
     ]
     orphans = _confirmed_orphans(owners, confirm_s=grace_s / 2)

@@ -17,7 +17,9 @@ closes. Both go wrong when a Redis restart breaks a worker's broker connection w
 still runs here is acked when the job ends, one that nothing here runs any more is requeued by
 the reaper (`workers.recovery`). And every ack and reject goes to `recovery.settle`, which uses
 a connection of its own (it survives the consumer's reconnect) and acts only while this worker
-holds the message. `install` sets it as kombu's Redis channel QoS class in a worker process
+holds the message. It also stamps each message it takes with Redis's time, not this worker's,
+since the reaper of another worker compares that stamp with the time (`workers.clock`).
+`install` sets it as kombu's Redis channel QoS class in a worker process
 (`worker_init`); clients never take messages, so they keep kombu's. It is installed rather
 than configured as a `broker_transport` class because kombu would then describe the broker as
 `workers.transport:...://host`, a URL Flower's queue view cannot read.
@@ -29,15 +31,36 @@ from typing import Any
 
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
+from kombu.utils.json import dumps
 
 from workers import recovery
 
+_TAKE = """
+-- KEYS: unacked index, unacked; ARGV: tag, payload. The take stamped with Redis's clock.
+local now = redis.call('TIME')
+redis.call('ZADD', KEYS[1], now[1] + now[2] / 1000000, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
 
 class SettlingQoS(kombu_redis.QoS):
-    """kombu's Redis QoS, with acks and rejects made by `recovery.settle` and no restore when
-    the channel closes. Prefetch accounting (which messages this channel has out) is kombu's."""
+    """kombu's Redis QoS, with acks and rejects made by `recovery.settle`, no restore when
+    the channel closes, and a taken message stamped with Redis's time rather than this
+    worker's. Prefetch accounting (which messages this channel has out) is kombu's."""
 
     restore_at_shutdown = False
+
+    def append(self, message: Any, delivery_tag: Any) -> None:
+        # kombu stamps the take (the unacked index score) with this worker's clock; the reaper
+        # of another worker compares it with its own, so one wrong clock would requeue a job
+        # just taken, before its claim (`workers.clock`).
+        delivery = message.delivery_info
+        payload = dumps([message._raw, delivery["exchange"], delivery["routing_key"]])
+        channel: Any = self.channel  # conn_or_acquire: kombu's, not in its type stubs
+        with channel.conn_or_acquire() as client:
+            client.eval(_TAKE, 2, self.unacked_index_key, self.unacked_key, delivery_tag, payload)
+        virtual.QoS.append(self, message, delivery_tag)
 
     def ack(self, delivery_tag: Any) -> None:
         try:
@@ -56,8 +79,14 @@ class SettlingQoS(kombu_redis.QoS):
 
 # What this module and workers.recovery use of kombu's Redis transport beyond its public API.
 _KOMBU_INTERNALS = {
-    kombu_redis.Channel: ("QoS", "_do_restore_message", "unacked_key", "unacked_index_key"),
-    kombu_redis.QoS: ("ack", "reject", "restore_at_shutdown"),
+    kombu_redis.Channel: (
+        "QoS",
+        "_do_restore_message",
+        "conn_or_acquire",
+        "unacked_key",
+        "unacked_index_key",
+    ),
+    kombu_redis.QoS: ("ack", "append", "reject", "restore_at_shutdown"),
 }
 
 

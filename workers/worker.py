@@ -11,7 +11,10 @@ subprocesses or VMs anyway. Celery's time limits are not enforced by the thread 
 tasks bound themselves (batcher timeout, block limits, training deadline).
 
 Inside a worker, `load_completer` builds the generator once per process and `executor` the
-sandbox backend; `describe` reports both for `wm workers`. This module never imports torch; a
+sandbox backend; `describe` reports both for `wm workers`. A generation worker has a thread
+per batch slot plus one, and takes one message per free thread, but it runs one training job at
+a time (`begin_training`): while one trains it stops taking from the `train` queue, so the
+others wait there for any worker, not on this worker's GPU gate. This module never imports torch; a
 sandbox worker never loads the completer, so torch never enters its process.
 """
 
@@ -37,6 +40,9 @@ _lock = threading.Lock()
 _stopping = threading.Event()
 _current: dict[str, dict[str, Any]] = {}
 """Task id -> what this worker is doing for it (shown by `wm workers`)."""
+_training = threading.Lock()
+"""Held by the one training job this process runs."""
+_consumer: dict[str, Any] = {"consumer": None, "paused": False}
 
 
 def gpu_worker_name(gpu: int | None, host: str | None = None) -> str:
@@ -187,6 +193,43 @@ def mark_stopping() -> None:
 
 def stopping() -> bool:
     return _stopping.is_set()
+
+
+def remember_consumer(consumer: Any) -> None:
+    """The worker's Celery consumer (`worker_ready`), whose `train` queue training pauses."""
+    _consumer["consumer"] = consumer
+
+
+def begin_training() -> bool:
+    """Take this process's one training slot; False if a training job runs here already.
+
+    While the slot is held the worker takes nothing more from the `train` queue, so no other
+    training job waits here (on the GPU gate, its time running) while another worker could run
+    it. The pause is asked of the consumer's own loop (`call_soon`), the way Celery's
+    `cancel_consumer` control does it; a training message taken before it lands is handed back
+    by its task (the False here).
+    """
+    if not _training.acquire(blocking=False):
+        return False
+    consumer = _consumer["consumer"]
+    if consumer is not None and "train" in _consuming(consumer):
+        consumer.call_soon(consumer.cancel_task_queue, "train")
+        _consumer["paused"] = True
+    return True
+
+
+def end_training() -> None:
+    """Free the training slot and take from the `train` queue again."""
+    consumer = _consumer["consumer"]
+    if _consumer["paused"] and consumer is not None:
+        consumer.call_soon(consumer.add_task_queue, "train")
+        _consumer["paused"] = False
+    _training.release()
+
+
+def _consuming(consumer: Any) -> set[str]:
+    task_consumer = getattr(consumer, "task_consumer", None)
+    return {queue.name for queue in getattr(task_consumer, "queues", [])}
 
 
 def track(task_id: str, name: str, **facts: Any) -> None:

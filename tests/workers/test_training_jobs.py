@@ -215,3 +215,41 @@ def test_the_real_generator_loads_once_in_a_worker_and_answers_through_the_queue
     after = {w["name"]: w for w in jobs.workers(app)}[worker.name]
     assert after["pid"] == info["pid"] and after["model_load_s"] == info["model_load_s"]
     assert sum(after["batches"]) == 3  # three generations, by the one model loaded at start
+
+
+def test_a_gpu_worker_holds_one_training_job_and_leaves_the_rest_queued(
+    cluster, tiny_model, train_file, tmp_path
+):
+    # Four thread slots (batch size 4) and one for training: today's prefetch lets one worker
+    # take every slot's worth of training jobs, which then wait on its GPU gate while another
+    # worker could run them.
+    cluster.start_worker("gpu", "--queues", "train", box="a")
+    app = cluster.app
+    redis = cluster.redis.client()
+    ids = [
+        jobs.submit_train(
+            app,
+            data=str(train_file),
+            base=str(tiny_model),
+            config=train_config(max_steps=100_000, checkpoint_every=1_000),
+            artifacts=str(tmp_path / "store"),
+        )
+        for _ in range(3)
+    ]
+
+    def training() -> list[str]:
+        return [j for j in ids if jobs.status(app, j)["state"] == "PROGRESS"]
+
+    [running] = wait_for(training, 120, "a training job to run")
+    held = []
+    for _ in range(20):
+        held.append(redis.hlen("unacked"))
+        time.sleep(0.1)
+    assert max(held) == 1, held  # the running job; the other two are not held here
+    assert redis.llen("train") == 2  # waiting for any worker, their time limits not running
+    assert [jobs.status(app, j)["state"] for j in ids if j != running] == ["PENDING"] * 2
+    # When the running one ends, the worker takes the next.
+    jobs.cancel(app, running)
+    wait_for(lambda: [j for j in training() if j != running], 120, "the next training job")
+    for job_id in ids:
+        jobs.cancel(app, job_id)

@@ -9,6 +9,10 @@ after every optimizer step, is where this task:
   read from the run's `metrics.jsonl` (the trainer writes it every `log_every` steps);
 - pushes new checkpoints to a mirrored store;
 - lets waiting generation batches use the GPU (`GpuGate.yield_to_generation`);
+- runs alone: a worker trains one job at a time (`workers.worker.begin_training`) and hands
+  back a second one it took in the moment before it paused its `train` queue, so no training
+  job waits on a GPU gate while its time runs; a job's time limit counts from when it has the
+  GPU;
 - stops, with a checkpoint, when the job is cancelled (`wm cancel`), near its time limit, or
   when its worker is asked to stop (SIGTERM): then the job goes back on the queue (`Reject`
   with requeue) and any worker resumes it from that checkpoint;
@@ -35,7 +39,7 @@ from workers.artifacts import ArtifactStore
 from workers.jobs import is_cancelled
 from workers.recovery import holds
 from workers.tasks import mark_revoked, stop_if_cancelled
-from workers.worker import gpu_gate, stopping, track, untrack
+from workers.worker import begin_training, end_training, gpu_gate, stopping, track, untrack
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,22 @@ log = logging.getLogger(__name__)
 @app.task(name="wm.train", bind=True)
 def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Train (or resume) the job's LoRA adapter; return where it is and how training went."""
+    job_id = job["job_id"]
+    stop_if_cancelled(self, job_id)
+    if not begin_training():
+        # Taken in the moment before this worker paused its train queue: back to the queue,
+        # for this worker once its running job ends, or for any other worker before that. It
+        # is queued, not started (`wm status`; the watchdog resends only a PENDING step whose
+        # message vanished).
+        self.backend.store_result(self.request.id, None, "PENDING", request=self.request)
+        raise Reject(f"training job {job_id}: this worker runs another; handed back", requeue=True)
+    try:
+        return _train(self, job)
+    finally:
+        end_training()
+
+
+def _train(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     from dataclasses import asdict
 
     from celery.worker import state as worker_state
@@ -51,7 +71,6 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     from worldmodel.train.trainer import RunAbandoned, train
 
     job_id = job["job_id"]
-    stop_if_cancelled(self, job_id)
     store = ArtifactStore(
         job.get("artifacts") or settings.artifact_url(),
         stores=settings.allowed_stores(),
@@ -69,8 +88,7 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         progress=False,
     )
     config = build_config(layers)
-    started = time.monotonic()
-    deadline = started + 0.9 * settings.train_time_limit_s
+    started = deadline = 0.0  # set once the GPU is this job's: its time starts there
     first_step: list[int] = []
     stop_reason: list[str] = []
     gate = gpu_gate()
@@ -106,6 +124,8 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     track(self.request.id, "wm.train", job=job_id)
     if gate is not None:
         gate.acquire_for_training()
+    started = time.monotonic()
+    deadline = started + 0.9 * settings.train_time_limit_s
     try:
         result = train(config, should_stop=should_stop, command=f"wm submit-train ({job_id})")
     except RunAbandoned as exc:

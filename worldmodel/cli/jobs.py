@@ -4,7 +4,8 @@
 Each command is thin: it imports the Celery app (which reads the worker settings: broker URL and
 password from `WM_BROKER_URL` or the workers config), calls `workers.jobs`, and prints plain
 text, a rich table/progress bar on a terminal, or `--json`. An unreachable broker is an error
-(exit 1) that says the job was NOT accepted. This module does not run jobs.
+(exit 1) that says the job was NOT accepted, or, when Redis went away midway, that it may run
+and how to settle it. This module does not run jobs.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ and sees none of the parent's state.
 
 Process tree in "process" mode (root, or a user allowed to create user namespaces):
 
-    A  this script: unshare(mount, net, pid[, user]); make every host mount read-only; make
-       the run's dirs private; refuse (report, never exec) if any of that failed; fork
+    A  this script: unshare(mount, net, pid, ipc, uts[, user]); make every host mount
+       read-only; make the run's dirs private; refuse (report, never exec) if any of that
+       failed; fork
     └─ B  PID 1 of the new PID namespace: mount a fresh /proc, fork, reap, report, exit
        └─ C  set rlimits, drop to a throw-away uid, exec `python -I main.py`
 
@@ -33,9 +34,14 @@ import resource
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+# IPC and UTS too: SysV shared memory, message queues and POSIX mqueues a run creates die
+# with it instead of waiting on the host for the next run.
+_NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -107,7 +113,7 @@ def _enter_namespaces(cfg: dict, applied: dict) -> set[str]:
         # The caller's uid shows there as the run's throw-away uid; the kernel still knows it
         # as the caller, which is why every host mount is made read-only below.
         try:
-            _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+            _unshare(CLONE_NEWUSER | _NAMESPACES)
             with open("/proc/self/setgroups", "w") as f:
                 f.write("deny")
             with open("/proc/self/uid_map", "w") as f:
@@ -120,9 +126,9 @@ def _enter_namespaces(cfg: dict, applied: dict) -> set[str]:
         applied["user_namespace"] = True
         return {"mount", "network", "pid"}
     try:
-        _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+        _unshare(_NAMESPACES)
     except OSError as exc:
-        applied["why"] = f"unshare(mount|net|pid) refused: {exc}"
+        applied["why"] = f"unshare(mount|net|pid|ipc|uts) refused: {exc}"
         return set()
     return {"mount", "network", "pid"}
 

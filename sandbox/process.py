@@ -3,10 +3,10 @@
 Each `run()` gets a fresh work dir (cwd, HOME and TMPDIR), a scrubbed environment, and a
 launcher (`sandbox._launch`) that:
 
-- puts the code in new mount, network and PID namespaces (inside a new user namespace when
-  the caller is not root): no network at all (not even loopback), a private /proc, and /tmp,
-  /var/tmp, /dev/shm, /run/lock replaced by the run's own work dir, so nothing written there
-  is seen by the host or by the next run;
+- puts the code in new mount, network, PID, IPC and UTS namespaces (inside a new user
+  namespace when the caller is not root): no network at all (not even loopback), a private
+  /proc and SysV/POSIX IPC, and /tmp, /var/tmp, /dev/shm, /run/lock replaced by the run's own
+  work dir, so nothing written there is seen by the host or by the next run;
 - remounts every host mount read-only in that mount namespace, so the code cannot delete or
   rewrite host files, even those the caller owns ($WM_HOME, settings, VM images, checkpoints);
 - runs the code as a throw-away uid/gid (one per run, no groups): as root, a real drop of

@@ -417,6 +417,17 @@ def test_unprivileged_caller_is_confined_or_refused() -> None:
             f"for p in ['{owned}/settings.yaml', '{owned}/new']:\n"
             "    try:\n        open(p, 'w').write('x')\n        print('WROTE', p)\n"
             "    except OSError as exc:\n        print('denied', exc.errno)\n"
+            # The launcher shares this user's kernel uid: its status pipe must stay out of
+            # reach through /proc, or the code could report a success of its own.
+            "rec = b\"{'exit_code': 0, 'cpu_s': 0.0, 'max_rss_kb': 1}\\n\"\n"
+            "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "    if int(pid) == os.getpid():\n        continue\n"
+            "    try:\n        names = os.listdir(f'/proc/{pid}/fd')\n"
+            "    except OSError:\n        continue\n"
+            "    for n in names:\n        try:\n"
+            "            fd = os.open(f'/proc/{pid}/fd/{n}', os.O_WRONLY)\n"
+            "            os.write(fd, rec)\n            print('FORGED', pid, n)\n"
+            "        except OSError:\n            pass\n"
             "socket.create_connection(('127.0.0.1', 1), timeout=1)\n"
         )
         script = (
@@ -444,6 +455,8 @@ def test_unprivileged_caller_is_confined_or_refused() -> None:
         assert uid == result["details"]["uid"] and uid not in (0, 65534)
         assert "WROTE" not in result["stdout"], result["stdout"]
         assert "Network is unreachable" in result["stderr"]
+        assert "FORGED" not in result["stdout"], result["stdout"]
+        assert result["exit_code"] == 1 and "status_error" not in result["details"], result
         assert (owned / "settings.yaml").read_text() == "original\n"
         assert sorted(p.name for p in owned.iterdir()) == ["settings.yaml"]
     finally:

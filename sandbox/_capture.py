@@ -33,6 +33,16 @@ _CHUNK = 65536
 _EXIT_GRACE_S = 0.2
 # After we kill the group, how long to keep draining the pipes.
 _KILL_GRACE_S = 1.0
+# The launcher writes a few short records; more than this is not the launcher's doing.
+MAX_STATUS_BYTES = 64 * 1024
+# Each record's keys and the types of their values; a record has exactly one shape.
+_STATUS_SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
+    "setup": {"setup": (dict,)},
+    "refused": {"refused": (list,)},
+    "proc": {"proc": (str,)},
+    "exec_error": {"exec_error": (str,)},
+    "exit_code": {"exit_code": (int,), "cpu_s": (int, float), "max_rss_kb": (int,)},
+}
 
 
 @dataclass
@@ -47,6 +57,36 @@ class Captured:
     killed_for: str | None
     duration_s: float
     status: list[dict[str, Any]] = field(default_factory=list)
+    status_error: str | None = None
+    """Why the status pipe's content was rejected (too big, malformed); None if it was not."""
+
+
+def parse_status(data: bytes) -> list[dict[str, Any]]:
+    """The launcher's status records; ValueError for anything it would not have written."""
+    if len(data) > MAX_STATUS_BYTES:
+        raise ValueError(f"status over {MAX_STATUS_BYTES} bytes")
+    records: list[dict[str, Any]] = []
+    for line in data.decode("ascii").splitlines():
+        try:
+            record = ast.literal_eval(line)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+            raise ValueError(f"unreadable status record: {type(exc).__name__}") from exc
+        if not isinstance(record, dict) or not record:
+            raise ValueError("status record is not a non-empty dict")
+        kind = next((k for k in _STATUS_SCHEMA if k in record), None)
+        shape = _STATUS_SCHEMA.get(kind or "")
+        if shape is None or set(record) != set(shape):
+            raise ValueError(f"unexpected status record keys {sorted(map(str, record))[:8]}")
+        for key, types in shape.items():
+            value = record[key]
+            if not isinstance(value, types) or isinstance(value, bool):
+                raise ValueError(f"status field {key!r} has type {type(value).__name__}")
+        if kind == "refused" and not all(isinstance(x, str) for x in record["refused"]):
+            raise ValueError("status field 'refused' holds non-strings")
+        if any(kind in r for r in records):
+            raise ValueError(f"status record {kind!r} repeated")
+        records.append(record)
+    return records
 
 
 class _Stream:
@@ -142,7 +182,9 @@ def run_launcher(
                     sel.unregister(fd)
                     open_fds.discard(fd)
                 elif fd == status_r:
-                    status_buf += chunk
+                    # Read on past the cap (so a writer never blocks) but keep no more.
+                    if len(status_buf) <= MAX_STATUS_BYTES:
+                        status_buf += chunk[: MAX_STATUS_BYTES + 1 - len(status_buf)]
                 else:
                     stream = streams[fd]
                     stream.feed(chunk)
@@ -162,8 +204,12 @@ def run_launcher(
         if with_status:
             os.close(status_r)
     duration = time.monotonic() - start
-    lines = status_buf.decode(errors="replace").splitlines()
-    status = [ast.literal_eval(line) for line in lines if line.strip()]
+    status: list[dict[str, Any]] = []
+    status_error = None
+    try:
+        status = parse_status(bytes(status_buf))
+    except (ValueError, UnicodeDecodeError) as exc:
+        status_error = str(exc)
     return Captured(
         stdout=bytes(out_stream.data),
         stderr=bytes(err_stream.data),
@@ -173,4 +219,5 @@ def run_launcher(
         killed_for=killed_for,
         duration_s=duration,
         status=status,
+        status_error=status_error,
     )

@@ -1,29 +1,36 @@
 """The process sandbox: run one code block in a separate, resource-limited, namespaced process.
 
 Each `run()` gets a fresh work dir (cwd, HOME and TMPDIR), a scrubbed environment, and a
-launcher (`sandbox._launch`) that, where the kernel allows it:
+launcher (`sandbox._launch`) that:
 
-- puts the code in new mount, network and PID namespaces: no network at all (not even
-  loopback), a private /proc, and /tmp, /var/tmp, /dev/shm, /run/lock replaced by the run's
-  own work dir, so nothing written there is seen by the host or by the next run;
-- as root, drops to a throw-away uid/gid (one per run, no groups), so RLIMIT_NPROC is
-  enforced and root-only files (/etc/shadow, /root) are unreadable; the interpreter, when it
-  lives under a directory others cannot enter (pyenv in /root), is exposed read-only at the
-  same path while the rest of that directory is hidden behind an empty tmpfs;
+- puts the code in new mount, network, PID, IPC and UTS namespaces (inside a new user
+  namespace when the caller is not root): no network at all (not even loopback), a private
+  /proc and SysV/POSIX IPC, and /tmp, /var/tmp, /dev/shm, /run/lock replaced by the run's own
+  work dir, so nothing written there is seen by the host or by the next run;
+- remounts every host mount read-only in that mount namespace, so the code cannot delete or
+  rewrite host files, even those the caller owns ($WM_HOME, settings, VM images, checkpoints);
+- runs the code as a throw-away uid/gid (one per run, no groups): as root, a real drop of
+  privileges, so RLIMIT_NPROC is enforced and root-only files (/etc/shadow, /root) are
+  unreadable, the interpreter being exposed read-only when it lives under a directory others
+  cannot enter (pyenv in /root); as a normal user, the uid the caller maps to inside its user
+  namespace (the kernel still sees the caller, hence the read-only mounts);
 - makes the work dir a size-capped tmpfs (`disk_mb`), so a run cannot fill the host's disk
   and its files vanish with it;
 - sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0;
 - kills every process the code started when the code's main process ends (PID namespace).
 
-`details` says which of these actually held on this machine ("network": "isolated" or
-"host" with "why"); nothing is silently skipped. The code runs as `python -I -B -X utf8`
-with the site module enabled, because `-S` would hide site-packages (numpy, sympy) that
-model-written code needs.
+It fails closed: where the kernel refuses any of this (no user namespaces for this user, a
+container seccomp profile that denies unshare), the code never starts and `run()` raises
+`SandboxUnavailable` naming each confinement that did not hold. Nothing falls back to the
+host's network or /proc. The launcher's status records are size-bounded and schema-checked
+(`sandbox._capture.parse_status`); a malformed one makes the run a failure. The code runs as
+`python -I -B -X utf8` with the site module enabled, because `-S` would hide site-packages
+(numpy, sympy) that model-written code needs.
 
 What it does not do: hide world-readable host files (the code can read /etc/passwd or this
-project's source), filter syscalls (no seccomp), cap disk use without a mount namespace (then
-only each file's size is capped), or cap memory across processes with cgroups (RLIMIT_AS is
-per process). It is weaker than the VM backend and must be chosen explicitly.
+project's source, and as a normal user that user's own readable files), filter syscalls (no
+seccomp), or cap memory across processes with cgroups (RLIMIT_AS is per process). It is
+weaker than the VM backend and must be chosen explicitly.
 """
 
 from __future__ import annotations
@@ -221,6 +228,68 @@ def interpret(captured: Captured, limits: Limits, backend: str) -> ExecutionResu
     )
 
 
+def confinement_gaps(setup: dict[str, Any], *, root: bool) -> list[str]:
+    """What the launcher's setup record says did not hold, each named; empty if all did."""
+    why = f" ({setup['why']})" if setup.get("why") else ""
+    gaps = []
+    if not root and setup.get("user_namespace") is not True:
+        gaps.append("user namespace" + why)
+    if setup.get("mount_namespace") is not True:
+        gaps.append("mount namespace" + why)
+    if setup.get("pid_namespace") is not True:
+        gaps.append("PID namespace" + why)
+    if setup.get("network") != "isolated":
+        gaps.append("network namespace (no host network)" + why)
+    if setup.get("mount_namespace") is True and setup.get("host_files") != "read-only":
+        still = ", ".join(setup.get("writable_host_mounts") or []) or "not set up"
+        gaps.append(f"read-only host files (writable: {still})")
+    if setup.get("mount_error"):
+        gaps.append(f"private dirs ({setup['mount_error']})")
+    return gaps
+
+
+def require_confinement(captured: Captured) -> None:
+    """Raise `SandboxUnavailable`, naming each confinement that did not hold, unless all did.
+
+    Checked here as well as in the launcher (which refuses to start the code), so a launcher
+    that skipped its own check still cannot report a run that was not confined.
+    """
+    setup = next((r["setup"] for r in captured.status if "setup" in r), None)
+    if setup is None:
+        raise SandboxUnavailable(
+            "the process sandbox launcher failed before reporting its setup; stderr: "
+            f"{captured.stderr.decode(errors='replace')[-2000:]!r}"
+        )
+    gaps = confinement_gaps(setup, root=os.geteuid() == 0)
+    for record in captured.status:
+        gaps += [g for g in record.get("refused", []) if g not in gaps]
+    procs = [r["proc"] for r in captured.status if "proc" in r]
+    ran = any("exit_code" in r for r in captured.status)
+    if any(p != "private" for p in procs) or (ran and not procs):
+        gaps.append(f"private /proc ({procs[0] if procs else 'not reported'})")
+    if gaps:
+        raise SandboxUnavailable(
+            "the process sandbox refuses to run code: these confinements did not hold on "
+            f"this machine: {'; '.join(gaps)}. Run as root, or as a user allowed to create "
+            "user namespaces (kernel.unprivileged_userns_clone=1, a container seccomp "
+            "profile that allows unshare), or use the VM backend"
+        )
+
+
+def _untrusted(captured: Captured, backend: str) -> ExecutionResult:
+    """A run whose status could not be trusted: a failure, with the code's output kept."""
+    return ExecutionResult(
+        stdout=captured.stdout.decode("utf-8", errors="replace"),
+        stderr=captured.stderr.decode("utf-8", errors="replace"),
+        exit_code=None,
+        timed_out=captured.timed_out,
+        output_truncated=captured.output_truncated,
+        duration_s=round(captured.duration_s, 4),
+        backend=backend,
+        details={"status_error": captured.status_error, "isolation": "process (weaker than vm)"},
+    )
+
+
 class ProcessExecutor:
     """Runs code in a separate, limited process; see the module docstring for the isolation."""
 
@@ -257,12 +326,12 @@ class ProcessExecutor:
         """Run `code` under `limits` (default: the executor's) and report what happened."""
         limits = limits or self.limits
         workdir = tempfile.mkdtemp(prefix="wm-run-", dir=self.workdir_base)
-        uid = _UIDS.take() if self._drop_privileges else None
+        uid = _UIDS.take()
         try:
             code_path = os.path.join(workdir, _CODE_FILE)
             with open(code_path, "w", encoding="utf-8") as f:
                 f.write(code)
-            if uid is not None:
+            if self._drop_privileges:
                 os.chown(workdir, uid, uid)
                 os.chown(code_path, uid, uid)
             config = {
@@ -291,17 +360,18 @@ class ProcessExecutor:
             )
         finally:
             self._remove(workdir)
-            if uid is not None:
-                _UIDS.give(uid)
+            _UIDS.give(uid)
+        if captured.status_error is not None:
+            return _untrusted(captured, self.name)
+        require_confinement(captured)
         result = interpret(captured, limits, self.name)
         result.details["isolation"] = "process (weaker than vm)"
-        result.details["uid"] = uid if uid is not None else os.geteuid()
-        if "network" not in result.details:
-            raise SandboxUnavailable(
-                "the process sandbox launcher failed before reporting its setup; stderr: "
-                f"{result.stderr[-2000:]!r}"
-            )
+        result.details["uid"] = uid
         return result
+
+    def check(self) -> None:
+        """Run an empty program once: raises `SandboxUnavailable` if any confinement fails."""
+        self.run("pass", limits=Limits(wall_time_s=30, cpu_time_s=30))
 
     @staticmethod
     def _remove(workdir: str) -> None:

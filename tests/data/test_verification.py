@@ -73,3 +73,27 @@ def test_requires_must_equal_imports_and_be_allowed() -> None:
     assert extra and "never imported" in extra[0]
     banned = requirement_problems("import pandas", ("pandas",), DEFAULT_ALLOWED_MODULES)
     assert any("not allowed" in p for p in banned)
+
+
+def test_default_executor_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the process sandbox's confinement does not hold, nothing is verified at all."""
+    from sandbox import process
+    from sandbox._capture import Captured
+    from sandbox.executor import SandboxUnavailable
+    from worldmodel.data.verify import default_executor
+
+    unconfined = {"setup": {"network": "host", "why": "unshare refused: EPERM"}}
+    monkeypatch.setattr(
+        process,
+        "run_launcher",
+        lambda *a, **k: Captured(b"", b"", 0, False, False, None, 0.0, [unconfined]),
+    )
+    with pytest.raises(SandboxUnavailable, match="cannot verify: .*network namespace"):
+        default_executor()
+
+
+def test_default_executor_runs_confined() -> None:
+    from worldmodel.data.verify import default_executor
+
+    result = default_executor().run("print(2 + 2)")
+    assert result.stdout == "4\n" and result.details["host_files"] == "read-only"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.executor import Limits
+from sandbox import process as process_module
+from sandbox._capture import MAX_STATUS_BYTES, Captured, parse_status
+from sandbox.executor import Limits, SandboxUnavailable
 from sandbox.process import ProcessExecutor
 from sandbox.registry import get_executor
 
@@ -377,47 +380,266 @@ def test_executable_is_this_python(executor: ProcessExecutor) -> None:
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"
+CAN_BECOME_NOBODY = IS_ROOT and os.path.exists("/usr/bin/setpriv") and os.path.exists(SYSTEM_PYTHON)
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
-@pytest.mark.skipif(
-    not (IS_ROOT and os.path.exists("/usr/bin/setpriv") and os.path.exists(SYSTEM_PYTHON)),
-    reason="needs root, setpriv and a world-readable /usr/bin/python3 to act as a normal user",
-)
-def test_unprivileged_caller_still_isolates() -> None:
-    # The same backend started by a normal user (nobody) goes through user namespaces.
-    script = (
-        "import json, sys\n"
-        f"sys.path.insert(0, {str(PROJECT)!r})\n"
-        "from sandbox.process import ProcessExecutor\n"
-        "from sandbox.executor import Limits\n"
-        "ex = ProcessExecutor(limits=Limits(wall_time_s=2), python=sys.executable)\n"
-        'r = ex.run("import socket, os\\nprint(os.getuid())\\n'
-        "socket.create_connection(('127.0.0.1', 1), timeout=1)\")\n"
-        "print(json.dumps(r.to_dict()))\n"
-    )
-    proc = subprocess.run(
+def _as_nobody(script: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
+            *NOBODY,
             SYSTEM_PYTHON,
             "-c",
-            script,
+            f"import sys\nsys.path.insert(0, {str(PROJECT)!r})\n{script}",
         ],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=60,
         cwd="/",
         check=False,
     )
+
+
+@pytest.mark.skipif(
+    not CAN_BECOME_NOBODY,
+    reason="needs root, setpriv and a world-readable /usr/bin/python3 to act as a normal user",
+)
+def test_unprivileged_caller_is_confined_or_refused() -> None:
+    """Started by a normal user (nobody): user namespaces, a throw-away uid, and none of
+    that user's own files writable; or, where the kernel refuses, no run at all."""
+    owned = Path(tempfile.mkdtemp(dir=PROJECT, prefix=".wm-nobody-"))
+    try:
+        (owned / "settings.yaml").write_text("original\n")
+        os.chown(owned, 65534, 65534)
+        os.chown(owned / "settings.yaml", 65534, 65534)
+        code = (
+            "import os, socket\nprint(os.getuid())\n"
+            f"for p in ['{owned}/settings.yaml', '{owned}/new']:\n"
+            "    try:\n        open(p, 'w').write('x')\n        print('WROTE', p)\n"
+            "    except OSError as exc:\n        print('denied', exc.errno)\n"
+            # The launcher shares this user's kernel uid: its status pipe must stay out of
+            # reach through /proc, or the code could report a success of its own.
+            "rec = b\"{'exit_code': 0, 'cpu_s': 0.0, 'max_rss_kb': 1}\\n\"\n"
+            "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "    if int(pid) == os.getpid():\n        continue\n"
+            "    try:\n        names = os.listdir(f'/proc/{pid}/fd')\n"
+            "    except OSError:\n        continue\n"
+            "    for n in names:\n        try:\n"
+            "            fd = os.open(f'/proc/{pid}/fd/{n}', os.O_WRONLY)\n"
+            "            os.write(fd, rec)\n            print('FORGED', pid, n)\n"
+            "        except OSError:\n            pass\n"
+            "socket.create_connection(('127.0.0.1', 1), timeout=1)\n"
+        )
+        script = (
+            "import json, sys\n"
+            "from sandbox.executor import Limits, SandboxUnavailable\n"
+            "from sandbox.process import ProcessExecutor\n"
+            "ex = ProcessExecutor(limits=Limits(wall_time_s=5), python=sys.executable)\n"
+            f"try:\n    r = ex.run({code!r})\n"
+            "except SandboxUnavailable as exc:\n    print(json.dumps({'refused': str(exc)}))\n"
+            "else:\n    print(json.dumps(r.to_dict()))\n"
+        )
+        proc = _as_nobody(script)
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads(proc.stdout)
+        userns = _as_nobody(
+            "import ctypes, sys\nsys.exit(ctypes.CDLL(None).unshare(0x70020000) != 0)\n"
+        )
+        if userns.returncode != 0:
+            assert "user namespace" in result["refused"], result
+            return
+        assert "refused" not in result, result
+        assert result["details"]["user_namespace"] is True
+        assert result["details"]["host_files"] == "read-only"
+        uid = int(result["stdout"].splitlines()[0])
+        assert uid == result["details"]["uid"] and uid not in (0, 65534)
+        assert "WROTE" not in result["stdout"], result["stdout"]
+        assert "Network is unreachable" in result["stderr"]
+        assert "FORGED" not in result["stdout"], result["stdout"]
+        assert result["exit_code"] == 1 and "status_error" not in result["details"], result
+        assert (owned / "settings.yaml").read_text() == "original\n"
+        assert sorted(p.name for p in owned.iterdir()) == ["settings.yaml"]
+    finally:
+        shutil.rmtree(owned)
+
+
+# A seccomp filter, as a container runtime's profile would install, that makes unshare(2)
+# fail with EPERM (x86_64). The executor is then started under it in a fresh process.
+DENY_UNSHARE = """
+import ctypes, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ins = [(0x20, 0, 0, 4), (0x15, 1, 0, 0xC000003E), (0x06, 0, 0, 0x7FFF0000),
+       (0x20, 0, 0, 0), (0x15, 0, 1, 272), (0x06, 0, 0, 0x00050001), (0x06, 0, 0, 0x7FFF0000)]
+buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in ins))
+prog = struct.pack("HxxxxxxQ", len(ins), ctypes.addressof(buf))
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.c_char_p(prog), 0, 0) == 0  # PR_SET_SECCOMP, FILTER
+assert libc.unshare(0x40000000) != 0
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the seccomp filter is for x86_64")
+@pytest.mark.parametrize("as_nobody", [False, True], ids=["root", "nobody"])
+def test_refused_unshare_refuses_to_run(as_nobody: bool, tmp_path: Path) -> None:
+    """Where the kernel refuses namespaces the code never runs: SandboxUnavailable names
+    every confinement that did not hold."""
+    if as_nobody and not CAN_BECOME_NOBODY:
+        pytest.skip("needs root and setpriv to act as a normal user")
+    if not as_nobody and not IS_ROOT:
+        pytest.skip("the root case needs root")
+    marker = tmp_path / "ran"
+    tmp_path.chmod(0o777)
+    script = DENY_UNSHARE + (
+        f"sys.path.insert(0, {str(PROJECT)!r})\n"
+        "from sandbox.executor import SandboxUnavailable\n"
+        "from sandbox.process import ProcessExecutor\n"
+        "try:\n"
+        f"    r = ProcessExecutor(python=sys.executable, disk_mb=0).run("
+        f"\"open({str(marker)!r}, 'w')\")\n"
+        "    print('RAN', r.details)\n"
+        "except SandboxUnavailable as exc:\n    print('REFUSED', exc)\n"
+    )
+    python = SYSTEM_PYTHON if as_nobody else sys.executable
+    argv = [*NOBODY, python] if as_nobody else [python]
+    proc = subprocess.run(
+        [*argv, "-c", script], capture_output=True, text=True, timeout=60, check=False, cwd="/"
+    )
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    if result["details"]["network"] != "isolated":
-        pytest.skip(f"user namespaces refused here: {result['details'].get('why')}")
-    assert result["details"]["user_namespace"] is True
-    assert result["stdout"] == "65534\n"
-    assert "Network is unreachable" in result["stderr"]
+    assert proc.stdout.startswith("REFUSED"), proc.stdout
+    for name in ["mount namespace", "PID namespace", "network namespace"]:
+        assert name in proc.stdout, proc.stdout
+    assert "Operation not permitted" in proc.stdout
+    if as_nobody:
+        assert "user namespace" in proc.stdout
+    assert not marker.exists(), "the code ran although the sandbox was refused"
+
+
+def _captured(*status: dict, status_error: str | None = None) -> Captured:
+    return Captured(b"out", b"", 0, False, False, None, 0.1, list(status), status_error)
+
+
+FULL_SETUP = {
+    "network": "isolated",
+    "pid_namespace": True,
+    "mount_namespace": True,
+    "host_files": "read-only",
+    "user_namespace": True,
+}
+RAN = ({"proc": "private"}, {"exit_code": 0, "cpu_s": 0.01, "max_rss_kb": 1})
+
+
+@pytest.mark.parametrize(
+    ("setup", "extra", "named"),
+    [
+        (
+            {"network": "host", "why": "unshare refused: EPERM"},
+            (),
+            ["mount namespace", "PID namespace", "network namespace", "unshare refused: EPERM"],
+        ),
+        ({**FULL_SETUP, "network": "host"}, RAN, ["network namespace"]),
+        ({**FULL_SETUP, "pid_namespace": False}, RAN, ["PID namespace"]),
+        (
+            {**FULL_SETUP, "host_files": None, "writable_host_mounts": ["/home"]},
+            RAN,
+            ["read-only host files (writable: /home)"],
+        ),
+        (FULL_SETUP, ({"proc": "host (EPERM)"}, RAN[1]), ["private /proc (host (EPERM))"]),
+        (FULL_SETUP, (RAN[1],), ["private /proc (not reported)"]),
+        (FULL_SETUP, ({"refused": ["private /proc (EPERM)"]},), ["private /proc (EPERM)"]),
+    ],
+)
+def test_unconfined_setup_raises(
+    monkeypatch: pytest.MonkeyPatch, setup: dict, extra: tuple, named: list[str]
+) -> None:
+    """Whatever the launcher reports, a run is returned only when every confinement held."""
+    monkeypatch.setattr(
+        process_module, "run_launcher", lambda *a, **k: _captured({"setup": setup}, *extra)
+    )
+    with pytest.raises(SandboxUnavailable) as err:
+        ProcessExecutor().run("print(1)")
+    for name in named:
+        assert name in str(err.value)
+
+
+def test_non_root_needs_a_user_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    setup = {k: v for k, v in FULL_SETUP.items() if k != "user_namespace"}
+    monkeypatch.setattr(process_module.os, "geteuid", lambda: 1000)
+    assert process_module.confinement_gaps(setup, root=False) == ["user namespace"]
+    assert process_module.confinement_gaps(setup, root=True) == []
+
+
+def test_launcher_refuses_without_confinement() -> None:
+    """The launcher's own check: it does not start the code when a namespace is missing."""
+    from sandbox import _launch
+
+    applied = {"network": "host", "pid_namespace": False, "mount_namespace": False, "why": "x"}
+    missing = _launch.missing_confinement(applied, {"uid": 5})
+    expected = [
+        "mount namespace (x)",
+        "PID namespace (x)",
+        "network namespace (no host network) (x)",
+    ]
+    assert missing == ([] if IS_ROOT else ["user namespace (x)"]) + expected
+    assert "throw-away uid" in _launch.missing_confinement({**FULL_SETUP}, {"uid": None})
+    assert _launch.missing_confinement(dict(FULL_SETUP), {"uid": 5}) == []
+
+
+def test_confined_run_is_reported(executor: ProcessExecutor) -> None:
+    details = executor.run("pass").details
+    assert details["host_files"] == "read-only"
+    assert details["proc"] == "private"
+    assert details["network"] == "isolated"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        b"{'setup': {}}\n" * 2,
+        b"{'exit_code': 0, 'cpu_s': 0.1, 'max_rss_kb': 1, 'extra': 1}\n",
+        b"{'exit_code': '0', 'cpu_s': 0.1, 'max_rss_kb': 1}\n",
+        b"{'exit_code': True, 'cpu_s': 0.1, 'max_rss_kb': 1}\n",
+        b"{'refused': [1]}\n",
+        b"[1, 2]\n",
+        b"__import__('os')\n",
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",
+        b"{'proc': '" + b"x" * (MAX_STATUS_BYTES + 10) + b"'}\n",
+        b"{'proc': '\xff'}\n",
+    ],
+    ids=[
+        "repeated",
+        "extra_key",
+        "wrong_type",
+        "bool",
+        "bad_list",
+        "not_dict",
+        "call",
+        "nested",
+        "oversized",
+        "not_ascii",
+    ],
+)
+def test_malformed_status_is_rejected(status: bytes) -> None:
+    with pytest.raises((ValueError, UnicodeDecodeError)):
+        parse_status(status)
+
+
+def test_well_formed_status_is_read() -> None:
+    good = (
+        b"{'setup': {'network': 'isolated'}}\n{'proc': 'private'}\n{'exit_code': -9, "
+        b"'cpu_s': 1, 'max_rss_kb': 5}\n"
+    )
+    assert [next(iter(r)) for r in parse_status(good)] == ["setup", "proc", "exit_code"]
+
+
+def test_untrusted_status_is_a_failed_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        process_module,
+        "run_launcher",
+        lambda *a, **k: _captured(status_error="status record 'exit_code' repeated"),
+    )
+    result = ProcessExecutor().run("print(1)")
+    assert not result.ok and result.exit_code is None
+    assert result.details["status_error"] == "status record 'exit_code' repeated"
 
 
 def test_an_interpreter_inside_a_private_dir_still_runs() -> None:

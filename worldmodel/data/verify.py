@@ -176,11 +176,15 @@ def verify_code(
 def default_executor() -> Executor:
     """The process sandbox with this interpreter; verification always runs code sandboxed.
 
-    Raises `SandboxUnavailable` (saying that nothing can be verified) when it cannot start.
+    Raises `SandboxUnavailable` (saying that nothing can be verified) when it cannot start or
+    any of its confinements does not hold here: one empty run checks that up front, so a
+    build fails at once rather than on its first example.
     """
     from sandbox.process import ProcessExecutor
 
     try:
-        return ProcessExecutor(limits=VERIFY_LIMITS, python=sys.executable)
+        executor = ProcessExecutor(limits=VERIFY_LIMITS, python=sys.executable)
+        executor.check()
     except SandboxUnavailable as exc:
         raise SandboxUnavailable(f"cannot verify: {exc}") from exc
+    return executor

@@ -8,6 +8,14 @@ voting query's sampled candidates, `submit` several then `wait` for each). Each 
 gets its own text back and finishes (and is acked) on its own, so a batch never weakens the
 per-job guarantees: late acks and redelivery still work job by job.
 
+Failures are per job too. When a batch's completer call raises, the batcher cannot tell which
+question caused it (a prompt the tokenizer rejects, an adapter that fails to load, a bug that
+one input triggers) from one that hit every question (out of memory), so it generates each of
+the batch's questions alone, and each waiting task gets its own text or the error of its own
+call: one bad job fails alone, and a fault common to all still reaches every caller. We chose
+this over validating each question before batching because it also covers the failures no
+check foresees; its cost, one call per question, is paid only after a batch has failed.
+
 We wrote this small loop instead of using celery-batches: its latest release (0.11) requires
 `celery<5.7` and the project runs Celery 5.7, and it needs a prefetch multiplier larger than the
 batch, which we keep at 1.
@@ -185,27 +193,60 @@ class Batcher:
         for item in batch:
             groups.setdefault((item.stop_at, item.adapter, item.temperature), []).append(item)
         for (stop_at, adapter, temperature), items in groups.items():
-            prefixes = [item.prefix for item in items]
             chosen: dict[str, Any] = {} if adapter is None else {"adapter": adapter}
             if temperature is not None:
                 chosen["temperature"] = temperature
             try:
-                with self.gate.generation():
-                    texts = self.completer.complete(
-                        [item.question for item in items],
-                        prefixes if any(prefixes) else None,
-                        stop_at=stop_at,
-                        **chosen,
-                    )
-                self.stats.batches.append(len(items))
-                if len(texts) != len(items):
-                    raise RuntimeError(f"completer returned {len(texts)} texts for {len(items)}")
-            except BaseException as exc:  # handed to each waiting task, which fails with it
-                log.exception("generation batch of %d failed", len(items))
+                texts = self._complete(items, stop_at, chosen)
+            except Exception as exc:
+                if len(items) == 1:
+                    log.exception("generation failed")
+                    self._finish(items[0], error=exc)
+                    continue
+                log.warning(
+                    "generation batch of %d failed (%s: %s); generating each question alone so "
+                    "that only a failing one fails",
+                    len(items),
+                    type(exc).__name__,
+                    exc,
+                )
                 for item in items:
-                    item.error = exc
-                    item.done.set()
+                    try:
+                        (text,) = self._complete([item], stop_at, chosen)
+                    except BaseException as alone:  # this question's own failure
+                        log.exception("generation failed for one question of the batch")
+                        self._finish(item, error=alone)
+                    else:
+                        self._finish(item, text=text)
+                continue
+            except BaseException as exc:
+                # Not a generation failure (SystemExit, ...): every waiting task gets it, and
+                # the loop goes on serving the next batch.
+                log.exception("generation batch of %d stopped", len(items))
+                for item in items:
+                    self._finish(item, error=exc)
                 continue
             for item, text in zip(items, texts, strict=True):
-                item.text = text
-                item.done.set()
+                self._finish(item, text=text)
+
+    def _complete(self, items: list[_Item], stop_at: str, chosen: dict[str, Any]) -> list[str]:
+        """One completer call for `items` (one stop condition, adapter and temperature)."""
+        prefixes = [item.prefix for item in items]
+        with self.gate.generation():
+            texts = self.completer.complete(
+                [item.question for item in items],
+                prefixes if any(prefixes) else None,
+                stop_at=stop_at,
+                **chosen,
+            )
+        self.stats.batches.append(len(items))
+        if len(texts) != len(items):
+            raise RuntimeError(f"completer returned {len(texts)} texts for {len(items)}")
+        return list(texts)
+
+    @staticmethod
+    def _finish(
+        item: _Item, *, text: str | None = None, error: BaseException | None = None
+    ) -> None:
+        item.text, item.error = text, error
+        item.done.set()

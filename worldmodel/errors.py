@@ -38,5 +38,10 @@ class DataError(WorldModelError):
     """A dataset file or record is malformed; the message names the file and line."""
 
 
+class CheckpointError(WorldModelError):
+    """A training checkpoint cannot be resumed from (a missing or damaged file, or a format this
+    version does not read); the message names the file and what to do."""
+
+
 class ModelNotFoundError(WorldModelError):
     """A model or adapter directory does not exist or cannot be loaded."""

@@ -40,6 +40,33 @@ def test_loads_base_and_adapter_from_local_dirs(tiny_model_dir: Path, tmp_path: 
     )
 
 
+def test_pickled_weights_are_refused_unopened(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import os
+    import pickle
+    import shutil
+
+    class Exploit:  # unpickling it creates the marker: any code a crafted file could run
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps({"weight": Exploit()})
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 2}')
+    (adapter / "adapter_model.bin").write_bytes(payload)
+    with pytest.raises(ModelNotFoundError, match=r"has no adapter_model\.safetensors"):
+        load_model(tiny_model_dir, adapter)
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model_dir, base)
+    for weights in base.glob("*.safetensors"):
+        weights.unlink()
+    (base / "pytorch_model.bin").write_bytes(payload)
+    with pytest.raises(ModelNotFoundError, match="cannot load a causal LM"):
+        load_model(base)
+    assert not marker.exists()
+
+
 def _fake_wheel(path: Path, payload: bytes) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(bundled.GGUF_MEMBER, payload)

@@ -11,6 +11,9 @@ batch sizes. `WM_TEST_DELAY_S` makes each call take that long (a slow "GPU").
 
 Voting: a greedy call (no temperature) answers a question that contains "(greedy is wrong)"
 with code that prints one too many; a sampled call always computes the right value.
+
+A call whose questions include one that contains "(rejected)" raises for the whole call, as a
+tokenizer that rejects one prompt of a batch does.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ class ScriptedCompleter:
         temperature: float | None = None,
     ) -> list[str]:
         _log("start", questions, temperature)
+        rejected = [q for q in questions if "(rejected)" in q]
+        if rejected:
+            raise ValueError(f"the tokenizer rejects the prompt of {rejected[0]!r}")
         delay = float(os.environ.get("WM_TEST_DELAY_S", "0"))
         if delay:
             time.sleep(delay)

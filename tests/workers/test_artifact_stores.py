@@ -77,7 +77,8 @@ def _checkpoint(run: Path, step: int) -> Path:
     (folder / "adapter").mkdir(parents=True)
     (folder / "adapter" / "adapter_model.safetensors").write_bytes(bytes([step]) * 1000)
     (folder / "adapter" / "adapter_config.json").write_text(f'{{"r": {step}}}')
-    (folder / "trainer_state.pt").write_bytes(b"optimizer" * step)
+    (folder / "trainer_state.json").write_text(f'{{"step": {step}}}')
+    (folder / "trainer_state.safetensors").write_bytes(b"optimizer" * step)
     (folder / "state.json").write_text(f'{{"step": {step}}}')
     return folder
 
@@ -105,7 +106,7 @@ def test_checkpoints_and_adapters_round_trip_through_the_store(remote, tmp_path)
 
     fs, root = open_store(f"{remote.url}/job1", known_hosts=known_hosts)
     checkpoint_files = ["adapter/adapter_config.json", "adapter/adapter_model.safetensors"]
-    checkpoint_files += ["state.json", "trainer_state.pt"]
+    checkpoint_files += ["state.json", "trainer_state.json", "trainer_state.safetensors"]
     assert _remote_files(fs, root) == sorted(
         [f"checkpoints/step-000000{s}/{name}" for s in (2, 4) for name in checkpoint_files]
         + ["metrics.jsonl"]

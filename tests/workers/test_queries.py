@@ -80,6 +80,25 @@ def test_a_voting_query_answers_with_the_value_most_candidates_printed(cluster):
     assert [(c["batch"], c["temperature"]) for c in calls] == [(1, None), (2, 0.9)]
 
 
+def test_one_bad_job_in_a_generation_batch_fails_alone(cluster):
+    # Three jobs wait together for one batch; the middle one's prompt makes the call raise.
+    cluster.start_pair(WM_BATCH_SIZE="3", WM_BATCH_WAIT_S="5")
+    app = cluster.app
+    questions = ["What is 2 + 3?", "What is 4 + 4? (rejected)", "What is 5 * 6?"]
+    ids = [jobs.submit_query(app, question) for question in questions]
+    first = jobs.result(app, ids[0], wait=True, timeout_s=60)
+    with pytest.raises(jobs.JobError, match=r"failure: .*rejects the prompt of .*\(rejected\)"):
+        jobs.result(app, ids[1], wait=True, timeout_s=60)
+    third = jobs.result(app, ids[2], wait=True, timeout_s=60)
+    assert (first["final"], third["final"]) == ("5", "30")
+    assert first["verification"]["status"] == third["verification"]["status"] == "verified"
+    # The three were tried as one batch (in the order their tasks queued), then each alone.
+    starts = [line for line in cluster.generations() if line["event"] == "start"]
+    batch, *alone = [line["questions"] for line in starts]
+    assert sorted(batch) == sorted(questions)
+    assert alone == [[question] for question in batch]
+
+
 def test_voting_candidates_past_half_the_sandbox_limit_are_left_unrun_not_killed(cluster):
     # Each candidate's code sleeps 1.5 s; half the step's limit is 2 s: the third goes unrun.
     cluster.start_pair(WM_SANDBOX_TIME_LIMIT_S="4")

@@ -171,6 +171,26 @@ def test_batcher_hands_a_generation_error_to_every_waiting_caller():
         batcher.complete("q", timeout_s=5)
 
 
+def test_one_failing_question_fails_alone_and_the_rest_of_its_batch_is_answered():
+    calls: list[list[str]] = []
+
+    class Picky:  # rejects a whole call that holds the bad question, as a tokenizer would
+        def complete(self, questions, prefixes=None, *, stop_at="end"):
+            calls.append(list(questions))
+            if "bad" in questions:
+                raise ValueError("the tokenizer rejects question 'bad'")
+            return [f"answer to {q}" for q in questions]
+
+    batcher = Batcher(Picky(), max_batch=3, max_wait_s=5.0)  # all three in one batch
+    items = [batcher.submit(q) for q in ("first", "bad", "third")]
+    assert batcher.wait(items[0], 10) == "answer to first"
+    with pytest.raises(ValueError, match="rejects question 'bad'"):
+        batcher.wait(items[1], 10)
+    assert batcher.wait(items[2], 10) == "answer to third"
+    assert calls == [["first", "bad", "third"], ["first"], ["bad"], ["third"]]
+    assert batcher.complete("later", timeout_s=10) == "answer to later"  # the loop goes on
+
+
 def test_training_steps_aside_for_a_waiting_batch():
     recorder = _Recorder()
     batcher = Batcher(recorder, max_batch=2, max_wait_s=0.0)

@@ -5,6 +5,10 @@ model behind the user's back. The name "bundled" means the embedded default base
 first use by `worldmodel.model.bundled`. A missing or unusable directory raises
 `ModelNotFoundError` whose message names the fix.
 
+Weights are read from safetensors only, never from a pickle (`pytorch_model.bin`,
+`adapter_model.bin`): an adapter can come from a job-chosen artifact URL, and unpickling a
+crafted file can run code, so a folder without safetensors weights is refused.
+
 This module does not choose devices (see `device`) or train (see `worldmodel.train`).
 """
 
@@ -64,12 +68,15 @@ def check_model_dir(path: str | Path) -> Path:
 def check_adapter_dir(path: str | Path) -> Path:
     """Return `path` resolved if it is a PEFT adapter directory; raise `ModelNotFoundError`."""
     folder = Path(path).expanduser()
-    if not (folder / ADAPTER_CONFIG).is_file():
-        state = "does not exist" if not folder.exists() else f"has no {ADAPTER_CONFIG}"
+    missing = next(
+        (n for n in (ADAPTER_CONFIG, ADAPTER_WEIGHTS) if not (folder / n).is_file()), None
+    )
+    if missing is not None:
+        state = "does not exist" if not folder.exists() else f"has no {missing}"
         raise ModelNotFoundError(
             f"adapter directory {folder} {state}; pass --adapter with a directory written by "
             "`wm train` (its output folder or a checkpoint-N/adapter folder), or omit --adapter "
-            "to use the base model alone"
+            "to use the base model alone (pickled adapter_model.bin weights are never read)"
         )
     return folder.resolve()
 
@@ -114,7 +121,11 @@ def load_model(
 
     folder = check_model_dir(model_dir)
     tokenizer = load_tokenizer(folder)
-    kwargs: dict[str, Any] = {"local_files_only": True, "dtype": dtype or torch.float32}
+    kwargs: dict[str, Any] = {
+        "local_files_only": True,
+        "use_safetensors": True,  # never a pickled pytorch_model.bin (see the module docstring)
+        "dtype": dtype or torch.float32,
+    }
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     try:

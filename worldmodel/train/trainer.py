@@ -38,6 +38,7 @@ from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLED
 from worldmodel.model.prompt import end_of_turn
 from worldmodel.train import checkpoint as ckpt
 from worldmodel.train.config import TrainConfig, extended_settings, resume_conflicts
+from worldmodel.train.distributed import step_count, step_groups
 from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
 from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record
 
@@ -336,9 +337,7 @@ def train(
     with progress, metrics_path.open("a", encoding="utf-8") as metrics_file:
         while not finished and epoch < config.epochs:
             plan = plans[epoch]
-            groups = [
-                plan[i : i + config.grad_accum] for i in range(0, len(plan), config.grad_accum)
-            ]
+            groups = step_groups(plan, grad_accum=config.grad_accum)
             while group_pos < len(groups) and not finished:
                 group = groups[group_pos]
                 batches = [packed_batch(train_examples, rows, pad_id) for rows in group]
@@ -605,7 +604,7 @@ def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any
         )
         for epoch in range(config.epochs)
     ]
-    total_steps = sum(math.ceil(len(plan) / config.grad_accum) for plan in plans)
+    total_steps = sum(step_count(len(plan), grad_accum=config.grad_accum) for plan in plans)
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
     return plans, total_steps

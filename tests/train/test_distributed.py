@@ -7,7 +7,15 @@ from collections import Counter
 
 import pytest
 
-from worldmodel.train.distributed import rank_share, step_count, step_groups
+from worldmodel.errors import ConfigError
+from worldmodel.train.distributed import (
+    World,
+    rank_device,
+    rank_share,
+    step_count,
+    step_groups,
+    world_from_env,
+)
 from worldmodel.train.packing import epoch_plan
 
 
@@ -80,3 +88,27 @@ def test_impossible_worlds_are_refused() -> None:
             continue
         with pytest.raises(ValueError, match="must be >= 1"):
             step_groups([[[0]]], grad_accum=accum, world_size=size)
+
+
+def test_the_world_comes_from_torchruns_environment() -> None:
+    assert world_from_env({}) == World()  # no torchrun: one process
+    env = {"RANK": "3", "WORLD_SIZE": "8", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "4"}
+    world = world_from_env(env)
+    assert (world.rank, world.size, world.local_rank, world.local_size) == (3, 8, 1, 4)
+    assert world.distributed and not world.is_main
+    with pytest.raises(ConfigError, match="LOCAL_RANK=''"):
+        world_from_env({"RANK": "0", "WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "2"})
+    with pytest.raises(ConfigError, match="impossible"):
+        world_from_env(env | {"RANK": "8"})
+
+
+def test_one_process_collectives_return_their_input() -> None:
+    world = World()
+    assert world.sum([1.5, 2]) == [1.5, 2] and not world.any(False) and world.any(True)
+    assert world.from_main(lambda: "answer") == "answer" and world.gather(7) == [7]
+
+
+def test_a_rank_cannot_be_pinned_to_one_named_gpu() -> None:
+    with pytest.raises(ConfigError, match=r"'cuda:1' names one GPU.*use device: cuda"):
+        rank_device("cuda:1", World(rank=0, size=2, local_size=2))
+    assert rank_device("cpu", World(rank=1, size=2, local_rank=1, local_size=2)).type == "cpu"

@@ -2,13 +2,15 @@
 
 Two ranks with one row each per step must train as one process with two rows per step: the
 same loss at every step (tolerance below), one adapter and one set of checkpoints, written by
-rank 0 alone; and a resume at the same world size continues the run where it stopped.
+rank 0 alone; and a resume at the same world size continues the run where it stopped, while
+one at another world size is refused.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 import yaml
 from safetensors.torch import load_file
 
+from worldmodel.errors import ConfigError
 from worldmodel.train.trainer import train
 
 # Three launches of two processes each, on a shared 2-core machine: ~1-3 minutes.
@@ -102,3 +105,27 @@ def test_two_gloo_processes_train_as_one_process_with_their_global_batch(
         assert b[name].allclose(a[name], rtol=1e-3, atol=1e-5), name
     state = json.loads((run / "checkpoints" / "step-0000004" / "state.json").read_text())
     assert state["world_size"] == 2
+
+
+def test_a_resume_continues_at_the_same_world_size_and_is_refused_at_another(
+    tiny_train_config, tmp_path
+):
+    # With dropout, so that a resume must restore every rank's random state.
+    straight = tiny_train_config(tmp_path / "straight", **SETTINGS | {"lora_dropout": 0.1})
+    _two_processes(straight)
+    # A copy of the run as if killed after step 3: its last checkpoint is step 2's.
+    shutil.copytree(tmp_path / "straight", tmp_path / "resumed")
+    shutil.rmtree(tmp_path / "resumed" / "checkpoints" / "step-0000004")
+    shutil.rmtree(tmp_path / "resumed" / "adapter")
+    resumed = tiny_train_config(
+        tmp_path / "resumed", **SETTINGS | {"lora_dropout": 0.1}, resume=True
+    )
+    with pytest.raises(ConfigError, match=r"with 1 process\(es\): it was written by a run on 2"):
+        train(resumed)  # one process
+    result = _two_processes(resumed, "--resume")
+    assert result["resumed_from"] == 2 and result["steps"] == 4
+    # Bit for bit: the same losses and weights as the run that was not stopped.
+    assert _steps(tmp_path / "resumed") == _steps(tmp_path / "straight")
+    a = load_file(str(tmp_path / "straight" / "adapter" / "adapter_model.safetensors"))
+    b = load_file(str(tmp_path / "resumed" / "adapter" / "adapter_model.safetensors"))
+    assert a.keys() == b.keys() and all(a[name].equal(b[name]) for name in a)

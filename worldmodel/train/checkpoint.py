@@ -102,7 +102,9 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[st
     state = json.loads((path / STATE_FILE).read_text())
     config = json.loads((path / "config.json").read_text())
     # weights_only=False: the file holds optimizer state and Python RNG tuples that we wrote.
-    trainer_state = torch.load(path / "trainer_state.pt", weights_only=False)
+    # On the CPU: a data-parallel run sends it from rank 0 to ranks on other GPUs, and the
+    # optimizer moves its state to its parameters' device when loading it.
+    trainer_state = torch.load(path / "trainer_state.pt", weights_only=False, map_location="cpu")
     return state, trainer_state, config
 
 

@@ -255,7 +255,7 @@ def _train(
     world.start(device)
     # Only rank 0 reads the run folder (the others may be on other boxes); all get its answer.
     start_ckpt, saved_state, trainer_state, saved_config = world.from_main(
-        lambda: _resume_point(config, run_dir)
+        lambda: _resume_point(config, run_dir, world.size)
     )
     threads = set_threads(config.threads) if device.type == "cpu" else None
     dtype = resolve_dtype(config.precision, device)
@@ -514,12 +514,13 @@ def _train(
 
 
 def _resume_point(
-    config: TrainConfig, run_dir: Path
+    config: TrainConfig, run_dir: Path, world_size: int = 1
 ) -> tuple[Path | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
     """(checkpoint, its state, trainer state, config) to resume from, or Nones for a fresh run.
 
     Refuses to overwrite a run that has checkpoints unless resuming, and refuses to resume with
-    settings that would break continuation (only the run's length may change).
+    settings that would break continuation (only the run's length may change) or with another
+    number of processes than wrote the checkpoint (`world_size`).
     """
     start = ckpt.latest_checkpoint(run_dir)
     if start is not None and not config.resume:
@@ -533,6 +534,14 @@ def _resume_point(
         log.warning("resume: no checkpoint in %s, starting from step 0", run_dir)
         return None, None, None, None
     state, trainer_state, saved_config = ckpt.load_checkpoint(start)
+    saved_size = state.get("world_size", 1)  # checkpoints from before data parallelism: 1
+    if saved_size != world_size:
+        raise ConfigError(
+            f"cannot resume {start} with {world_size} process(es): it was written by a run on "
+            f"{saved_size}. Each step's examples are split over the processes, so only "
+            f"{saved_size} continue that run: resume with --gpus {saved_size} (torchrun: "
+            f"{saved_size} processes in all)" + (" or without --gpus" if saved_size == 1 else "")
+        )
     conflicts = resume_conflicts(saved_config, config)
     if conflicts:
         raise ConfigError(

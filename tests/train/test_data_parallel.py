@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,22 +46,23 @@ SETTINGS = {
 }
 
 
-def _two_processes(config, *extra: str) -> dict:
-    """Run `wm train --device cpu --gpus 2` on `config` (saved as YAML); its JSON result."""
+def _command(config, *extra: str) -> tuple[list[str], dict[str, str]]:
+    """`wm train --device cpu --gpus 2` on `config` (saved as YAML), with one row per device;
+    (command, environment) to run it with this checkout's code."""
     settings = config.to_dict()
-    settings.pop("batch_size")  # rows per device: 1 (see the test)
+    settings.pop("batch_size")  # rows per device: 1 (see the tests)
     config_file = Path(config.output_dir).with_suffix(".yaml")
     config_file.write_text(yaml.safe_dump(settings))
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     command = [sys.executable, "-m", "worldmodel", "train", "--config", str(config_file)]
-    command += ["--set", "batch_size=1", "--device", "cpu", "--gpus", "2", "--json", *extra]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        env=os.environ | {"PYTHONPATH": path},
-        timeout=600,
-    )
+    command += ["--set", "batch_size=1", "--device", "cpu", "--gpus", "2", *extra]
+    return command, os.environ | {"PYTHONPATH": path}
+
+
+def _two_processes(config, *extra: str) -> dict:
+    """Run `wm train --device cpu --gpus 2` on `config`; its JSON result."""
+    command, env = _command(config, "--json", *extra)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, f"wm train --gpus 2 failed:\n{done.stderr[-4000:]}"
     return json.loads(done.stdout)
 
@@ -129,3 +132,29 @@ def test_a_resume_continues_at_the_same_world_size_and_is_refused_at_another(
     a = load_file(str(tmp_path / "straight" / "adapter" / "adapter_model.safetensors"))
     b = load_file(str(tmp_path / "resumed" / "adapter" / "adapter_model.safetensors"))
     assert a.keys() == b.keys() and all(a[name].equal(b[name]) for name in a)
+
+
+def test_ctrl_c_stops_both_processes_at_the_same_step_with_a_checkpoint(
+    tiny_train_config, tmp_path
+):
+    config = tiny_train_config(tmp_path / "run", epochs=100, checkpoint_every=0)
+    command, env = _command(config)
+    launcher = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    deadline = time.monotonic() + 300
+    while not (metrics.is_file() and metrics.read_text().count("\n") >= 2):
+        assert launcher.poll() is None and time.monotonic() < deadline, "no step was logged"
+        time.sleep(0.2)
+    launcher.send_signal(signal.SIGINT)  # what Ctrl-C sends `wm train`
+    out, err = launcher.communicate(timeout=300)
+    assert launcher.returncode == 130, err[-4000:]
+    step = int(out.split("stopped at step ")[1].split(";")[0])
+    assert step < 200  # 100 epochs of 2 steps: it stopped early...
+    # ...and saved where it stopped, once, for both ranks.
+    assert [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()] == [f"step-{step:07d}"]
+    state = json.loads(
+        (tmp_path / "run" / "checkpoints" / f"step-{step:07d}" / "state.json").read_text()
+    )
+    assert state["step"] == step and state["world_size"] == 2

@@ -189,13 +189,17 @@ def _relaunch(processes: int) -> int:
         *sys.argv[1:],
     ]
     launcher = subprocess.Popen(command, start_new_session=True)
+    interrupted = {"flag": False}
 
     def forward(signum: int, frame: Any) -> None:
+        interrupted["flag"] = interrupted["flag"] or signum == signal.SIGINT
         launcher.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return launcher.wait()
+        code = launcher.wait()
+        # torchrun ends with an error of its own when signalled; the ranks said how they ended.
+        return 130 if interrupted["flag"] else code
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -35,6 +35,7 @@ processes.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -196,10 +197,16 @@ def data_parallel(model: Any, world: World, device: torch.device) -> Any:
     # DDP need not broadcast them at start (it still broadcasts the LoRA weights from rank 0).
     frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
     DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(model, frozen)
+    # The buffers (rotary tables) are computed alike on every rank: not sent before every
+    # forward pass. torch 2.13 renamed the option (and warns about the old name); 2.2 knows only
+    # the old one.
+    options = inspect.signature(DistributedDataParallel.__init__).parameters
+    option = "forward_sync_buffers" if "forward_sync_buffers" in options else "broadcast_buffers"
+    no_buffer_sync: dict[str, Any] = {option: False}
     return DistributedDataParallel(
         model,
         device_ids=None if device.type == "cpu" else [device],
-        broadcast_buffers=False,  # rotary tables, computed alike on every rank
+        **no_buffer_sync,
     )
 
 

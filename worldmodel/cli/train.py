@@ -4,13 +4,19 @@ Thin commands: they build a `TrainConfig` from defaults < `--config` YAML < flag
 `worldmodel.train.trainer.train`, and print the result. Ctrl-C stops at the next step boundary
 after saving a checkpoint; `--resume` continues from it bit-for-bit, or, with a larger
 `--epochs`/`max_steps`, trains a stopped or finished run longer in the same data order.
+
+`--gpus N` trains data-parallel on N devices of this box: the command re-launches itself through
+`torch.distributed.run` (torchrun) with N processes, each running this same command (see
+`worldmodel.train.distributed`); Ctrl-C reaches them through torchrun, once.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,6 +71,12 @@ _FLAGS = {
 @click.option("--batch-size", type=int, help="Packed rows per micro-batch.")
 @click.option("--max-seq-len", type=int, help="Tokens per packed row.")
 @device_options(default=None)
+@click.option(
+    "--gpus",
+    type=click.IntRange(min=1),
+    help="Train data-parallel on N devices of this box, one process each (torchrun); with "
+    "--device cpu, N CPU processes. Global batch: batch size x N x grad_accum.",
+)
 @click.option("--max-train-examples", type=int, help="Use only the first N training records.")
 @click.option(
     "--with-output/--plain",
@@ -87,11 +99,15 @@ def train(
     no_progress: bool,
     help_config: bool,
     as_json: bool,
+    gpus: int | None,
     **flags: Any,
 ) -> None:
     """Fine-tune a LoRA adapter on WorldModel data.
 
-    Example: wm train --config configs/smollm2-cpu.yaml --set epochs=1
+    \b
+    Examples:
+      wm train --config configs/smollm2-cpu.yaml --set epochs=1
+      wm train --config configs/qwen3-0.6b-cuda.yaml --gpus 4
     """
     from worldmodel.train.config import build_config, field_help, load_yaml, parse_overrides
 
@@ -108,6 +124,13 @@ def train(
         named["progress"] = False
     layers.append(named)
     config = build_config(*layers)
+    if gpus is not None and gpus > 1 and "LOCAL_RANK" not in os.environ:
+        sys.exit(_relaunch(gpus))
+    if gpus is not None and "LOCAL_WORLD_SIZE" in os.environ:
+        started = int(os.environ["LOCAL_WORLD_SIZE"])
+        if started != gpus:
+            raise click.UsageError(f"--gpus {gpus}, but torchrun started {started} processes here")
+    main_process = os.environ.get("RANK", "0") == "0"
 
     from worldmodel.train.trainer import train as run_training
 
@@ -124,12 +147,14 @@ def train(
         result = run_training(
             config,
             should_stop=lambda step: stop_requested["flag"],
-            command=_command_line(config_file, overrides, flags, resume),
+            command=_command_line(config_file, overrides, flags, resume, gpus),
         )
     finally:
         signal.signal(signal.SIGINT, previous)
     from dataclasses import asdict
 
+    if not main_process:  # rank 0 reports for the whole run
+        sys.exit(130 if result.interrupted else 0)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
     elif result.interrupted:
@@ -146,8 +171,46 @@ def train(
         sys.exit(130)
 
 
+def _relaunch(processes: int) -> int:
+    """Run this very command as `processes` processes under torchrun on this box; its exit code.
+
+    torchrun runs in a session of its own so that Ctrl-C in the terminal reaches the training
+    processes once, forwarded by torchrun (which stops them if they have not stopped ~30 s
+    later), rather than twice (terminal and torchrun), which would abort them without saving.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",  # a rendezvous on a free local port
+        f"--nproc-per-node={processes}",
+        "-m",
+        "worldmodel",
+        *sys.argv[1:],
+    ]
+    launcher = subprocess.Popen(command, start_new_session=True)
+    interrupted = {"flag": False}
+
+    def forward(signum: int, frame: Any) -> None:
+        interrupted["flag"] = interrupted["flag"] or signum == signal.SIGINT
+        launcher.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = launcher.wait()
+        # torchrun ends with an error of its own when signalled; the ranks said how they ended.
+        return 130 if interrupted["flag"] else code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _command_line(
-    config_file: Path | None, overrides: tuple[str, ...], flags: dict[str, Any], resume: bool
+    config_file: Path | None,
+    overrides: tuple[str, ...],
+    flags: dict[str, Any],
+    resume: bool,
+    gpus: int | None = None,
 ) -> str:
     """The command that reproduces this run's settings (recorded in metrics.json)."""
     words = ["wm", "train"]
@@ -163,6 +226,8 @@ def _command_line(
             words.append(option if value else "--plain")
         else:
             words += [option, str(value)]
+    if gpus is not None:
+        words += ["--gpus", str(gpus)]
     if resume:
         words.append("--resume")
     return shlex.join(words)

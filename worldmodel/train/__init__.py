@@ -4,6 +4,7 @@
 - `tokenization`: chat-template rendering shared with generation; assistant-only labels.
 - `packing`: several examples per row with per-example attention boundaries.
 - `checkpoint`: numbered checkpoints with resolved config and metrics beside them; resume.
+- `distributed`: data-parallel runs: each rank's share of a step, DDP, torchrun's world.
 - `trainer`: the loop (load, set up, train, save).
 
 Heavy imports (torch, transformers, peft) happen inside functions.

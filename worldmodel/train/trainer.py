@@ -14,6 +14,9 @@ plan plus optimizer, schedule and RNG states, so `resume=True` continues bit-for
   stopping on it.
 - Metrics: one JSON line per logged step and per evaluation in `metrics.jsonl`; a rich
   progress bar (loss, tokens/s, ETA) on stderr.
+- Data parallel: started by torchrun (`wm train --gpus N`), every process runs this loop on its
+  share of each step (`distributed`), DDP averages the gradients, and rank 0 alone writes
+  metrics, checkpoints and the adapter; a checkpoint resumes only at its world size.
 
 Outputs in the run folder: `adapter/` (final PEFT adapter), `config.json` (resolved config),
 `metrics.json` (summary), `metrics.jsonl`, and `checkpoints/`. Generation is elsewhere
@@ -25,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +42,16 @@ from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLED
 from worldmodel.model.prompt import end_of_turn
 from worldmodel.train import checkpoint as ckpt
 from worldmodel.train.config import TrainConfig, extended_settings, resume_conflicts
+from worldmodel.train.distributed import (
+    World,
+    accumulating,
+    data_parallel,
+    rank_device,
+    rank_passes,
+    step_count,
+    step_groups,
+    world_from_env,
+)
 from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
 from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record
 
@@ -67,6 +81,8 @@ class TrainResult:
     stopped_early: bool = False
     interrupted: bool = False
     resumed_from: int | None = None
+    world_size: int = 1
+    """Processes that trained it (data-parallel ranks)."""
 
 
 def encode_records(
@@ -153,8 +169,10 @@ def evaluate(
     device: Any,
     pad_id: int,
     autocast: Any,
+    world: World | None = None,
 ) -> float:
-    """Mean loss per assistant token over `examples` (packed, in file order)."""
+    """Mean loss per assistant token over `examples` (packed, in file order); in a
+    data-parallel run each rank takes every `world.size`-th batch and the sums are shared."""
     import torch
 
     lengths = [len(e) for e in examples]
@@ -171,13 +189,16 @@ def evaluate(
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        for rows in plan:
+        for rows in plan[world.rank :: world.size] if world else plan:
             batch = packed_batch(examples, rows, pad_id)
             with autocast():
                 total += float(batch_loss(model, batch, device))
             count += batch.target_tokens
     if was_training:
         model.train()
+    if world is not None and world.distributed:
+        total, shared = world.sum([total, count])
+        count = round(shared)
     return total / max(1, count)
 
 
@@ -195,35 +216,62 @@ def train(
     raises `RunAbandoned`, that propagates before anything more is written.
     `on_finish(model)` receives the trained peft model in memory before `train` returns (tests
     use it to check that base weights stayed frozen).
+
+    Started by torchrun (`wm train --gpus N`), every process calls this: each trains on its
+    share of every step (`distributed`), the gradients are averaged, and rank 0 alone writes
+    metrics, checkpoints and the adapter; `should_stop` stops every rank when it answers True
+    on any.
     """
+    world = world_from_env()
+    try:
+        result = _train(config, world, should_stop, command, on_finish)
+        world.barrier()  # rank 0 has written everything before any process ends
+        return result
+    finally:
+        world.stop()
+
+
+def _train(
+    config: TrainConfig,
+    world: World,
+    should_stop: Callable[[int], bool] | None,
+    command: str | None,
+    on_finish: Callable[[Any], None] | None,
+) -> TrainResult:
+    """`train` in one process of a world of `world.size`."""
     import torch
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    from worldmodel.model.device import (
-        apply_rocm_env,
-        backend_name,
-        resolve_device,
-        resolve_dtype,
-        set_threads,
-    )
+    from worldmodel.model.device import apply_rocm_env, backend_name, resolve_dtype, set_threads
     from worldmodel.model.loading import load_model, resolve_model_dir
 
     # --- load -----------------------------------------------------------------------------
     # The data first: a missing or broken file is reported before a model is converted/loaded.
     records = _read_data(config)
     run_dir = config.run_dir()
-    start_ckpt, saved_state, trainer_state, saved_config = _resume_point(config, run_dir)
     apply_rocm_env(config.rocm_env)
-    device = resolve_device(config.device)
+    device = rank_device(config.device, world)
+    world.start(device)
+    # Only rank 0 reads the run folder (the others may be on other boxes); all get its answer.
+    start_ckpt, saved_state, trainer_state, saved_config = world.from_main(
+        lambda: _resume_point(config, run_dir, world.size)
+    )
     threads = set_threads(config.threads) if device.type == "cpu" else None
     dtype = resolve_dtype(config.precision, device)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    model_dir = resolve_model_dir(config.model)
+    with world.local_main_first():  # one process per box converts the bundled model
+        model_dir = resolve_model_dir(config.model)
     model, tokenizer = load_model(model_dir, device=device, dtype=dtype, trainable_adapter=True)
     log.info(
-        "training on %s (%s), dtype %s, threads %s", device, backend_name(device), dtype, threads
+        "training on %s (%s), dtype %s, threads %s, process %d of %d",
+        device,
+        backend_name(device),
+        dtype,
+        threads,
+        world.rank,
+        world.size,
     )
 
     train_examples, dropped, val_examples = _load_examples(config, tokenizer, records)
@@ -237,8 +285,10 @@ def train(
         if saved_state is not None
         else _init_from_adapter(model, config)
     )
+    if world.rank:  # other dropout masks on every other rank; rank 0 draws as one process does
+        torch.manual_seed(config.seed + world.rank)
     pad_id = int(tokenizer.pad_token_id)
-    plans, total_steps = _plan_epochs(config, [len(e) for e in train_examples])
+    plans, total_steps = _plan_epochs(config, [len(e) for e in train_examples], world.size)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup = int(total_steps * config.warmup_ratio)
@@ -254,13 +304,16 @@ def train(
     val_losses: list[float] = []
     metrics_path = run_dir / "metrics.jsonl"
     if saved_state is not None and trainer_state is not None and start_ckpt is not None:
-        weights = load_file(str(start_ckpt / "adapter" / ADAPTER_WEIGHTS))
-        set_peft_model_state_dict(model, weights)
+        if world.is_main:  # the other ranks receive these weights when DDP starts
+            weights = load_file(str(start_ckpt / "adapter" / ADAPTER_WEIGHTS))
+            set_peft_model_state_dict(model, weights)
         optimizer.load_state_dict(trainer_state["optimizer"])
         scheduler.load_state_dict(trainer_state["scheduler"])
         if scaler is not None and trainer_state.get("scaler"):
             scaler.load_state_dict(trainer_state["scaler"])
-        ckpt.restore_rng(trainer_state["rng"])
+        ckpt.restore_rng(
+            trainer_state["rng_by_rank"][world.rank] if world.distributed else trainer_state["rng"]
+        )
         step, epoch, group_pos = saved_state["step"], saved_state["epoch"], saved_state["group"]
         best_val, bad_epochs = saved_state["best_val"], saved_state["bad_epochs"]
         val_losses = list(saved_state["val_losses"])
@@ -281,9 +334,12 @@ def train(
                 total_steps,
                 scheduler.get_last_lr()[0],
             )
-        _truncate_metrics(metrics_path, step)
+        if world.is_main:
+            _truncate_metrics(metrics_path, step)
         log.warning("resuming from %s (step %d)", start_ckpt, step)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if world.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    trainee = data_parallel(model, world, device)
     resolved = config.to_dict() | {"model_dir": str(model_dir)}
     if started_from is not None:
         resolved["started_from"] = started_from
@@ -298,6 +354,7 @@ def train(
         train_examples=len(train_examples),
         dropped_examples=dropped,
         resumed_from=step if saved_state else None,
+        world_size=world.size,
     )
 
     def save(at_epoch: int, at_group: int) -> None:
@@ -309,13 +366,19 @@ def train(
             "bad_epochs": bad_epochs,
             "val_losses": val_losses,
             "started_from": started_from,
+            "world_size": world.size,
         }
-        trainer = {
+        rngs = world.gather(ckpt.rng_state())  # every rank's, for dropout after a resume
+        if not world.is_main:
+            return
+        trainer: dict[str, Any] = {
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "scaler": scaler.state_dict() if scaler else None,
-            "rng": ckpt.rng_state(),
+            "rng": rngs[0],
         }
+        if world.distributed:
+            trainer["rng_by_rank"] = rngs
         ckpt.save_checkpoint(
             run_dir,
             step,
@@ -328,28 +391,44 @@ def train(
         )
 
     # --- train ----------------------------------------------------------------------------
-    progress = _progress(config.progress)
+    progress = _progress(config.progress and world.is_main)
     task = progress.add_task("train", total=total_steps, completed=step, loss="-", tps="-")
     window_tokens, window_start = 0, time.perf_counter()
     finished = step >= total_steps
     model.train()
-    with progress, metrics_path.open("a", encoding="utf-8") as metrics_file:
+    metrics_sink = metrics_path if world.is_main else Path(os.devnull)  # rank 0 alone logs
+    with progress, metrics_sink.open("a", encoding="utf-8") as metrics_file:
         while not finished and epoch < config.epochs:
             plan = plans[epoch]
-            groups = [
-                plan[i : i + config.grad_accum] for i in range(0, len(plan), config.grad_accum)
-            ]
+            groups = step_groups(plan, grad_accum=config.grad_accum, world_size=world.size)
             while group_pos < len(groups) and not finished:
                 group = groups[group_pos]
-                batches = [packed_batch(train_examples, rows, pad_id) for rows in group]
-                targets = sum(b.target_tokens for b in batches)
-                step_loss = 0.0
-                for batch in batches:
-                    with autocast():
-                        loss = batch_loss(model, batch, device) / max(1, targets)
-                    (scaler.scale(loss) if scaler else loss).backward()
-                    step_loss += float(loss.detach())
-                    window_tokens += batch.tokens
+                # The step's target tokens on all ranks together: each rank's loss is its part
+                # of the step's mean, whatever the share of the step it trains on.
+                targets = sum(
+                    train_examples[index].target_tokens
+                    for rows in group
+                    for row in rows
+                    for index in row
+                )
+                step_loss, step_tokens = 0.0, 0
+                passes = rank_passes(group, world)
+                for number, (rows, weight) in enumerate(passes):
+                    batch = packed_batch(train_examples, rows, pad_id)
+                    # DDP averages the gradients over the ranks in the step's last backward.
+                    with accumulating(trainee, world, last=number == len(passes) - 1):
+                        with autocast():
+                            loss = batch_loss(trainee, batch, device) / max(1, targets)
+                        # DDP divides the ranks' summed gradients by their number; scaling by it
+                        # makes the step's gradient that of the step's mean loss. A padding pass
+                        # (weight 0) adds nothing.
+                        scaled = loss * (weight * world.size) if world.distributed else loss
+                        (scaler.scale(scaled) if scaler else scaled).backward()
+                    if weight:
+                        step_loss += float(loss.detach())
+                        step_tokens += batch.tokens
+                step_loss, shared_tokens = world.sum([step_loss, step_tokens])
+                window_tokens += round(shared_tokens)
                 if scaler:
                     scaler.unscale_(optimizer)
                 if config.max_grad_norm > 0:
@@ -386,7 +465,7 @@ def train(
                 # Validate after every epoch, and at the last step when max_steps ends the run
                 # inside an epoch, so every run reports a validation loss.
                 if (epoch_done or step >= total_steps) and val_examples:
-                    val = evaluate(model, val_examples, config, device, pad_id, autocast)
+                    val = evaluate(model, val_examples, config, device, pad_id, autocast, world)
                     val_losses.append(round(val, 6))
                     metrics_file.write(
                         json.dumps({"step": step, "epoch": epoch, "val_loss": round(val, 6)}) + "\n"
@@ -404,7 +483,7 @@ def train(
                 next_epoch, next_group = (epoch + 1, 0) if epoch_done else (epoch, group_pos)
                 result.epochs_completed = next_epoch
                 result.val_losses, result.best_val_loss = val_losses, best_val
-                stop_now = should_stop is not None and should_stop(step)
+                stop_now = world.any(should_stop is not None and should_stop(step))
                 if step >= total_steps:
                     finished = True
                 if (
@@ -422,24 +501,26 @@ def train(
 
     # --- save -----------------------------------------------------------------------------
     adapter_dir = run_dir / "adapter"
-    model.save_pretrained(str(adapter_dir))
     result.adapter_dir = str(adapter_dir)
+    if world.is_main:
+        model.save_pretrained(str(adapter_dir))
+        (run_dir / "config.json").write_text(json.dumps(resolved_config, indent=2) + "\n")
+        (run_dir / "metrics.json").write_text(
+            json.dumps(_summary(result, resolved, command), indent=2) + "\n"
+        )
     if on_finish is not None:
         on_finish(model)
-    (run_dir / "config.json").write_text(json.dumps(resolved_config, indent=2) + "\n")
-    (run_dir / "metrics.json").write_text(
-        json.dumps(_summary(result, resolved, command), indent=2) + "\n"
-    )
     return result
 
 
 def _resume_point(
-    config: TrainConfig, run_dir: Path
+    config: TrainConfig, run_dir: Path, world_size: int = 1
 ) -> tuple[Path | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
     """(checkpoint, its state, trainer state, config) to resume from, or Nones for a fresh run.
 
     Refuses to overwrite a run that has checkpoints unless resuming, and refuses to resume with
-    settings that would break continuation (only the run's length may change).
+    settings that would break continuation (only the run's length may change) or with another
+    number of processes than wrote the checkpoint (`world_size`).
     """
     start = ckpt.latest_checkpoint(run_dir)
     if start is not None and not config.resume:
@@ -453,6 +534,14 @@ def _resume_point(
         log.warning("resume: no checkpoint in %s, starting from step 0", run_dir)
         return None, None, None, None
     state, trainer_state, saved_config = ckpt.load_checkpoint(start)
+    saved_size = state.get("world_size", 1)  # checkpoints from before data parallelism: 1
+    if saved_size != world_size:
+        raise ConfigError(
+            f"cannot resume {start} with {world_size} process(es): it was written by a run on "
+            f"{saved_size}. Each step's examples are split over the processes, so only "
+            f"{saved_size} continue that run: resume with --gpus {saved_size} (torchrun: "
+            f"{saved_size} processes in all)" + (" or without --gpus" if saved_size == 1 else "")
+        )
     conflicts = resume_conflicts(saved_config, config)
     if conflicts:
         raise ConfigError(
@@ -594,8 +683,11 @@ def _init_from_adapter(model: Any, config: TrainConfig) -> dict[str, str] | None
     return {"dir": str(folder), "sha256": digest}
 
 
-def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any]], int]:
-    """Every epoch's batches (fixed by seed and epoch) and the number of optimizer steps."""
+def _plan_epochs(
+    config: TrainConfig, lengths: list[int], world_size: int
+) -> tuple[list[list[Any]], int]:
+    """Every epoch's batches (fixed by seed and epoch) and the number of optimizer steps (each
+    takes `grad_accum` batches on each of `world_size` processes)."""
     plans = [
         epoch_plan(
             lengths,
@@ -607,7 +699,9 @@ def _plan_epochs(config: TrainConfig, lengths: list[int]) -> tuple[list[list[Any
         )
         for epoch in range(config.epochs)
     ]
-    total_steps = sum(math.ceil(len(plan) / config.grad_accum) for plan in plans)
+    total_steps = sum(
+        step_count(len(plan), grad_accum=config.grad_accum, world_size=world_size) for plan in plans
+    )
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
     return plans, total_steps

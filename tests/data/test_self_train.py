@@ -69,9 +69,10 @@ def _record(n: int, question: str, expected: str, split: str = "train") -> dict[
 
 
 TABLE = {
-    # Greedy wrong; one sample right; the other sample the same program, spaced differently.
+    # Greedy wrong (its prose states the gold answer, which does not make it right); one
+    # sample right; the other sample the same program, spaced differently.
     "Ann has 40 pens and buys 2 more. How many?": [
-        _response("pens = 40 - 2\nprint(pens)", "She has 38 pens."),
+        _response("pens = 40 - 2\nprint(pens)", "She has 42 pens."),
         _response("pens = 40 + 2\nprint(pens)", "She has 42 pens."),
         _response("pens = 40  +  2\nprint(pens)", "She has 42 pens."),
     ],
@@ -125,7 +126,7 @@ def test_only_clean_verified_distinct_programs_are_kept(tmp_path: Path, executor
             "kept": 3,
             "duplicate": 1,
             "wrong answer": 1,
-            "prose does not state the executed value": 1,
+            self_train.PROSE_MISMATCH: 1,
             "requirements": 1,
             "code failed": 1,
             "no code block": 1,

@@ -55,6 +55,9 @@ SOURCE = "self"
 DEFAULT_OUT = Path("data/self/train.jsonl")
 DEFAULT_SAMPLES = 4
 DEFAULT_KEEP = 2
+PROSE_MISMATCH = "right answer, but the prose does not state it"
+"""The outcome of a candidate whose program prints the gold answer while its prose says
+something else: not kept, since the record would teach prose that contradicts its output."""
 
 Attempt = Callable[[Sequence[str]], list[list["Answer"]]]
 """Where candidates come from: questions in, each question's candidates (greedy first) out."""
@@ -202,8 +205,6 @@ def _judge(
         return "format problems", None, ""
     if not response.reasoning.strip() or not response.answer.strip():
         return "no reasoning or no prose answer", None, ""
-    if answer.verification.status != "verified":
-        return "prose does not state the executed value", None, ""
     requires = tuple(
         requirement.module
         for requirement in response.requirements
@@ -214,6 +215,10 @@ def _judge(
     if not verdict.ok:
         reason = verdict.reason.split(":", 1)[0]
         return ("wrong answer" if reason == "wrong answer" else reason), None, ""
+    # Judged after the gold answer, so a report tells a right program with wrong prose (which
+    # a better prose habit would rescue) from a wrong one.
+    if answer.verification.status != "verified":
+        return PROSE_MISMATCH, None, ""
     example = Example(
         id="",
         family=str(record["family"]),

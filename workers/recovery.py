@@ -6,7 +6,8 @@ timeout must be longer than the longest job (hours, for training), so on its own
 with `kill -9` would hold its jobs for hours. This module closes that gap:
 
 - every worker process keeps a heartbeat key `wm:alive:<owner>` alive with a short TTL;
-- when a worker receives a message it records `delivery_tag -> owner` in `wm:owners` (`claim`);
+- a worker records `delivery_tag -> owner` in `wm:owners` in the same Redis step that takes the
+  message (`workers.transport`), and again when it receives it (`claim`);
 - a reaper thread in every worker looks for owners whose heartbeat has stayed expired (two
   looks half a grace period apart; never itself) and puts their messages back on their queues,
   in one WATCHed transaction that also checks the owner is still the dead one and its
@@ -38,8 +39,15 @@ entries are removed with their ack, or by the reaper once the message is gone. T
 fence is its lease: a worker that stalls for longer than the lease (`COMMIT_LEASE_TTLS`
 heartbeat TTLs) inside its commit, the milliseconds between `fence` and its stored result, can
 still commit a step that a second worker runs too.
-This module does not decide what a task does when rerun (tasks are idempotent by id; see
-`workers.tasks`).
+Each step also has an idempotency key, `wm:step:<task id>` (the task id names the job and the
+step, `workers.chain`), claimed atomically before the step does anything (`claim_step`): it
+names the delivery tag of the one message copy allowed to run the step. A second copy of a
+step's message (Celery publishes the next step before it stores the current one as done, so a
+step rerun after a kill in between publishes its next step twice; the watchdog may resend a
+step whose message was only slow) finds the key held by a message that is still taken, or the
+step already ended, and is dropped without effect. A copy whose holder's message is gone
+(requeued by a reaper, or acked) may take the key over. This module does not decide what a task
+does when rerun (tasks are pure functions of their input; see `workers.tasks`).
 """
 
 from __future__ import annotations
@@ -63,6 +71,8 @@ log = logging.getLogger(__name__)
 OWNERS_KEY = "wm:owners"
 ALIVE_PREFIX = "wm:alive:"
 COMMIT_PREFIX = "wm:commit:"
+STEP_PREFIX = "wm:step:"
+"""`wm:step:<task id>`: the delivery tag of the message copy that runs that step (`claim_step`)."""
 UNACKED_KEY = "unacked"
 UNACKED_INDEX_KEY = "unacked_index"
 """kombu's Redis transport keys (its defaults; the workers never change them)."""
@@ -84,15 +94,26 @@ return 0
 
 _FENCE = """
 -- KEYS: owners, unacked, commit lease; ARGV: tag, owner, lease ms.
+-- The tag must still be taken (not requeued, not acked) and held by this worker.
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
 local holder = redis.call('HGET', KEYS[1], ARGV[1])
 if holder == false then
-  -- never claimed (the claim's write failed): ours if nobody requeued it meanwhile
-  if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+  -- taken before this worker was ready and its claim's write failed: ours
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 elseif holder ~= ARGV[2] then
   return 0
 end
 redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+return 1
+"""
+
+_CLAIM_STEP = """
+-- KEYS: step key, unacked; ARGV: tag, ttl s. Refused while another copy is taken (running).
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] and redis.call('HEXISTS', KEYS[2], holder) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 """
 
@@ -180,6 +201,7 @@ class FencedTask(Task):
             return super().__call__(*args, **kwargs)
         # Not super().__call__: it would push a second, empty request context over the one
         # the worker set up, and the task body reads its id and hostname from that one.
+        claim_step(self)  # raises Ignore for a second copy of a step that runs or ran
         try:
             result = self.run(*args, **kwargs)
         except (Ignore, Reject, Retry):
@@ -191,6 +213,53 @@ class FencedTask(Task):
         return result
 
 
+def claim_step(task: Any) -> None:
+    """Take the step's idempotency key for this message copy, or end the copy without effect.
+
+    Raises `Ignore` (nothing stored, nothing sent; the message is acked) when another copy of
+    the step's message is taken right now, or when the step already reached a final state;
+    `Reject(requeue=True)` when Redis stays unreachable (as `fence`).
+    """
+    request = task.request
+    tag = (getattr(request, "properties", None) or {}).get("delivery_tag")
+    if tag is None:
+        return  # not a message from the broker (an eager call): nothing can duplicate it
+    _, client, _ = _started()
+    expires = task.app.conf.result_expires
+    ttl_s = int(getattr(expires, "total_seconds", lambda: expires)() or 86400)
+    claimed = _eval_waiting(
+        request, client, _CLAIM_STEP, 2, STEP_PREFIX + request.id, UNACKED_KEY, tag, ttl_s
+    )
+    if not claimed:
+        log.warning(
+            "%s[%s]: another copy of this step's message is running; dropping this copy",
+            *_who(request),
+        )
+        raise Ignore()
+    state = task.app.AsyncResult(request.id).state
+    if state in FINAL_STATES:
+        log.warning(
+            "%s[%s]: this step already ended (%s); dropping this copy", *_who(request), state
+        )
+        raise Ignore()
+
+
+def _eval_waiting(request: Any, client: Any, script: str, nkeys: int, *args: Any) -> Any:
+    """Run a Lua script, waiting out a Redis restart for `FENCE_WAIT_TTLS` heartbeat TTLs, then
+    handing the message back (`Reject(requeue=True)`): without Redis nothing can commit."""
+    import redis
+
+    deadline = time.monotonic() + FENCE_WAIT_TTLS * _state["ttl"]
+    while True:
+        try:
+            return client.eval(script, nkeys, *args)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if time.monotonic() > deadline:
+                log.error("%s[%s]: Redis unreachable, handing it back: %s", *_who(request), exc)
+                raise Reject(f"could not confirm ownership: {exc}", requeue=True) from exc
+            time.sleep(0.5)
+
+
 def fence(request: Any) -> None:
     """Let the step commit only if this worker still holds its message; else end it quietly.
 
@@ -200,25 +269,24 @@ def fence(request: Any) -> None:
     `FENCE_WAIT_TTLS` heartbeat TTLs (the message goes back, or, if even that cannot reach
     Redis, the reaper requeues it once Redis is back).
     """
-    import redis
 
     tag = (getattr(request, "properties", None) or {}).get("delivery_tag")
     if tag is None:
         return  # not a message from the broker (an eager call): there is nothing to fence
     owner, client, ttl = _started()
     lease_ms = int(COMMIT_LEASE_TTLS * ttl * 1000)
-    deadline = time.monotonic() + FENCE_WAIT_TTLS * ttl
-    while True:
-        try:
-            held = client.eval(
-                _FENCE, 3, OWNERS_KEY, UNACKED_KEY, COMMIT_PREFIX + str(tag), tag, owner, lease_ms
-            )
-            break
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            if time.monotonic() > deadline:
-                log.error("%s[%s]: Redis unreachable, handing it back: %s", *_who(request), exc)
-                raise Reject(f"could not confirm ownership: {exc}", requeue=True) from exc
-            time.sleep(0.5)
+    held = _eval_waiting(
+        request,
+        client,
+        _FENCE,
+        3,
+        OWNERS_KEY,
+        UNACKED_KEY,
+        COMMIT_PREFIX + str(tag),
+        tag,
+        owner,
+        lease_ms,
+    )
     if not held:
         log.warning(
             "%s[%s]: this worker no longer holds its message (requeued while the worker was "

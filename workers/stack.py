@@ -66,6 +66,11 @@ WM_LAUNCHER = [sys.executable, "-c", "from worldmodel.cli import main; main()"]
 PASSWORD_RE = re.compile(r"^[A-Za-z0-9._~-]{16,}$")
 """URL-unreserved characters only: the password goes unescaped into redis:// URLs."""
 
+DEFAULT_FSYNC = "everysec"
+DURABLE_FSYNC = "always"
+FSYNC_MODES = (DEFAULT_FSYNC, DURABLE_FSYNC)
+"""Redis `appendfsync` choices: a host crash loses up to a second of accepted jobs, or none."""
+
 STOP_ORDER = ("worker", "flower", "redis")
 LOOPBACK = "127.0.0.1"
 
@@ -73,7 +78,15 @@ LOOPBACK = "127.0.0.1"
 # --- Redis configuration ------------------------------------------------------------------
 
 
-def render_redis_conf(template: str, *, password: str, bind: str, port: int, data_dir: str) -> str:
+def render_redis_conf(
+    template: str,
+    *,
+    password: str,
+    bind: str,
+    port: int,
+    data_dir: str,
+    fsync: str = DEFAULT_FSYNC,
+) -> str:
     """Fill the Redis template (`resource("redis.conf")`); every invalid value is reported at
     once."""
     problems: list[str] = []
@@ -94,6 +107,8 @@ def render_redis_conf(template: str, *, password: str, bind: str, port: int, dat
         problems.append(f"WM_REDIS_PORT: {port} is not a TCP port")
     if not data_dir or not Path(data_dir).is_absolute():
         problems.append(f"WM_REDIS_DIR: {data_dir!r} must be an absolute folder")
+    if fsync not in FSYNC_MODES:
+        problems.append(f"WM_REDIS_FSYNC: {fsync!r} is not one of {', '.join(FSYNC_MODES)}")
     if problems:
         raise ConfigError("cannot render the Redis config:\n  " + "\n  ".join(problems))
     values = {
@@ -101,6 +116,7 @@ def render_redis_conf(template: str, *, password: str, bind: str, port: int, dat
         "WM_REDIS_BIND": " ".join(addresses),
         "WM_REDIS_PORT": str(port),
         "WM_REDIS_DIR": data_dir,
+        "WM_REDIS_FSYNC": fsync,
     }
     try:
         return string.Template(template).substitute(values)
@@ -115,12 +131,13 @@ def write_redis_conf(
     bind: str | None = None,
     port: int | None = None,
     data_dir: str | None = None,
+    fsync: str | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> Path:
     """Render the Redis template into `output` (mode 0600, owned by `owner` if given).
 
     The password is `WM_REDIS_PASSWORD`; what is not given comes from `WM_REDIS_BIND`
-    (127.0.0.1), `WM_REDIS_PORT` (6379) and `WM_REDIS_DIR`.
+    (127.0.0.1), `WM_REDIS_PORT` (6379), `WM_REDIS_DIR` and `WM_REDIS_FSYNC` (everysec).
     """
     if port is None:
         text = environ.get("WM_REDIS_PORT", "6379")
@@ -134,6 +151,7 @@ def write_redis_conf(
         bind=bind or environ.get("WM_REDIS_BIND", LOOPBACK),
         port=port,
         data_dir=data_dir or environ.get("WM_REDIS_DIR", ""),
+        fsync=fsync or environ.get("WM_REDIS_FSYNC", DEFAULT_FSYNC),
     )
     write_private(output, conf)
     if owner:
@@ -280,6 +298,7 @@ def up(
     gpus: list[int] | None = None,
     pool_size: int = 2,
     sandbox_backend: str | None = None,
+    durable: bool | None = None,
     wait: bool = True,
     timeout_s: float = 180,
 ) -> dict[str, Any]:
@@ -287,7 +306,8 @@ def up(
 
     Ports and the bind list default to what the running stack uses (or 6379, 5555, loopback).
     `gpus`: the GPU indices to start a worker on (`[]`: one CPU worker; None: every visible
-    GPU). `wait`: wait up to `timeout_s` for a pong from every worker.
+    GPU). `durable`: Redis fsyncs every write before it answers (`FSYNC_MODES`; None: as last
+    time, else not). `wait`: wait up to `timeout_s` for a pong from every worker.
     """
     folder = stack_folder()
     state = load_state(folder)
@@ -296,6 +316,14 @@ def up(
     port = redis_port or config.get("redis_port", 6379)
     fport = flower_port or config.get("flower_port", 5555)
     bind = bind or config.get("bind", LOOPBACK)
+    fsync = config.get("fsync", DEFAULT_FSYNC)
+    if durable is not None:
+        fsync = DURABLE_FSYNC if durable else DEFAULT_FSYNC
+    if "redis" in running and fsync != config.get("fsync", DEFAULT_FSYNC):
+        raise ConfigError(
+            f"redis already runs with appendfsync {config.get('fsync', DEFAULT_FSYNC)}; "
+            "`wm stack down` to change it"
+        )
     if LOOPBACK not in bind.replace(",", " ").split():
         raise ConfigError(f"bind: {bind!r} must include {LOOPBACK} (the stack connects there)")
     for name, wanted, key in (("redis", port, "redis_port"), ("flower", fport, "flower_port")):
@@ -311,7 +339,7 @@ def up(
     env.pop("WM_RESULT_URL", None)  # results go to the stack's Redis too
     if sandbox_backend:
         env["WM_SANDBOX_BACKEND"] = sandbox_backend
-    config = {"redis_port": port, "flower_port": fport, "bind": bind, "box": box}
+    config = {"redis_port": port, "flower_port": fport, "bind": bind, "box": box, "fsync": fsync}
     write_private(
         folder / "stack.env",
         f"# source this file to talk to the stack: . {folder / 'stack.env'}\n"
@@ -321,7 +349,7 @@ def up(
         (f"gpu{i}", ["worker", "gpu", "--gpu", str(i)]) for i in indices
     ] or [("cpu", ["worker", "gpu"])]
     workers.append(("sandbox", ["worker", "sandbox", "--pool-size", str(pool_size)]))
-    plan = _plan(folder, running, env, secret, port=port, fport=fport, bind=bind)
+    plan = _plan(folder, running, env, secret, port=port, fport=fport, bind=bind, fsync=fsync)
     for name, args in workers:
         if f"worker-{name}" not in running:
             plan.append((f"worker-{name}", "worker", [*WM_LAUNCHER, *args, "--hostname", box], env))
@@ -345,6 +373,7 @@ def _plan(
     port: int,
     fport: int,
     bind: str,
+    fsync: str,
 ) -> Plan:
     """Redis and Flower, unless they run; Redis's config is rendered on the way."""
     plan: Plan = []
@@ -357,6 +386,7 @@ def _plan(
             bind=bind,
             port=port,
             data_dir=str(folder / "redis"),
+            fsync=fsync,
         )
         write_private(folder / "redis.conf", text)
         server = shutil.which("redis-server")

@@ -13,12 +13,18 @@ closes. Both go wrong when a Redis restart breaks a worker's broker connection w
 - the job's ack, sent when it ends, goes to that dead channel and raises the same
   AttributeError in the worker's event loop, which stops the worker too.
 
-`SettlingQoS` replaces both behaviours. A closing channel restores nothing: a message whose job
-still runs here is acked when the job ends, one that nothing here runs any more is requeued by
-the reaper (`workers.recovery`). And every ack and reject goes to `recovery.settle`, which uses
-a connection of its own (it survives the consumer's reconnect) and acts only while this worker
-holds the message. It also stamps each message it takes with Redis's time, not this worker's,
-since the reaper of another worker compares that stamp with the time (`workers.clock`).
+kombu also sweeps, about every 100 s, for messages unacked past the visibility timeout and
+requeues them under their old delivery tag; `SettlingQoS` turns that sweep off (the reaper
+requeues what a dead worker held, under a new tag), and records who holds a message in the
+same Redis step that takes it, so no window is left where a message is taken and unowned.
+
+`SettlingQoS` replaces all of these behaviours. A closing channel restores nothing: a message
+whose job still runs here is acked when the job ends, one that nothing here runs any more is
+requeued by the reaper (`workers.recovery`). And every ack and reject goes to
+`recovery.settle`, which uses a connection of its own (it survives the consumer's reconnect)
+and acts only while this worker holds the message. It also stamps each message it takes with
+Redis's time, not this worker's, since the reaper of another worker compares that stamp with
+the time (`workers.clock`).
 `install` sets it as kombu's Redis channel QoS class in a worker process
 (`worker_init`); clients never take messages, so they keep kombu's. It is installed rather
 than configured as a `broker_transport` class because kombu would then describe the broker as
@@ -36,10 +42,12 @@ from kombu.utils.json import dumps
 from workers import recovery
 
 _TAKE = """
--- KEYS: unacked index, unacked; ARGV: tag, payload. The take stamped with Redis's clock.
+-- KEYS: unacked index, unacked, owners; ARGV: tag, payload, owner ('' before the worker is
+-- ready). The take is stamped with Redis's clock, and its holder recorded in the same step.
 local now = redis.call('TIME')
 redis.call('ZADD', KEYS[1], now[1] + now[2] / 1000000, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
 return 1
 """
 
@@ -51,6 +59,14 @@ class SettlingQoS(kombu_redis.QoS):
 
     restore_at_shutdown = False
 
+    def restore_visible(self, start: int = 0, num: int = 10, interval: int = 10) -> None:
+        """Never: the reaper (`workers.recovery`) requeues what a dead worker held.
+
+        kombu's sweep would requeue every message unacked past the visibility timeout, a live
+        worker's long job included, under its old delivery tag and around the owner map, the
+        heartbeats and the commit lease: the old holder's ack or commit could then settle the
+        new delivery's entry, and the job would be stuck or run twice."""
+
     def append(self, message: Any, delivery_tag: Any) -> None:
         # kombu stamps the take (the unacked index score) with this worker's clock; the reaper
         # of another worker compares it with its own, so one wrong clock would requeue a job
@@ -58,8 +74,18 @@ class SettlingQoS(kombu_redis.QoS):
         delivery = message.delivery_info
         payload = dumps([message._raw, delivery["exchange"], delivery["routing_key"]])
         channel: Any = self.channel  # conn_or_acquire: kombu's, not in its type stubs
+        owner = recovery.owner_id() or ""
         with channel.conn_or_acquire() as client:
-            client.eval(_TAKE, 2, self.unacked_index_key, self.unacked_key, delivery_tag, payload)
+            client.eval(
+                _TAKE,
+                3,
+                self.unacked_index_key,
+                self.unacked_key,
+                recovery.OWNERS_KEY,
+                delivery_tag,
+                payload,
+                owner,
+            )
         virtual.QoS.append(self, message, delivery_tag)
 
     def ack(self, delivery_tag: Any) -> None:
@@ -86,7 +112,7 @@ _KOMBU_INTERNALS = {
         "unacked_key",
         "unacked_index_key",
     ),
-    kombu_redis.QoS: ("ack", "append", "reject", "restore_at_shutdown"),
+    kombu_redis.QoS: ("ack", "append", "reject", "restore_at_shutdown", "restore_visible"),
 }
 
 

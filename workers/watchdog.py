@@ -22,8 +22,8 @@ The resend is claimed by deleting the step's first-look entry (`HDEL` answers 1 
 only), so even a pass that stalled past its lock never sends a step that another pass sent, in
 the same script that checks the job's cancel mark, so a job cancelled or withdrawn at submit
 (`workers.jobs`) is never sent again. Only accepted jobs are in `wm:active`: the client adds a
-job once its first send succeeded. Same ids mean a step that did run after all is deduplicated
-(`worker_deduplicate_successful_tasks`).
+job once its first send succeeded. Same ids mean a step that did run after all, or runs now, is
+dropped by its idempotency key (`workers.recovery.claim_step`).
 
 Running steps are not touched here (their messages are unacked; `recovery` requeues them).
 This module does not run tasks.

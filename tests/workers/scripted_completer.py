@@ -24,7 +24,7 @@ import re
 import time
 from typing import Any
 
-_QUESTION = re.compile(r"What is (-?\d+) ([-+*]) (-?\d+)\?")
+_QUESTION = re.compile(r"What is (-?\d+) ([-+*]) (-?\d+)(?:, slowly)?\?")
 
 
 def factory(settings: Any) -> ScriptedCompleter:

@@ -6,9 +6,10 @@
 - `train`: a LoRA training job with progress as task state and resume from checkpoints.
 
 Every task is safe to run twice for the same id (late acks can redeliver): steps are pure
-functions of their input, a redelivered step that already succeeded is skipped by Celery
-(`worker_deduplicate_successful_tasks`), training resumes from its own checkpoints, and of two
-runs only the one whose worker holds the message commits (`workers.recovery.FencedTask`).
+functions of their input, a second copy of a step runs nothing while the first runs or once it
+ended (its idempotency key, `workers.recovery.claim_step`), training resumes from its own
+checkpoints, and of two runs only the one whose worker holds the message commits
+(`workers.recovery.FencedTask`).
 """
 
 from __future__ import annotations

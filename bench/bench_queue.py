@@ -1,7 +1,8 @@
 """Benchmark the job queues: batching on vs off, and the queue path vs in-process.
 
 Run:  .venv/bin/python bench/bench_queue.py [--queries 48] [--delay 0.5] [--runs 20]
-                                            [--bundled-rounds 3 | --no-bundled] [--json]
+                                            [--bundled-rounds 3 | --no-bundled]
+                                            [--load-queries 32 | --no-load] [--json]
 
 Starts its own password-protected redis-server and real `wm worker` processes (the test harness
 in tests/workers/harness.py), with the process sandbox. Generation is the scripted completer
@@ -14,6 +15,13 @@ response format; the queues, workers, sandbox and verification are real. Prints:
 - overhead: the same query answered `--runs` times one at a time, through the queues (submit
   -> generate -> sandbox -> compose -> result) and in-process (`worldmodel.pipeline.Pipeline`
   with the same completer and sandbox), with no generation delay; mean seconds and the ratio;
+- sandbox scaling: `--load-queries` sandbox-bound queries (1.5 s of code each) submitted at
+  once, with 1, 2 and 4 sandbox workers (one run at a time each); queries/s, its ratio to one
+  worker, and p50/p99 latency from submit to stored result;
+- durability: the same load (quick code, 2 sandbox workers) against Redis with `appendfsync
+  everysec` (the default) and `always` (the durable setting, `wm stack up --durable`); each
+  one's submit p50/p99 (what the client waits for before "accepted"), queries/s and latency,
+  and the ratios (`--no-load` skips these two);
 - the bundled model: what a user gets by default, the real bundled model and adapter in their
   recorded mode, answering a few test-split questions one at a time in this process and through
   workers on their defaults, interleaved question by question for `--bundled-rounds` rounds;
@@ -34,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "workers"), str(ROOT)]
 
-from harness import Cluster, RedisServer  # noqa: E402
+from harness import Cluster, RedisServer, finished_at, percentile  # noqa: E402
 
 from workers import jobs  # noqa: E402
 
@@ -96,6 +104,87 @@ def _overhead(folder: Path, runs: int) -> tuple[float, float]:
     finally:
         cluster.teardown()
     return statistics.mean(queued), statistics.mean(local)
+
+
+def _load(
+    folder: Path,
+    name: str,
+    *,
+    queries: int,
+    sandboxes: int,
+    question: str,
+    fsync: str | None = None,
+    delay: float = 0.05,
+) -> dict[str, float]:
+    """`queries` queries submitted at once to one generation worker (batch 8) and `sandboxes`
+    sandbox workers (one run at a time each); throughput, latency percentiles (submit to
+    stored result) and how long each submit took."""
+    redis = RedisServer(folder / f"redis-{name}", fsync=fsync)
+    redis.start()
+    cluster = Cluster(folder / name, redis)
+    cluster.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        extra = {"WM_BATCH_SIZE": "8", "WM_BATCH_WAIT_S": "0.02", "WM_TEST_DELAY_S": str(delay)}
+        workers = [cluster.start_worker("gpu", box="gen", wait=False, **extra)]
+        workers += [
+            cluster.start_worker("sandbox", "--pool-size", "1", box=f"s{i}", wait=False, **extra)
+            for i in range(sandboxes)
+        ]
+        for worker in workers:
+            cluster.wait_ready(worker)
+        app = cluster.app
+        submitted: dict[str, float] = {}
+        submit_s: list[float] = []
+        for n in range(queries):
+            started = time.perf_counter()
+            at = time.time()
+            job_id = jobs.submit_query(app, question.format(n=n))
+            submit_s.append(time.perf_counter() - started)
+            submitted[job_id] = at
+        for job_id in submitted:
+            answer = jobs.result(app, job_id, wait=True, timeout_s=600)
+            assert answer["verification"]["status"] == "verified", answer
+        finished = {job_id: finished_at(app, job_id) for job_id in submitted}
+        latency = [finished[j] - submitted[j] for j in submitted]
+        span = max(finished.values()) - min(submitted.values())
+        return {
+            "qps": queries / span,
+            "p50_s": statistics.median(latency),
+            "p99_s": percentile(latency, 0.99),
+            "submit_p50_ms": 1000 * statistics.median(submit_s),
+            "submit_p99_ms": 1000 * percentile(submit_s, 0.99),
+        }
+    finally:
+        cluster.teardown()
+
+
+SLOW_QUESTION = "What is {n} + 2, slowly?"
+"""The scripted completer's code for it sleeps 1.5 s in the sandbox: the sandbox is the work."""
+
+
+def _scaling(folder: Path, queries: int) -> dict[int, dict[str, float]]:
+    """The queue path with 1, 2 and 4 sandbox workers, on sandbox-bound queries."""
+    return {
+        n: _load(folder, f"sandboxes-{n}", queries=queries, sandboxes=n, question=SLOW_QUESTION)
+        for n in (1, 2, 4)
+    }
+
+
+def _durability(folder: Path, queries: int) -> dict[str, dict[str, float]]:
+    """The same load with Redis fsyncing once a second (the default) and on every write."""
+    from workers.stack import FSYNC_MODES
+
+    return {
+        fsync: _load(
+            folder,
+            f"fsync-{fsync}",
+            queries=queries,
+            sandboxes=2,
+            question="What is {n} + 2?",
+            fsync=fsync,
+        )
+        for fsync in FSYNC_MODES
+    }
 
 
 BUNDLED_QUESTIONS = (
@@ -165,6 +254,12 @@ def main() -> int:
     parser.add_argument(
         "--no-bundled", action="store_true", help="skip the bundled-model comparison"
     )
+    parser.add_argument(
+        "--load-queries", type=int, default=32, help="queries per scaling and durability run"
+    )
+    parser.add_argument(
+        "--no-load", action="store_true", help="skip the sandbox scaling and durability runs"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wm-bench-queue-") as tmp:
@@ -172,6 +267,8 @@ def main() -> int:
         on = _throughput(folder, args.queries, args.delay, batch=8)
         off = _throughput(folder, args.queries, args.delay, batch=1)
         queued, local = _overhead(folder, args.runs)
+        scaling = None if args.no_load else _scaling(folder, args.load_queries)
+        durable = None if args.no_load else _durability(folder, args.load_queries)
         bundled = None if args.no_bundled else _bundled_overhead(folder, args.bundled_rounds)
     report = {
         "queries": args.queries,
@@ -183,6 +280,20 @@ def main() -> int:
         "in_process_mean_s": round(local, 4),
         "queue_overhead_ratio": round(queued / local, 2),
     }
+    if scaling is not None and durable is not None:
+        base = scaling[1]["qps"]
+        report["sandbox_scaling"] = {
+            str(n): {k: round(v, 3) for k, v in row.items()} | {"vs_1": round(row["qps"] / base, 2)}
+            for n, row in scaling.items()
+        }
+        report["durability"] = {
+            fsync: {k: round(v, 3) for k, v in row.items()} for fsync, row in durable.items()
+        }
+        every, always = durable["everysec"], durable["always"]
+        report["durable_submit_cost_ratio"] = round(
+            always["submit_p50_ms"] / every["submit_p50_ms"], 2
+        )
+        report["durable_throughput_ratio"] = round(always["qps"] / every["qps"], 2)
     if bundled is not None:
         report |= {
             "bundled_questions": len(BUNDLED_QUESTIONS) * args.bundled_rounds,
@@ -199,6 +310,22 @@ def main() -> int:
         print(f"queue path:          {report['queue_path_mean_s']} s per query")
         print(f"in-process:          {report['in_process_mean_s']} s per query")
         print(f"queue overhead:      {report['queue_overhead_ratio']}x")
+        for n, row in report.get("sandbox_scaling", {}).items():
+            print(
+                f"{n} sandbox worker(s): {row['qps']} queries/s ({row['vs_1']}x of 1), "
+                f"latency p50 {row['p50_s']} s, p99 {row['p99_s']} s"
+            )
+        for fsync, row in report.get("durability", {}).items():
+            print(
+                f"appendfsync {fsync:8}: {row['qps']} queries/s, submit p50 "
+                f"{row['submit_p50_ms']} ms, p99 {row['submit_p99_ms']} ms, latency p50 "
+                f"{row['p50_s']} s, p99 {row['p99_s']} s"
+            )
+        if "durability" in report:
+            print(
+                f"durable (always) vs everysec: submit p50 {report['durable_submit_cost_ratio']}x,"
+                f" throughput {report['durable_throughput_ratio']}x"
+            )
         if bundled is not None:
             print(
                 f"bundled model, {report['bundled_questions']} queries each way, medians: "

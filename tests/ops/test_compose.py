@@ -51,8 +51,14 @@ def test_redis_requires_a_password_and_persists(compose: dict[str, Any]) -> None
     assert redis["environment"]["WM_REDIS_PASSWORD"].startswith("${WM_REDIS_PASSWORD:?")
     command = _text(redis["command"])
     assert 'requirepass "%s"' in command and "$$WM_REDIS_PASSWORD" in command
-    for flag in ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction"):
+    for flag in (
+        "--appendonly yes",
+        '--appendfsync "$$WM_REDIS_FSYNC"',
+        "--maxmemory-policy noeviction",
+    ):
         assert flag in command
+    # everysec unless the operator asks for the durable setting (always).
+    assert redis["environment"]["WM_REDIS_FSYNC"] == "${WM_REDIS_FSYNC:-everysec}"
     assert any(v.endswith(":/data") for v in redis["volumes"])
     # The health check authenticates: a PONG means the password works.
     assert redis["environment"]["REDISCLI_AUTH"] == redis["environment"]["WM_REDIS_PASSWORD"]

@@ -10,6 +10,7 @@ prints what that was (pids, ports, log tails), which pytest shows when the test 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,23 @@ def wait_for(predicate: Any, timeout_s: float, what: str, interval_s: float = 0.
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def finished_at(app: Any, job_id: str) -> float:
+    """When the job's last step stored its result: the result backend's `date_done` (UTC), as
+    a Unix time, so latencies do not include how late a client looked."""
+    done = app.AsyncResult(job_id).date_done
+    if isinstance(done, str):
+        done = datetime.fromisoformat(done)
+    if done.tzinfo is None:
+        done = done.replace(tzinfo=timezone.utc)
+    return float(done.timestamp())
+
+
 class RedisServer:
     def __init__(
         self,
@@ -51,6 +70,7 @@ class RedisServer:
         port: int | None = None,
         bind: str = "127.0.0.1",
         netns: str | None = None,
+        fsync: str | None = None,
     ):
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
@@ -60,6 +80,7 @@ class RedisServer:
         self.bind = bind
         self.host = bind.split()[0]
         self.netns = netns
+        self.fsync = fsync
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -68,11 +89,20 @@ class RedisServer:
         return f"redis://:{PASSWORD}@{self.host}:{self.port}/0"
 
     def start(self) -> None:
+        # The project's own Redis template (`wm stack` renders the same), with this test's
+        # port, folder and password, and its fsync setting (the default: everysec).
+        from workers.stack import DEFAULT_FSYNC, render_redis_conf, resource
+
         conf = self.folder / "redis.conf"
         conf.write_text(
-            f"port {self.port}\nbind {self.bind}\nrequirepass {PASSWORD}\n"
-            f'dir {self.folder}\nappendonly yes\nappendfsync always\nsave ""\n'
-            "maxmemory-policy noeviction\nprotected-mode yes\n"
+            render_redis_conf(
+                resource("redis.conf").read_text(),
+                password=PASSWORD,
+                bind=self.bind,
+                port=self.port,
+                data_dir=str(self.folder),
+                fsync=self.fsync or DEFAULT_FSYNC,
+            )
         )
         prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         log = open(self.folder / "redis.log", "ab")  # noqa: SIM115 - closed with the process

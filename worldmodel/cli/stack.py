@@ -53,6 +53,12 @@ def _gpu_indices(cpu: bool, gpus: str | None) -> list[int] | None:
     help="Where the sandbox worker runs code [WM_SANDBOX_BACKEND, else the settings default]; "
     "host also needs WM_HOST_BACKEND_ACK (docs/settings.md).",
 )
+@click.option(
+    "--durable/--no-durable",
+    default=None,
+    help="Redis fsyncs every write before it answers, so an accepted job survives a host "
+    "crash (slower submits: bench/bench_queue.py) [as last time, else no].",
+)
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for worker pongs.")
 @click.option("--timeout", type=float, default=180, show_default=True, help="Seconds to wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
@@ -65,6 +71,7 @@ def up(
     cpu: bool,
     pool_size: int,
     sandbox_backend: str | None,
+    durable: bool | None,
     wait: bool,
     timeout: float,
     as_json: bool,
@@ -85,6 +92,7 @@ def up(
         gpus=_gpu_indices(cpu, gpus),
         pool_size=pool_size,
         sandbox_backend=sandbox_backend,
+        durable=durable,
         wait=wait,
         timeout_s=timeout,
     )
@@ -135,17 +143,34 @@ def down(timeout: float) -> None:
 @click.option("--bind", default=None, help="Interfaces [WM_REDIS_BIND, else 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [WM_REDIS_PORT, else 6379].")
 @click.option("--dir", "data_dir", default=None, help="Data folder [WM_REDIS_DIR].")
+@click.option(
+    "--durable",
+    is_flag=True,
+    help="appendfsync always: accepted jobs survive a host crash [WM_REDIS_FSYNC, else everysec].",
+)
 @library_errors
 def redis_conf(
-    output: str, owner: str | None, bind: str | None, port: int | None, data_dir: str | None
+    output: str,
+    owner: str | None,
+    bind: str | None,
+    port: int | None,
+    data_dir: str | None,
+    durable: bool,
 ) -> None:
     """Render the Redis template with the password from WM_REDIS_PASSWORD (file mode 0600).
 
     Example: WM_REDIS_PASSWORD=... wm stack redis-conf -o /etc/redis/worldmodel.conf --owner redis
     """
-    from workers.stack import write_redis_conf
+    from workers.stack import DURABLE_FSYNC, write_redis_conf
 
-    path = write_redis_conf(Path(output), owner=owner, bind=bind, port=port, data_dir=data_dir)
+    path = write_redis_conf(
+        Path(output),
+        owner=owner,
+        bind=bind,
+        port=port,
+        data_dir=data_dir,
+        fsync=DURABLE_FSYNC if durable else None,
+    )
     click.echo(f"wrote {path}", err=True)
 
 

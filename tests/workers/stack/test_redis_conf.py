@@ -58,9 +58,20 @@ def test_render_reports_every_bad_value_at_once(tmp_path: Path) -> None:
     message = str(caught.value)
     for setting in ("WM_REDIS_PASSWORD", "WM_REDIS_BIND", "WM_REDIS_PORT", "WM_REDIS_DIR"):
         assert setting in message
+    with pytest.raises(ConfigError, match="WM_REDIS_FSYNC: 'sometimes'"):
+        _render(tmp_path, 6390, fsync="sometimes")
     # A quote would end the requirepass string and let the rest become directives.
     with pytest.raises(ConfigError):
         _render(tmp_path, 6390, password='abcdefghijklmnop" rename-command CONFIG ""')
+
+
+def test_the_durable_setting_fsyncs_every_write(tmp_path: Path) -> None:
+    assert _directives(_render(tmp_path, 6390, fsync="always"))["appendfsync"] == "always"
+    out = tmp_path / "durable.conf"
+    env = dict(os.environ, WM_REDIS_PASSWORD=PASSWORD, WM_REDIS_DIR=str(tmp_path))
+    result = run_wm(["stack", "redis-conf", "--output", str(out), "--durable"], env)
+    assert result.returncode == 0, result.stderr
+    assert _directives(out.read_text())["appendfsync"] == "always"
 
 
 def test_several_interfaces_are_bound(tmp_path: Path) -> None:
@@ -77,9 +88,13 @@ def test_envsubst_renders_the_same_as_wm(tmp_path: Path) -> None:
         "WM_REDIS_BIND": "127.0.0.1",
         "WM_REDIS_PORT": "6390",
         "WM_REDIS_DIR": str(tmp_path),
+        "WM_REDIS_FSYNC": "everysec",
     }
     shell = subprocess.run(
-        ["envsubst", "$WM_REDIS_PASSWORD $WM_REDIS_BIND $WM_REDIS_PORT $WM_REDIS_DIR"],
+        [
+            "envsubst",
+            "$WM_REDIS_PASSWORD $WM_REDIS_BIND $WM_REDIS_PORT $WM_REDIS_DIR $WM_REDIS_FSYNC",
+        ],
         input=TEMPLATE,
         env=env,
         capture_output=True,

@@ -206,6 +206,13 @@ class FencedTask(Task):
             result = self.run(*args, **kwargs)
         except (Ignore, Reject, Retry):
             raise
+        except unreachable_errors() as exc:
+            # Redis went away under the step (a restart): the job is not at fault. Hand the
+            # message back; if even that cannot reach Redis, the reaper requeues it later.
+            log.warning(
+                "%s[%s]: Redis unreachable mid-step, handing it back: %s", *_who(self.request), exc
+            )
+            raise Reject(f"Redis unreachable: {exc}", requeue=True) from exc
         except Exception:
             fence(self.request)  # a failure commits too: its result, the job's end
             raise
@@ -227,16 +234,15 @@ def claim_step(task: Any) -> None:
     _, client, _ = _started()
     expires = task.app.conf.result_expires
     ttl_s = int(getattr(expires, "total_seconds", lambda: expires)() or 86400)
-    claimed = _eval_waiting(
-        request, client, _CLAIM_STEP, 2, STEP_PREFIX + request.id, UNACKED_KEY, tag, ttl_s
-    )
+    key = STEP_PREFIX + request.id
+    claimed = _waiting(request, lambda: client.eval(_CLAIM_STEP, 2, key, UNACKED_KEY, tag, ttl_s))
     if not claimed:
         log.warning(
             "%s[%s]: another copy of this step's message is running; dropping this copy",
             *_who(request),
         )
         raise Ignore()
-    state = task.app.AsyncResult(request.id).state
+    state = _waiting(request, lambda: task.app.AsyncResult(request.id).state)
     if state in FINAL_STATES:
         log.warning(
             "%s[%s]: this step already ended (%s); dropping this copy", *_who(request), state
@@ -244,16 +250,24 @@ def claim_step(task: Any) -> None:
         raise Ignore()
 
 
-def _eval_waiting(request: Any, client: Any, script: str, nkeys: int, *args: Any) -> Any:
-    """Run a Lua script, waiting out a Redis restart for `FENCE_WAIT_TTLS` heartbeat TTLs, then
-    handing the message back (`Reject(requeue=True)`): without Redis nothing can commit."""
+def unreachable_errors() -> tuple[type[BaseException], ...]:
+    """What a call raises when Redis cannot be reached (a restart, a network cut): redis-py's
+    own errors, and `BrokerUnavailable` from the job helpers (`workers.jobs`) that wrap them."""
     import redis
 
+    from workers.jobs import BrokerUnavailable
+
+    return (redis.ConnectionError, redis.TimeoutError, BrokerUnavailable)
+
+
+def _waiting(request: Any, call: Any) -> Any:
+    """`call()`, waiting out a Redis restart for `FENCE_WAIT_TTLS` heartbeat TTLs, then handing
+    the message back (`Reject(requeue=True)`): without Redis nothing can commit."""
     deadline = time.monotonic() + FENCE_WAIT_TTLS * _state["ttl"]
     while True:
         try:
-            return client.eval(script, nkeys, *args)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            return call()
+        except unreachable_errors() as exc:
             if time.monotonic() > deadline:
                 log.error("%s[%s]: Redis unreachable, handing it back: %s", *_who(request), exc)
                 raise Reject(f"could not confirm ownership: {exc}", requeue=True) from exc
@@ -275,17 +289,10 @@ def fence(request: Any) -> None:
         return  # not a message from the broker (an eager call): there is nothing to fence
     owner, client, ttl = _started()
     lease_ms = int(COMMIT_LEASE_TTLS * ttl * 1000)
-    held = _eval_waiting(
+    lease = COMMIT_PREFIX + str(tag)
+    held = _waiting(
         request,
-        client,
-        _FENCE,
-        3,
-        OWNERS_KEY,
-        UNACKED_KEY,
-        COMMIT_PREFIX + str(tag),
-        tag,
-        owner,
-        lease_ms,
+        lambda: client.eval(_FENCE, 3, OWNERS_KEY, UNACKED_KEY, lease, tag, owner, lease_ms),
     )
     if not held:
         log.warning(

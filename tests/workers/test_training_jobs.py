@@ -253,3 +253,33 @@ def test_a_gpu_worker_holds_one_training_job_and_leaves_the_rest_queued(
     wait_for(lambda: [j for j in training() if j != running], 120, "the next training job")
     for job_id in ids:
         jobs.cancel(app, job_id)
+
+
+def test_a_training_job_lives_through_a_redis_outage(cluster, tiny_model, train_file, tmp_path):
+    # Redis is down for a few seconds while the job trains: its progress report and cancel
+    # check at each step cannot reach Redis. The job must go on (or be handed back and
+    # resumed), never end as failed: an accepted job is not the outage's to fail.
+    cluster.redis.fsync = "always"
+    cluster.redis.restart()
+    cluster.start_worker("gpu", "--queues", "train", box="a")
+    app = cluster.app
+    job_id = jobs.submit_train(
+        app,
+        data=str(train_file),
+        base=str(tiny_model),
+        config=train_config(max_steps=30, checkpoint_every=5),
+        artifacts=str(tmp_path / "store"),
+    )
+    wait_for(
+        lambda: (jobs.status(app, job_id)["progress"] or {}).get("step", 0) >= 2,
+        120,
+        "training to be under way",
+        interval_s=0.05,
+    )
+    cluster.redis.stop()
+    time.sleep(3.0)  # several training steps without Redis
+    cluster.redis.start()
+    summary = jobs.result(app, job_id, wait=True, timeout_s=240)
+    assert summary["steps"] == 30 and not summary["interrupted"]
+    successes = [s["id"] for s in cluster.successes() if s["event"] == "success"]
+    assert successes == [job_id]

@@ -37,7 +37,7 @@ from celery.exceptions import Ignore, Reject
 from workers.app import app, settings
 from workers.artifacts import ArtifactStore
 from workers.jobs import is_cancelled
-from workers.recovery import holds
+from workers.recovery import holds, unreachable_errors
 from workers.tasks import mark_revoked, stop_if_cancelled
 from workers.worker import begin_training, end_training, gpu_gate, stopping, track, untrack
 
@@ -60,6 +60,17 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         return _train(self, job)
     finally:
         end_training()
+
+
+def _while_redis_answers(call: Any, what: str) -> Any:
+    """`call()`, or None while Redis is unreachable (a restart): a training step never fails
+    the job over its progress report or its cancel check; the next step tries again, and the
+    commit at the end waits for Redis (`workers.recovery.fence`)."""
+    try:
+        return call()
+    except unreachable_errors() as exc:
+        log.warning("training: Redis unreachable, %s skipped at this step: %s", what, exc)
+        return None
 
 
 def _train(self: Any, job: dict[str, Any]) -> dict[str, Any]:
@@ -101,16 +112,16 @@ def _train(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             raise RunAbandoned(f"training job {job_id}: another worker holds it now")
         if not first_step:
             first_step.append(step - 1)
-        self.update_state(
-            state="PROGRESS", meta=_progress(run_dir, config, step, first_step[0], started)
-        )
+        meta = _progress(run_dir, config, step, first_step[0], started)
+        _while_redis_answers(lambda: self.update_state(state="PROGRESS", meta=meta), "progress")
         checkpoints = {p.name for p in (run_dir / "checkpoints").glob("step-*")}
         if store.mirrored and checkpoints - pushed:
             store.push(job_id)
             pushed.update(checkpoints)
         if gate is not None:
             gate.yield_to_generation()
-        if self.request.id in worker_state.revoked or is_cancelled(self.app, job_id):
+        cancelled = _while_redis_answers(lambda: is_cancelled(self.app, job_id), "cancel mark")
+        if self.request.id in worker_state.revoked or cancelled:
             stop_reason.append("cancelled")
             return True
         if stopping():

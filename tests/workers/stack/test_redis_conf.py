@@ -223,3 +223,18 @@ def test_runbook_password_rotation_keeps_both_passwords_valid_during_the_switch(
     assert _client(port, new).ping()
     with pytest.raises(redis.AuthenticationError):
         _client(port, PASSWORD).ping()
+
+
+@pytest.mark.integration
+def test_real_redis_runs_the_durable_setting_and_keeps_writes_across_kill9(redis_server) -> None:
+    port, conf, started = redis_server
+    conf.write_text(_render(conf.parent / "data", port, fsync="always"))
+    proc = _start(conf, port, started)
+    client = _client(port, PASSWORD)
+    assert client.config_get("appendfsync") == {"appendfsync": "always"}
+    for n in range(50):
+        client.rpush("accepted", n)
+    proc.kill()  # no clean shutdown: only what reached the append-only file survives
+    proc.wait()
+    _start(conf, port, started)
+    assert _client(port, PASSWORD).llen("accepted") == 50

@@ -240,7 +240,8 @@ def test_cannot_read_shadow(executor: ProcessExecutor) -> None:
     assert Path("/etc/shadow").exists()
     result = executor.run("print(open('/etc/shadow').read())")
     assert result.exit_code != 0
-    assert "PermissionError" in result.stderr
+    # The code's own root has no /etc/shadow at all (its /etc is made up, not the host's).
+    assert "FileNotFoundError" in result.stderr
     assert result.details["uid"] != 0
 
 

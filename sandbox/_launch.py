@@ -311,6 +311,8 @@ def _build_root(cfg: dict, applied: dict) -> None:
                 exposed.append(shown)
     finally:
         os.close(work_fd)
+    if "work_mount" not in cfg:
+        raise OSError(22, "the root plan has no work dir")  # EINVAL
     applied["exposed"] = exposed
     applied["workdir"] = cfg["work_mount"]
     writable = {e[1] for e in cfg["root_plan"] if e[0] in ("work", "alias")}

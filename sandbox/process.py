@@ -139,16 +139,23 @@ def _others_can_enter(path: str) -> bool:
     return bool(os.stat(path).st_mode & stat.S_IXOTH)
 
 
-def _host_entry(path: str, kind: str = "") -> tuple[str, str, str] | None:
+def _host_entry(path: str) -> tuple[str, str, str] | None:
     """One root-plan entry that shows host `path` as it is: a symlink is recreated, a dir or
-    file bound read-only (as `kind` when given); None where the host has no `path`."""
+    file bound read-only; None where the host has no `path`."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(mode):
         return ("symlink", path, os.readlink(path))
-    return (kind or ("dir" if stat.S_ISDIR(mode) else "file"), path, path)
+    return ("dir" if stat.S_ISDIR(mode) else "file", path, path)
+
+
+def _is_char_device(path: str) -> bool:
+    try:
+        return stat.S_ISCHR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def interpreter_binds(paths: list[str], *, dropped_uid: bool) -> list[tuple[str, str, str]]:
@@ -193,10 +200,12 @@ def system_plan() -> list[tuple[str, str, str]]:
     """Root-plan entries for the host's system dirs, /etc files, devices and /dev links."""
     plan = [e for e in map(_host_entry, (*_SYSTEM_PATHS, *_HOST_ETC)) if e is not None]
     for device in _DEVICES:
-        entry = _host_entry(device, "device")
-        if entry is None or entry[0] != "device":
-            raise SandboxUnavailable(f"the host has no device {device} to show the code")
-        plan.append(entry)
+        if not _is_char_device(device):
+            raise SandboxUnavailable(
+                f"{device} on this host is not a character device, and the process sandbox "
+                "binds that node into the code's /dev; restore it (mknod) or use the VM backend"
+            )
+        plan.append(("device", device, device))
     return plan + [("symlink", link, target) for link, target in _DEV_LINKS]
 
 

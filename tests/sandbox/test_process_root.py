@@ -143,3 +143,23 @@ def test_a_root_that_cannot_be_built_is_refused(monkeypatch: pytest.MonkeyPatch)
         ex.run("print('RAN')")
     assert f"own root (dir {missing}: " in str(err.value)
     assert "No such file or directory" in str(err.value)
+
+
+def test_interpreter_binds_show_the_virtualenv_not_the_project(tmp_path: Path) -> None:
+    """A venv inside a project is bound by itself (and again where a symlink names it); its
+    subdirs and system dirs add nothing; an interpreter whose prefix is / is refused."""
+    from sandbox.process import interpreter_binds
+
+    project = Path(os.path.realpath(tmp_path)) / "project"
+    venv = project / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "lib" / "site-packages").mkdir(parents=True)
+    link = project.parent / "link"
+    link.symlink_to(venv)
+    paths = [str(link / "bin"), str(link), str(venv / "lib" / "site-packages"), "/usr/lib"]
+    assert interpreter_binds(paths, dropped_uid=False) == [
+        ("dir", str(link), str(venv)),
+        ("dir", str(venv), str(venv)),
+    ]
+    with pytest.raises(SandboxUnavailable, match="whole file system"):
+        interpreter_binds(["/"], dropped_uid=False)

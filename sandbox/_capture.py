@@ -40,6 +40,7 @@ _STATUS_SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "setup": {"setup": (dict,)},
     "refused": {"refused": (list,)},
     "proc": {"proc": (str,)},
+    "root": {"root": (str,)},
     "exec_error": {"exec_error": (str,)},
     "exit_code": {"exit_code": (int,), "cpu_s": (int, float), "max_rss_kb": (int,)},
 }

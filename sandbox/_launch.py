@@ -7,11 +7,20 @@ and sees none of the parent's state.
 
 Process tree in "process" mode (root, or a user allowed to create user namespaces):
 
-    A  this script: unshare(mount, net, pid, ipc, uts[, user]); make every host mount
-       read-only; make the run's dirs private; refuse (report, never exec) if any of that
-       failed; fork
-    └─ B  PID 1 of the new PID namespace: mount a fresh /proc, fork, reap, report, exit
+    A  this script: unshare(mount, net, pid, ipc, uts[, user]); build the code's own root
+       (below); refuse (report, never exec) if any of that failed; fork
+    └─ B  PID 1 of the new PID namespace: mount a fresh /proc in the new root, pivot_root
+       into it and detach the host's root; fork, reap, report, exit
        └─ C  set rlimits, drop to a throw-away uid, exec `python -I main.py`
+
+The new root is a small read-only tmpfs mounted over the run's work dir (in A's private mount
+namespace), holding only what the parent's plan (`cfg["root_plan"]`, made by
+`sandbox.process`) lists: read-only binds of host dirs and files, recreated symlinks, a few
+written files (/etc/passwd...), the run's writable work dir, and aliases of it. Every bind is
+made read-only as soon as it exists, and a last pass over mountinfo makes their submounts
+read-only too. After B's pivot no path leads to the host's root: B checks that the mounts it
+sees are exactly the planned ones. /proc is mounted before the pivot because an unprivileged
+user namespace may mount proc only while a full one is visible.
 
 When B exits the kernel SIGKILLs every process left in its PID namespace, so nothing the
 code started (background children, double-forked daemons) outlives the execution. B reports
@@ -62,6 +71,21 @@ _KEEP_FLAGS = {
     "nodiratime": MS_NODIRATIME,
     "relatime": MS_RELATIME,
 }
+# statvfs flags of a mount that a read-only remount of it must repeat, and their mount flags.
+_STATVFS_KEEP = (
+    (os.ST_NOSUID, MS_NOSUID),
+    (os.ST_NODEV, MS_NODEV),
+    (os.ST_NOEXEC, MS_NOEXEC),
+    (os.ST_NOATIME, MS_NOATIME),
+    (os.ST_NODIRATIME, MS_NODIRATIME),
+    (os.ST_RELATIME, MS_RELATIME),
+)
+MNT_DETACH = 2
+# glibc has no pivot_root wrapper; the syscall's number per machine.
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}
+# The new root holds only mount points, symlinks and a few /etc files.
+_ROOT_TMPFS = "mode=0755,size=1m,nr_inodes=4096"
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 # Not `signal.SIGKILL`: importing `signal` pulls in `enum`, a few ms on every run.
@@ -149,81 +173,185 @@ def _mount_points() -> list[tuple[str, int, bool]]:
     return found
 
 
-def _make_host_read_only(applied: dict) -> None:
-    """Remount every host mount read-only in this mount namespace; list what stayed writable.
+def _kept_flags(path: str) -> int:
+    """The per-mount flags of the mount at `path` that a remount must repeat (statvfs)."""
+    got = os.statvfs(path).f_flag
+    return sum(ms for st, ms in _STATVFS_KEEP if got & st)
 
-    Flags the kernel locks in a user namespace (nosuid, nodev, noexec, atime) are kept, or
-    the remount is refused. /proc is replaced by a fresh one in the PID namespace.
+
+def _make_parents(root: str, target: str) -> None:
+    """Create `target`'s missing parent dirs inside `root` (0755), never through a symlink.
+
+    Why: a symlink in the new root resolves against the host's root until the pivot, so
+    following one here could create dirs on the host.
     """
-    for point, flags, _ in _mount_points():
-        if point == "/proc" or point.startswith("/proc/"):
+    path = root
+    for part in target.strip("/").split("/")[:-1]:
+        path += "/" + part
+        if os.path.islink(path):
+            raise OSError(40, f"{path} is a symlink")  # ELOOP
+        if not os.path.isdir(path):
+            os.mkdir(path, 0o755)
+
+
+def _mount_point(root: str, target: str, *, is_dir: bool) -> str:
+    """An empty dir or file at `target` inside `root` to mount on; returns its path."""
+    _make_parents(root, target)
+    dest = root + target
+    if os.path.islink(dest):
+        raise OSError(40, f"{dest} is a symlink")
+    if is_dir:
+        if not os.path.isdir(dest):
+            os.mkdir(dest, 0o755)
+    elif not os.path.exists(dest):
+        os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    return dest
+
+
+def _bind_read_only(source: str, dest: str, *, recursive: bool, device: bool) -> None:
+    """Bind `source` at `dest`, then make that mount read-only, nosuid (and nodev unless it
+    is a device node). Submounts of a recursive bind are made read-only by `_seal_root`."""
+    _mount(source, dest, None, MS_BIND | (MS_REC if recursive else 0))
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | (0 if device else MS_NODEV)
+    _mount(None, dest, None, flags | _kept_flags(dest))
+
+
+def _mount_work(cfg: dict, dest: str, work_fd: int, code: bytes | None) -> str:
+    """The run's only writable dir at `dest`: a size-capped tmpfs holding the code file, or
+    (disk_mb 0) the host work dir itself, capped per file only. Returns how it was made."""
+    if code is None:
+        _mount(f"/proc/self/fd/{work_fd}", dest, None, MS_BIND)
+        flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV
+        _mount(None, dest, None, flags | _kept_flags(dest))
+        return "host directory, capped per file"
+    # A size-capped tmpfs bounds the run's total disk use and vanishes with the namespace.
+    owner = f",uid={cfg['uid']},gid={cfg['gid']}" if cfg["uid"] is not None else ""
+    options = f"size={int(cfg['disk_mb'])}m,mode=0700{owner}"
+    _mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    fd = os.open(dest + "/" + os.path.basename(cfg["code_path"]), _NEW_FILE, 0o600)
+    os.write(fd, code)
+    if cfg["uid"] is not None:
+        os.fchown(fd, cfg["uid"], cfg["gid"])
+    os.close(fd)
+    return f"tmpfs, {int(cfg['disk_mb'])} MiB"
+
+
+def _add_entry(cfg: dict, root: str, entry: tuple, work: tuple[int, bytes | None]) -> str:
+    """Put one entry of the root plan in place; returns what it exposed ('' for nothing)."""
+    kind, target, arg = entry
+    if kind == "symlink":
+        _make_parents(root, target)
+        os.symlink(arg, root + target)
+        return ""
+    if kind == "write":
+        _make_parents(root, target)
+        fd = os.open(root + target, _NEW_FILE, 0o644)
+        os.write(fd, arg.encode())
+        os.close(fd)
+        return ""
+    if kind in ("dir", "file", "device"):
+        dest = _mount_point(root, target, is_dir=kind == "dir")
+        _bind_read_only(arg, dest, recursive=kind == "dir", device=kind == "device")
+        return target if arg == target else f"{target} (from {arg})"
+    if kind == "work":
+        cfg["work_mount"] = _mount_work(cfg, _mount_point(root, target, is_dir=True), *work)
+        return ""
+    if kind == "alias":
+        _mount(root + arg, _mount_point(root, target, is_dir=True), None, MS_BIND)
+        return ""
+    raise OSError(22, f"unknown root entry kind {kind!r}")  # EINVAL
+
+
+def _seal_root(root: str, writable: set[str], devices: set[str]) -> tuple[list[str], list[str]]:
+    """Make every mount in the new root read-only but the work dir's; return (every mount
+    point, relative to the root, and those still writable that should not be)."""
+    inside = [(p[len(root) :] or "/", f, ro) for p, f, ro in _mount_points() if _under(p, root)]
+    for point, flags, ro in inside:
+        if ro or point in writable:
             continue
+        flags |= MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+        flags |= 0 if point in devices else MS_NODEV
         # A refusal is judged below, from mountinfo: each mount left writable is named.
-        flags |= MS_BIND | MS_REMOUNT | MS_RDONLY
-        _libc.mount(None, point.encode(), None, ctypes.c_ulong(flags), None)
-    # A mount point listed twice is judged by its last (topmost, the only reachable) mount.
-    now = {point: ro for point, _, ro in _mount_points()}
-    writable = sorted(
-        p for p, ro in now.items() if not ro and p != "/proc" and not p.startswith("/proc/")
-    )
-    if writable:
-        applied["writable_host_mounts"] = writable
+        _libc.mount(None, (root + point.rstrip("/")).encode(), None, ctypes.c_ulong(flags), None)
+    now = {(p[len(root) :] or "/"): ro for p, _, ro in _mount_points() if _under(p, root)}
+    return sorted(now), sorted(p for p, ro in now.items() if not ro and p not in writable)
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + "/")
+
+
+def _build_root(cfg: dict, applied: dict) -> None:
+    """A: the code's own root, on a tmpfs mounted over the run's work dir (see the module).
+
+    Every step names itself in the OSError it raises; the caller refuses to run the code.
+    """
+    os.umask(0o022)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    root = cfg["workdir"]
+    # Handles on the work dir and the code before the root covers them.
+    work_fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+    code = None
+    if cfg["disk_mb"]:
+        with open(cfg["host_code_path"], "rb") as f:
+            code = f.read()
+    try:
+        try:
+            _mount("wm-root", root, "tmpfs", MS_NOSUID | MS_NODEV, _ROOT_TMPFS)
+            os.mkdir(root + "/proc", 0o555)
+        except OSError as exc:
+            raise OSError(exc.errno, f"root tmpfs: {exc.strerror}") from exc
+        exposed = []
+        for entry in cfg["root_plan"]:
+            try:
+                shown = _add_entry(cfg, root, entry, (work_fd, code))
+            except OSError as exc:
+                raise OSError(exc.errno, f"{entry[0]} {entry[1]}: {exc.strerror}") from exc
+            if shown:
+                exposed.append(shown)
+    finally:
+        os.close(work_fd)
+    if "work_mount" not in cfg:
+        raise OSError(22, "the root plan has no work dir")  # EINVAL
+    applied["exposed"] = exposed
+    applied["workdir"] = cfg["work_mount"]
+    writable = {e[1] for e in cfg["root_plan"] if e[0] in ("work", "alias")}
+    devices = {e[1] for e in cfg["root_plan"] if e[0] == "device"}
+    cfg["root_points"], left = _seal_root(root, writable, devices)
+    if left:
+        applied["writable_host_mounts"] = left
     else:
         applied["host_files"] = "read-only"
 
 
-def _make_host_dirs_private(cfg: dict, applied: dict) -> None:
-    """In the new mount namespace: host files read-only, the run's dirs private, python shown."""
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _make_host_read_only(applied)
-    # Keep handles on the paths to expose before a tmpfs covers their parent.
-    exposed = []
-    for cover, paths in cfg["expose"]:
-        fds = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in paths]
-        _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
-        for path, fd in fds:
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
-            os.close(fd)
-            exposed.append(path)
-        applied.setdefault("hidden", []).append(cover)
-    applied["exposed"] = exposed
-    if cfg["disk_mb"]:
-        # A size-capped tmpfs over the work dir bounds the run's total disk use, and vanishes
-        # with the namespace. The code file written by the parent is carried over.
-        with open(cfg["code_path"], "rb") as f:
-            code = f.read()
-        owner = f",uid={cfg['uid']},gid={cfg['gid']}" if cfg["uid"] is not None else ""
-        options = f"size={int(cfg['disk_mb'])}m,mode=0700{owner}"
-        _mount("tmpfs", cfg["workdir"], "tmpfs", MS_NOSUID | MS_NODEV, options)
-        fd = os.open(cfg["code_path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(fd, code)
-        if cfg["uid"] is not None:
-            os.fchown(fd, cfg["uid"], cfg["gid"])
-        os.close(fd)
-        applied["workdir"] = f"tmpfs, {int(cfg['disk_mb'])} MiB"
-    else:
-        # The only writable host directory: the run's own, bound over itself and made
-        # writable again (it was made read-only with everything else).
-        _mount(cfg["workdir"], cfg["workdir"], None, MS_BIND)
-        _mount(None, cfg["workdir"], None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
-        applied["workdir"] = "host directory, capped per file"
-    # A handle, because once /tmp is covered the work dir's own path no longer resolves.
-    workdir_fd = os.open(cfg["workdir"], os.O_PATH | os.O_DIRECTORY)
-    # Likewise for interpreter dirs inside the private dirs (a virtualenv under /tmp).
-    keep = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in cfg.get("reexpose", [])]
-    for target in cfg["private_dirs"]:
-        if os.path.isdir(target) and not os.path.islink(target):
-            _mount(f"/proc/self/fd/{workdir_fd}", target, None, MS_BIND)
-            applied.setdefault("private_dirs", []).append(target)
-    os.close(workdir_fd)
-    for path, fd in keep:
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
-        os.close(fd)
-        applied.setdefault("exposed", []).append(path)
+def _enter_root(cfg: dict) -> str | None:
+    """B: mount a fresh /proc in the new root, pivot into it and detach the host's root.
+
+    Returns the confinement that did not hold, or None. /proc is mounted before the pivot
+    because an unprivileged user namespace may mount proc only while one is visible.
+    """
+    root = cfg["workdir"]
+    try:
+        _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError as exc:
+        return f"private /proc ({exc})"
+    number = _PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        return f"own root (no pivot_root syscall number for {os.uname().machine})"
+    try:
+        os.chdir(root)
+        # pivot_root(".", "."): the host's root ends up stacked on the new one, and the
+        # detach below takes it (and every host mount under it) away for good.
+        _check(_libc.syscall(number, b".", b"."), "pivot_root")
+        _check(_libc.umount2(b".", MNT_DETACH), "detach the host's root")
+        os.chdir("/")
+    except OSError as exc:
+        return f"own root ({exc})"
+    seen = {p for p, _, _ in _mount_points()}
+    expected = {*cfg["root_points"], "/proc"}
+    if seen != expected:
+        return f"own root (unexpected mounts after the pivot: {sorted(seen ^ expected)[:8]})"
+    return None
 
 
 def _set_limits(limits: dict, *, nproc: bool) -> None:
@@ -266,12 +394,12 @@ def _exec_code(cfg: dict, status_fd: int | None) -> None:
 def _pid_one(cfg: dict, status_fd: int) -> None:
     """B: PID 1 of the namespace. Runs C, reaps orphans until C ends, reports, exits."""
     _die_with_parent()
-    try:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    except OSError as exc:
-        _write_status(status_fd, {"refused": [f"private /proc ({exc})"]})
+    failed = _enter_root(cfg)
+    if failed:
+        _write_status(status_fd, {"refused": [failed]})
         os._exit(0)
     _write_status(status_fd, {"proc": "private"})
+    _write_status(status_fd, {"root": "own"})
     child = os.fork()
     if child == 0:
         _exec_code(cfg, status_fd)
@@ -305,14 +433,9 @@ def main() -> None:
     cfg["user_namespace"] = applied.get("user_namespace", False)
     if "mount" in got:
         try:
-            _make_host_dirs_private(cfg, applied)
+            _build_root(cfg, applied)
         except OSError as exc:
-            applied["mount_error"] = str(exc)
-    if "/tmp" in applied.get("private_dirs", []):
-        cfg["cwd"] = "/tmp"
-        cfg["code_path"] = "/tmp/" + os.path.basename(cfg["code_path"])
-        for var in ("HOME", "TMPDIR"):
-            cfg["env"][var] = "/tmp"
+            applied["root_error"] = exc.strerror or str(exc)
     # Why: a process that is not dumpable has its /proc entries owned by root, so the code
     # (same kernel uid when not root) cannot reach our status pipe through /proc/PID/fd.
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -344,8 +467,8 @@ def missing_confinement(applied: dict, cfg: dict) -> list[str]:
     if applied.get("network") != "isolated":
         missing.append("network namespace (no host network)" + why)
     if applied.get("mount_namespace"):
-        if applied.get("mount_error"):
-            missing.append(f"private dirs ({applied['mount_error']})")
+        if applied.get("root_error"):
+            missing.append(f"own root ({applied['root_error']})")
         if applied.get("host_files") != "read-only":
             still = ", ".join(applied.get("writable_host_mounts", [])) or "not attempted"
             missing.append(f"read-only host files (writable: {still})")

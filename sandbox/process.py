@@ -1,35 +1,41 @@
 """The process sandbox: run one code block in a separate, resource-limited, namespaced process.
 
-Each `run()` gets a fresh work dir (cwd, HOME and TMPDIR), a scrubbed environment, and a
-launcher (`sandbox._launch`) that:
+Each `run()` gets a fresh work dir, a scrubbed environment, and a launcher (`sandbox._launch`)
+that:
 
 - puts the code in new mount, network, PID, IPC and UTS namespaces (inside a new user
   namespace when the caller is not root): no network at all (not even loopback), a private
-  /proc and SysV/POSIX IPC, and /tmp, /var/tmp, /dev/shm, /run/lock replaced by the run's own
-  work dir, so nothing written there is seen by the host or by the next run;
-- remounts every host mount read-only in that mount namespace, so the code cannot delete or
-  rewrite host files, even those the caller owns ($WM_HOME, settings, VM images, checkpoints);
+  /proc and SysV/POSIX IPC;
+- gives the code a minimal root of its own instead of the host's `/` (as bubblewrap and nsjail
+  do): a read-only tmpfs holding read-only binds of /usr (and /bin, /lib... as the host has
+  them: merged-/usr symlinks stay symlinks), /etc/ld.so.cache and /etc/localtime, the
+  interpreter's own dirs (its prefix, base prefix and site-packages: a virtualenv inside a
+  project shows only the virtualenv), /dev/null, zero, full, random and urandom, a made-up
+  /etc (passwd and group with only root and the run's user, hosts, nsswitch.conf), a fresh
+  /proc, and the run's work dir at /tmp (also /var/tmp and /dev/shm; cwd, HOME and TMPDIR).
+  The launcher pivots into it and detaches the host's root, so no other host file (this
+  project, the host's /etc, /root, /home, $WM_HOME, a unix socket anywhere) has a path at
+  all. `details["exposed"]` lists every host path bound in;
 - runs the code as a throw-away uid/gid (one per run, no groups): as root, a real drop of
-  privileges, so RLIMIT_NPROC is enforced and root-only files (/etc/shadow, /root) are
-  unreadable, the interpreter being exposed read-only when it lives under a directory others
-  cannot enter (pyenv in /root); as a normal user, the uid the caller maps to inside its user
-  namespace (the kernel still sees the caller, hence the read-only mounts);
+  privileges, so RLIMIT_NPROC is enforced; as a normal user, the uid the caller maps to inside
+  its user namespace;
 - makes the work dir a size-capped tmpfs (`disk_mb`), so a run cannot fill the host's disk
   and its files vanish with it;
 - sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0;
 - kills every process the code started when the code's main process ends (PID namespace).
 
 It fails closed: where the kernel refuses any of this (no user namespaces for this user, a
-container seccomp profile that denies unshare), the code never starts and `run()` raises
-`SandboxUnavailable` naming each confinement that did not hold. Nothing falls back to the
-host's network or /proc. The launcher's status records are size-bounded and schema-checked
+container seccomp profile that denies unshare, a bind or the pivot that fails), the code never
+starts and `run()` raises `SandboxUnavailable` naming each confinement that did not hold (a
+root that could not be built names the step). Nothing falls back to the host's network, /proc
+or root. The launcher's status records are size-bounded and schema-checked
 (`sandbox._capture.parse_status`); a malformed one makes the run a failure. The code runs as
 `python -I -B -X utf8` with the site module enabled, because `-S` would hide site-packages
 (numpy, sympy) that model-written code needs.
 
-What it does not do: hide world-readable host files (the code can read /etc/passwd or this
-project's source, and as a normal user that user's own readable files), filter syscalls (no
-seccomp), or cap memory across processes with cgroups (RLIMIT_AS is per process). It is
+What it does not do: hide what it binds in (everything under /usr and the interpreter's dirs
+is readable), filter syscalls (no seccomp: the code shares the host's kernel and its attack
+surface), or cap memory across processes with cgroups (RLIMIT_AS is per process). It is
 weaker than the VM backend and must be chosen explicitly.
 """
 
@@ -47,7 +53,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-from pathlib import Path
 from typing import Any
 
 from sandbox._capture import Captured, run_launcher
@@ -60,8 +65,24 @@ log = logging.getLogger(__name__)
 # another's RLIMIT_NPROC (which counts processes per uid) and runs cannot signal each other.
 _UID_BASE = 2_000_000_000
 _UID_SPAN = 1 << 24
-# World-writable host dirs that the run's own work dir replaces inside its mount namespace.
-_PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+# What the code's own root shows of the host, read-only, where the host has it (see
+# `root_plan`): the system dirs an interpreter and its libraries load from (symlinks on a
+# merged-/usr system are recreated as symlinks), the dynamic loader's cache and the time zone.
+_SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_HOST_ETC = ("/etc/ld.so.cache", "/etc/localtime")
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+_DEV_LINKS = (
+    ("/dev/fd", "/proc/self/fd"),
+    ("/dev/stdin", "/proc/self/fd/0"),
+    ("/dev/stdout", "/proc/self/fd/1"),
+    ("/dev/stderr", "/proc/self/fd/2"),
+)
+# The run's work dir (cwd, HOME, TMPDIR) inside its root, and the other dirs that show it.
+WORK_DIR = "/tmp"
+_WORK_ALIASES = ("/var/tmp", "/dev/shm")
+# The whole name service inside the root: local files only, and only these users.
+_NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files\n"
+_HOSTS = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
 _CODE_FILE = "main.py"
 _MEMORY_ERROR = re.compile(r"MemoryError\b|std::bad_alloc|Cannot allocate memory")
 _MEMORY_SIGNALS = {signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS}
@@ -91,15 +112,16 @@ class _UidPool:
 _UIDS = _UidPool()
 
 
-def _probe_python(python: str) -> dict[str, str]:
-    """Ask the interpreter where it lives, so its files can be exposed to a dropped uid."""
+def _probe_python(python: str) -> dict[str, Any]:
+    """Ask the interpreter where it lives (its venv applied), so the root can show it."""
     script = (
-        "import sys, os, json; print(json.dumps({'executable': os.path.realpath(sys.executable),"
-        " 'prefix': sys.prefix, 'base_prefix': sys.base_prefix}))"
+        "import sys, os, json, site; print(json.dumps({'executable': os.path.realpath("
+        "sys.executable), 'prefix': sys.prefix, 'base_prefix': sys.base_prefix, "
+        "'site_packages': site.getsitepackages()}))"
     )
     try:
         out = subprocess.run(
-            [python, "-I", "-S", "-c", script],
+            [python, "-I", "-c", script],
             capture_output=True,
             text=True,
             timeout=30,
@@ -117,46 +139,86 @@ def _others_can_enter(path: str) -> bool:
     return bool(os.stat(path).st_mode & stat.S_IXOTH)
 
 
-def _expose_plan(paths: list[str]) -> list[tuple[str, list[str]]]:
-    """For each path under a dir others cannot enter, that dir (to hide) and the path to show.
+def _host_entry(path: str) -> tuple[str, str, str] | None:
+    """One root-plan entry that shows host `path` as it is: a symlink is recreated, a dir or
+    file bound read-only; None where the host has no `path`."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(mode):
+        return ("symlink", path, os.readlink(path))
+    return ("dir" if stat.S_ISDIR(mode) else "file", path, path)
 
-    Returns [(cover_dir, [paths...])]: inside the sandbox `cover_dir` becomes an empty tmpfs
-    with only `paths` bind-mounted back, read-only, at the same place.
+
+def _is_char_device(path: str) -> bool:
+    try:
+        return stat.S_ISCHR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def interpreter_binds(paths: list[str], *, dropped_uid: bool) -> list[tuple[str, str, str]]:
+    """Root-plan entries that show the interpreter's own dirs (`paths`) and nothing above.
+
+    Each dir is bound read-only at its own path and, when that path goes through a symlink,
+    at its real path too; one inside a system dir or inside another bound dir is left out.
+    So a virtualenv inside a project shows only the virtualenv, not the project around it.
     """
-    plan: dict[str, list[str]] = {}
+    wanted: dict[str, str] = {}
     for raw in paths:
-        path = os.path.realpath(raw)
-        parts = Path(path).parts
-        for i in range(2, len(parts)):
-            ancestor = str(Path(*parts[:i]))
-            if not _others_can_enter(ancestor):
-                plan.setdefault(ancestor, [])
-                if path not in plan[ancestor]:
-                    plan[ancestor].append(path)
-                break
-        if not _others_can_enter(path):
+        real = os.path.realpath(raw)
+        for target in {os.path.abspath(raw), real}:
+            if target == "/":
+                raise SandboxUnavailable(
+                    f"the interpreter's dir {raw} is the whole file system, which the "
+                    "process sandbox does not expose; pass python= an interpreter installed "
+                    "in its own prefix"
+                )
+            top = "/" + target.split("/")[1]
+            if top not in _SYSTEM_PATHS:
+                wanted[target] = real
+    binds = []
+    for target in sorted(wanted):
+        source = wanted[target]
+        if any(
+            target.startswith(t + os.sep) and source == os.path.join(s, target[len(t) + 1 :])
+            for t, s in wanted.items()
+        ):
+            continue
+        if dropped_uid and not _others_can_enter(source):
             raise SandboxUnavailable(
-                f"the interpreter directory {path} is not readable by other users, so code "
+                f"the interpreter directory {source} is not readable by other users, so code "
                 "cannot run under a dropped uid; install Python somewhere world-readable or "
                 "pass python= such an interpreter"
             )
-    # A path inside another exposed path comes along with it.
-    return sorted(
-        (cover, [p for p in shown if not any(p.startswith(o + os.sep) for o in shown)])
-        for cover, shown in plan.items()
-    )
+        binds.append(("dir", target, source))
+    return binds
 
 
-def _under_private_dirs(paths: list[str]) -> list[str]:
-    """The outermost of `paths` that lie inside one of the dirs each run makes private."""
-    inside = sorted(
-        {
-            os.path.abspath(p)
-            for p in paths
-            if any(os.path.abspath(p).startswith(d + os.sep) for d in _PRIVATE_DIRS)
-        }
-    )
-    return [p for p in inside if not any(p.startswith(o + os.sep) for o in inside)]
+def system_plan() -> list[tuple[str, str, str]]:
+    """Root-plan entries for the host's system dirs, /etc files, devices and /dev links."""
+    plan = [e for e in map(_host_entry, (*_SYSTEM_PATHS, *_HOST_ETC)) if e is not None]
+    for device in _DEVICES:
+        if not _is_char_device(device):
+            raise SandboxUnavailable(
+                f"{device} on this host is not a character device, and the process sandbox "
+                "binds that node into the code's /dev; restore it (mknod) or use the VM backend"
+            )
+        plan.append(("device", device, device))
+    return plan + [("symlink", link, target) for link, target in _DEV_LINKS]
+
+
+def etc_files(uid: int) -> list[tuple[str, str, str]]:
+    """The root's own /etc: only root and the run's throw-away user exist there."""
+    nologin = "/usr/sbin/nologin"
+    passwd = f"root:x:0:0::/:{nologin}\nsandbox:x:{uid}:{uid}::{WORK_DIR}:{nologin}\n"
+    return [
+        ("write", "/etc/passwd", passwd),
+        ("write", "/etc/group", f"root:x:0:\nsandbox:x:{uid}:\n"),
+        ("write", "/etc/nsswitch.conf", _NSSWITCH),
+        ("write", "/etc/hosts", _HOSTS),
+    ]
 
 
 def scrubbed_env(home: str, python: str) -> dict[str, str]:
@@ -198,6 +260,8 @@ def interpret(captured: Captured, limits: Limits, backend: str) -> ExecutionResu
             details.update(record["setup"])
         if "proc" in record:
             details["proc"] = record["proc"]
+        if "root" in record:
+            details["root"] = record["root"]
         if "exec_error" in record:
             raise SandboxUnavailable(
                 f"the sandbox could not start the interpreter: {record['exec_error']}; "
@@ -243,8 +307,8 @@ def confinement_gaps(setup: dict[str, Any], *, root: bool) -> list[str]:
     if setup.get("mount_namespace") is True and setup.get("host_files") != "read-only":
         still = ", ".join(setup.get("writable_host_mounts") or []) or "not set up"
         gaps.append(f"read-only host files (writable: {still})")
-    if setup.get("mount_error"):
-        gaps.append(f"private dirs ({setup['mount_error']})")
+    if setup.get("root_error"):
+        gaps.append(f"own root ({setup['root_error']})")
     return gaps
 
 
@@ -267,6 +331,9 @@ def require_confinement(captured: Captured) -> None:
     ran = any("exit_code" in r for r in captured.status)
     if any(p != "private" for p in procs) or (ran and not procs):
         gaps.append(f"private /proc ({procs[0] if procs else 'not reported'})")
+    roots = [r["root"] for r in captured.status if "root" in r]
+    if any(r != "own" for r in roots) or (ran and not roots):
+        gaps.append(f"own root ({roots[0] if roots else 'not reported'})")
     if gaps:
         raise SandboxUnavailable(
             "the process sandbox refuses to run code: these confinements did not hold on "
@@ -311,16 +378,23 @@ class ProcessExecutor:
         self.workdir_base = workdir_base
         self._drop_privileges = os.geteuid() == 0
         info = _probe_python(python)
-        # The launcher itself runs as root before the uid drop, so only the code's own
-        # interpreter must be reachable by the dropped uid.
-        self._expose: list[tuple[str, list[str]]] = []
-        wanted = [os.path.dirname(info["executable"]), info["prefix"], info["base_prefix"]]
-        if self._drop_privileges:
-            self._expose = _expose_plan(wanted)
-        # An interpreter inside a dir the run makes private (a virtualenv in a checkout under
-        # /tmp, say) would vanish when the run's own work dir covers that dir, so it is bound
-        # back read-only at the same path.
-        self._reexpose = _under_private_dirs([os.path.dirname(python), *wanted])
+        wanted = [
+            os.path.dirname(python),
+            os.path.dirname(info["executable"]),
+            info["prefix"],
+            info["base_prefix"],
+            *info["site_packages"],
+        ]
+        # What the code's root shows besides its /etc and work dir; `run` adds those.
+        self._system_plan = system_plan()
+        self._interpreter_plan = interpreter_binds(wanted, dropped_uid=self._drop_privileges)
+
+    def root_plan(self, uid: int) -> list[tuple[str, str, str]]:
+        """Everything the code's own root holds, in the order the launcher makes it: the host's
+        system dirs, /etc, the work dir and its aliases, then the interpreter's dirs (last, so
+        a virtualenv under /tmp lands on top of the work dir)."""
+        work = [("work", WORK_DIR, "")] + [("alias", a, WORK_DIR) for a in _WORK_ALIASES]
+        return [*self._system_plan, *etc_files(uid), *work, *self._interpreter_plan]
 
     def run(self, code: str, *, limits: Limits | None = None) -> ExecutionResult:
         """Run `code` under `limits` (default: the executor's) and report what happened."""
@@ -337,17 +411,16 @@ class ProcessExecutor:
             config = {
                 "mode": "process",
                 "workdir": workdir,
-                "cwd": workdir,
-                "code_path": code_path,
+                "cwd": WORK_DIR,
+                "host_code_path": code_path,
+                "code_path": f"{WORK_DIR}/{_CODE_FILE}",
                 "python": self.python,
                 "python_args": ["-I", "-B", "-u", "-X", "utf8"],
-                "env": scrubbed_env(workdir, self.python),
+                "env": scrubbed_env(WORK_DIR, self.python),
                 "uid": uid,
                 "gid": uid,
                 "limits": limits.to_dict(),
-                "expose": self._expose,
-                "private_dirs": list(_PRIVATE_DIRS),
-                "reexpose": self._reexpose,
+                "root_plan": self.root_plan(uid),
                 "disk_mb": self.disk_mb,
             }
             captured = run_launcher(

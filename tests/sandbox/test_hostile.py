@@ -16,12 +16,13 @@ the canaries' and some real host files' hashes and modes are unchanged, the host
 alive, not stopped and not reniced, no SysV IPC object or file carrying the token appeared,
 no listener saw anything, and the next execution is clean.
 
-Where the process backend does not contain an attack, the case says so with a strict xfail
-and the exact reason: it shares the host's file system, so world-readable host files (this
-project, /etc/passwd) are readable by the code and a world-writable unix socket on the host
-is reachable. (It hides /tmp, root-only files, the network, IPC and other processes, and
-makes every host file read-only; see sandbox/process.py.) The VM backend shares nothing with
-the host but the forwarded SSH port.
+Every case is contained on both backends. The process backend gives the code its own minimal
+root (read-only /usr and the interpreter's own dirs, a made-up /etc, a few device nodes, a
+private /proc and the run's work dir; see sandbox/process.py), so this project, the host's
+/etc/passwd and a world-writable unix socket elsewhere on the host are not there at all; it
+also hides the network, IPC and other processes. It still shares the host's kernel (no
+seccomp filter) and caps memory per process only (no cgroup). The VM backend shares nothing
+with the host but the forwarded SSH port.
 """
 
 from __future__ import annotations
@@ -85,7 +86,6 @@ class Case:
     name: str
     code: Callable[[Ctx], str]
     check: Callable[[ExecutionResult, Ctx], None]
-    process_xfail: str | None = None
     vm_only: str | None = None
     limits: Limits = LIMITS
     cat: str = ""
@@ -331,8 +331,6 @@ CASES = [
             "except OSError as exc:\n    print('blocked', type(exc).__name__)\n"
         ),
         _no_project_source,
-        process_xfail="the process backend shares the host file system: world-readable "
-        "project files are visible to the code",
     ),
     Case(
         "read_ssh_keys",
@@ -377,7 +375,6 @@ CASES = [
             token=c.token,
         ),
         _not_connected,
-        process_xfail=None,
     ),
     Case(
         "reach_the_guest_daemon",
@@ -643,10 +640,6 @@ CATEGORY_OF = {
     "leftover_files": "leftovers",
     "leftover_environment": "leftovers",
 }
-WORLD_READABLE = (
-    "the process backend shares the host file system: world-readable host files (this "
-    "project, /etc/passwd) are readable by the code; only the VM hides them"
-)
 
 
 def _leaks_nothing(r: ExecutionResult, c: Ctx) -> None:
@@ -656,23 +649,23 @@ def _leaks_nothing(r: ExecutionResult, c: Ctx) -> None:
         assert secret not in out, out[:1000]
 
 
-# Reading host secrets: (name, path expression in the code, process_xfail).
+# Reading host secrets: (name, path expression in the code).
 READS = [
-    ("read_canary_in_host_tmp", lambda c: repr(str(c.canaries["tmp"])), None),
-    ("read_canary_in_home", lambda c: repr(str(c.canaries["home"])), None),
-    ("read_canary_in_project", lambda c: repr(str(c.canaries["project"])), WORLD_READABLE),
-    ("read_etc_passwd", lambda c: "'/etc/passwd'", WORLD_READABLE),
-    ("read_etc_gshadow", lambda c: "'/etc/gshadow'", None),
-    ("read_root_ssh_key", lambda c: "'/root/.ssh/id_rsa'", None),
-    ("read_root_history", lambda c: "'/root/.bash_history'", None),
-    ("read_vm_image_client_key", lambda c: repr(str(c.wm_home / "client_key")), None),
-    ("read_host_process_environ", lambda c: f"'/proc/{c.host_pid}/environ'", None),
-    ("read_runner_environ", lambda c: f"'/proc/{c.runner_pid}/environ'", None),
-    ("read_runner_cmdline", lambda c: f"'/proc/{c.runner_pid}/cmdline'", None),
-    ("read_host_process_via_root_link", lambda c: f"'/proc/{c.host_pid}/root/etc/hostname'", None),
-    ("read_own_environ", lambda c: "'/proc/self/environ'", None),
-    ("read_init_environ", lambda c: "'/proc/1/environ'", None),
-    ("read_project_git_config", lambda c: repr(str(PROJECT / ".git")), WORLD_READABLE),
+    ("read_canary_in_host_tmp", lambda c: repr(str(c.canaries["tmp"]))),
+    ("read_canary_in_home", lambda c: repr(str(c.canaries["home"]))),
+    ("read_canary_in_project", lambda c: repr(str(c.canaries["project"]))),
+    ("read_etc_passwd", lambda c: "'/etc/passwd'"),
+    ("read_etc_gshadow", lambda c: "'/etc/gshadow'"),
+    ("read_root_ssh_key", lambda c: "'/root/.ssh/id_rsa'"),
+    ("read_root_history", lambda c: "'/root/.bash_history'"),
+    ("read_vm_image_client_key", lambda c: repr(str(c.wm_home / "client_key"))),
+    ("read_host_process_environ", lambda c: f"'/proc/{c.host_pid}/environ'"),
+    ("read_runner_environ", lambda c: f"'/proc/{c.runner_pid}/environ'"),
+    ("read_runner_cmdline", lambda c: f"'/proc/{c.runner_pid}/cmdline'"),
+    ("read_host_process_via_root_link", lambda c: f"'/proc/{c.host_pid}/root/etc/hostname'"),
+    ("read_own_environ", lambda c: "'/proc/self/environ'"),
+    ("read_init_environ", lambda c: "'/proc/1/environ'"),
+    ("read_project_git_config", lambda c: repr(str(PROJECT / ".git"))),
 ]
 READ_PROGRAM = """
 import base64, os
@@ -715,8 +708,8 @@ def _env_check(r: ExecutionResult, c: Ctx) -> None:
     assert "WM_CANARY_SECRET" not in r.stdout, r.stdout[:500]
 
 
-# Exfiltration: the code reads what it can of the host (the world-readable project canary on
-# the process backend) and sends it out; the host's listeners must see nothing.
+# Exfiltration: the code reads what it can of the host (the project canary; nothing, on both
+# backends) and sends it out; the host's listeners must see nothing.
 EXFIL = {
     "exfil_over_tcp_loopback": "s = socket.create_connection(('127.0.0.1', {tcp}), timeout=2)\n"
     "s.sendall(data)",
@@ -1000,12 +993,10 @@ def _indent(code: str) -> str:
 
 def _generated_cases() -> list[Case]:
     cases: list[Case] = []
-    for name, path, xfail in READS:
+    for name, path in READS:
         check = _env_check if "environ" in name else _read_check_for(path)
         cases.append(
-            Case(
-                name, lambda c, p=path: READ_PROGRAM.format(path=p(c)), check, xfail, cat="secrets"
-            )
+            Case(name, lambda c, p=path: READ_PROGRAM.format(path=p(c)), check, cat="secrets")
         )
     cases.append(
         Case(
@@ -1059,10 +1050,6 @@ def _generated_cases() -> list[Case]:
             "connect_world_writable_unix_socket",
             lambda c: NET_OTHER["connect_abstract_unix_socket"].format(abstract=c.unix_path),
             lambda r, c: _assert("CONNECTED" not in r.stdout, r),
-            process_xfail="the process backend shares the host file system, and a socket file "
-            "there is not in its network namespace: a world-writable unix socket on the host "
-            "(here one in the project folder; /var/run/docker.sock where one is) is reachable. "
-            "Blocking it needs seccomp or Landlock, which the process backend does not use",
             cat="network",
         )
     )
@@ -1388,8 +1375,6 @@ def test_suite_has_enough_programs() -> None:
 @pytest.mark.parametrize("case", _case_params())
 def test_hostile(backend, case: Case, ctx: Ctx, request: pytest.FixtureRequest) -> None:
     name = request.node.callspec.params["backend"]
-    if name == "process" and case.process_xfail:
-        request.applymarker(pytest.mark.xfail(reason=case.process_xfail, strict=True))
     if name == "process" and case.vm_only:
         pytest.skip(case.vm_only)
     before = _host_state(ctx)

@@ -240,7 +240,8 @@ def test_cannot_read_shadow(executor: ProcessExecutor) -> None:
     assert Path("/etc/shadow").exists()
     result = executor.run("print(open('/etc/shadow').read())")
     assert result.exit_code != 0
-    assert "PermissionError" in result.stderr
+    # The code's own root has no /etc/shadow at all (its /etc is made up, not the host's).
+    assert "FileNotFoundError" in result.stderr
     assert result.details["uid"] != 0
 
 
@@ -414,6 +415,9 @@ def test_unprivileged_caller_is_confined_or_refused() -> None:
         os.chown(owned / "settings.yaml", 65534, 65534)
         code = (
             "import os, socket\nprint(os.getuid())\n"
+            # The code's own root: neither this project nor the host's users are there.
+            f"print(os.path.exists({str(PROJECT / 'pyproject.toml')!r}), "
+            "[ln.split(':')[0] for ln in open('/etc/passwd')])\n"
             f"for p in ['{owned}/settings.yaml', '{owned}/new']:\n"
             "    try:\n        open(p, 'w').write('x')\n        print('WROTE', p)\n"
             "    except OSError as exc:\n        print('denied', exc.errno)\n"
@@ -452,6 +456,8 @@ def test_unprivileged_caller_is_confined_or_refused() -> None:
         assert result["details"]["user_namespace"] is True
         assert result["details"]["host_files"] == "read-only"
         uid = int(result["stdout"].splitlines()[0])
+        assert result["stdout"].splitlines()[1] == "False ['root', 'sandbox']", result
+        assert result["details"]["root"] == "own"
         assert uid == result["details"]["uid"] and uid not in (0, 65534)
         assert "WROTE" not in result["stdout"], result["stdout"]
         assert "Network is unreachable" in result["stderr"]
@@ -546,6 +552,9 @@ RAN = ({"proc": "private"}, {"exit_code": 0, "cpu_s": 0.01, "max_rss_kb": 1})
         (FULL_SETUP, ({"proc": "host (EPERM)"}, RAN[1]), ["private /proc (host (EPERM))"]),
         (FULL_SETUP, (RAN[1],), ["private /proc (not reported)"]),
         (FULL_SETUP, ({"refused": ["private /proc (EPERM)"]},), ["private /proc (EPERM)"]),
+        (FULL_SETUP, RAN, ["own root (not reported)"]),
+        (FULL_SETUP, (RAN[0], {"root": "host"}, RAN[1]), ["own root (host)"]),
+        ({**FULL_SETUP, "root_error": "dir /usr: EPERM"}, (), ["own root (dir /usr: EPERM)"]),
     ],
 )
 def test_unconfined_setup_raises(
@@ -582,12 +591,16 @@ def test_launcher_refuses_without_confinement() -> None:
     assert missing == ([] if IS_ROOT else ["user namespace (x)"]) + expected
     assert "throw-away uid" in _launch.missing_confinement({**FULL_SETUP}, {"uid": None})
     assert _launch.missing_confinement(dict(FULL_SETUP), {"uid": 5}) == []
+    failed = {**FULL_SETUP, "root_error": "dir /usr: EPERM"}
+    assert _launch.missing_confinement(failed, {"uid": 5}) == ["own root (dir /usr: EPERM)"]
 
 
 def test_confined_run_is_reported(executor: ProcessExecutor) -> None:
     details = executor.run("pass").details
     assert details["host_files"] == "read-only"
     assert details["proc"] == "private"
+    assert details["root"] == "own"
+    assert "/usr" in details["exposed"]
     assert details["network"] == "isolated"
 
 

@@ -105,6 +105,45 @@ def test_bad_arguments_are_refused(generator, tiny_model_dir, tmp_path) -> None:
         Generator(tiny_model_dir, tmp_path / "no-adapter")
 
 
+def test_a_static_kv_cache_answers_as_the_dynamic_one(generator, tiny_model_dir) -> None:
+    static = Generator(
+        tiny_model_dir,
+        config=GenerationConfig(max_new_tokens=12, batch_size=8, threads=1, kv_cache="static"),
+    )
+    assert static.kv_cache == "static"
+    seen: list[object] = []
+    generate = static.model.generate
+    static.model.generate = lambda **kw: (
+        seen.append(kw.get("cache_implementation")) or generate(**kw)
+    )
+    assert static.complete(QUESTIONS) == generator.complete(QUESTIONS)
+    assert seen == ["static"] and static.kv_cache_fallback is None
+    # auto is dynamic on the CPU; an unknown choice is refused by name.
+    auto = GenerationConfig(kv_cache="auto", threads=1)
+    assert Generator(tiny_model_dir, config=auto).kv_cache == "dynamic"
+    with pytest.raises(ConfigError, match="kv_cache: 'paged'"):
+        Generator(tiny_model_dir, config=GenerationConfig(kv_cache="paged"))
+
+
+def test_a_static_kv_cache_that_fails_falls_back_and_says_why(tiny_model_dir, caplog) -> None:
+    gen = Generator(tiny_model_dir, config=GenerationConfig(max_new_tokens=8, kv_cache="static"))
+    generate = gen.model.generate
+
+    def no_static(**kw):
+        if kw.get("cache_implementation") == "static":
+            raise RuntimeError("this backend cannot compile")
+        return generate(**kw)
+
+    gen.model.generate = no_static
+    with caplog.at_level("WARNING", logger="worldmodel.generate"):
+        first = gen.complete(QUESTIONS[:2])
+    assert gen.kv_cache == "dynamic" and "cannot compile" in (gen.kv_cache_fallback or "")
+    assert "static KV cache failed here" in caplog.text
+    assert gen.stats.forward_passes == [2]  # the failed try is not counted as a pass
+    gen.model.generate = generate
+    assert gen.complete(QUESTIONS[:2]) == first  # dynamic from now on, same answers
+
+
 def test_requires_stop_cuts_right_after_the_code_section() -> None:
     from worldmodel.generate import cut_after_code
 

@@ -65,6 +65,8 @@ THINK_CLOSE = "</think>\n<model>\n"
 """What the generator forces when a reasoning runs past its budget or loops."""
 CODE_CLOSE = MODEL_END + "\n"
 """What the generator forces when a code block loops."""
+KV_CACHES = ("dynamic", "static", "auto")
+"""How the decode loop keeps its attention cache (`GenerationConfig.kv_cache`)."""
 
 
 @dataclass
@@ -96,6 +98,13 @@ class GenerationConfig:
     """ROCm variables applied before the GPU initialises (see `worldmodel.model.device`)."""
     warm_adapters: int = 4
     """Most per-call adapters (`complete(adapter=...)`) kept loaded beside the base model."""
+    kv_cache: str = "dynamic"
+    """dynamic: the cache grows by a token per step (works everywhere); static: allocated once
+    per batch at its full length, which lets transformers compile the decode step on a GPU
+    (torch.compile; each new batch shape compiles once, seconds to a minute); auto: static on
+    a GPU, dynamic on the CPU. Dynamic is the default until static has been measured faster
+    on the users' GPUs (`bench/bench_generate.py --kv-cache`). Where static fails, the
+    generator falls back to dynamic for good and logs why (`Generator.kv_cache`)."""
 
     def problems(self) -> list[str]:
         found = []
@@ -111,6 +120,8 @@ class GenerationConfig:
             found.append("batch_size: must be >= 1")
         if self.warm_adapters < 1:
             found.append("warm_adapters: must be >= 1")
+        if self.kv_cache not in KV_CACHES:
+            found.append(f"kv_cache: {self.kv_cache!r} is not one of {', '.join(KV_CACHES)}")
         return found
 
 
@@ -177,6 +188,13 @@ class Generator:
         self._pieces = TokenPieces(self.tokenizer)
         """Token id -> its text, decoded once (`ResponseGuard` follows each row's text)."""
         self.stats = GenerationStats()
+        static = self.config.kv_cache == "static" or (
+            self.config.kv_cache == "auto" and self.device.type != "cpu"
+        )
+        self.kv_cache = "static" if static else "dynamic"
+        """The cache the decode loop uses now; "dynamic" after a static one failed here."""
+        self.kv_cache_fallback: str | None = None
+        """Why the static cache was given up (None: it was not, or never tried)."""
         self._default_adapter = DEFAULT_ADAPTER if adapter_dir is not None else None
         self._warm: dict[str, str] = {}
         """Resolved adapter directory -> peft adapter name, least recently used first."""
@@ -343,10 +361,22 @@ class Generator:
                 pieces=self._pieces,
             )
             options["logits_processor"] = LogitsProcessorList([guard])
-        with torch.no_grad():
-            output = self.model.generate(
-                input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device), **options
-            )
+        if self.kv_cache == "static":
+            options["cache_implementation"] = "static"
+        try:
+            with torch.no_grad():
+                output = self.model.generate(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    **options,
+                )
+        except Exception as exc:
+            if self.kv_cache != "static":
+                raise
+            # Said, not hidden: the reason stays on the generator and in the log.
+            self.kv_cache, self.kv_cache_fallback = "dynamic", f"{type(exc).__name__}: {exc}"
+            log.warning("static KV cache failed here, using the dynamic one: %s", exc)
+            return self._generate(prompts, prefixes, stop_at, temperature)
         self.stats.forward_passes.append(len(prompts))
         if guard is not None and guard.cut:
             self.stats.think_cut += len(guard.cut)

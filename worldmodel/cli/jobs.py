@@ -127,6 +127,14 @@ def submit_query(
 @click.option("--validation", help="Validation JSONL (default: none).")
 @click.option("--artifacts", help="Artifact store path or fsspec URL (default: workers setting).")
 @click.option(
+    "--gpus",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Train data-parallel on N GPUs of one box (the worker claims them all; a box with "
+    "fewer fails the job at once).",
+)
+@click.option(
     "--set",
     "overrides",
     multiple=True,
@@ -141,12 +149,16 @@ def submit_train(
     config_file: Path | None,
     validation: str | None,
     artifacts: str | None,
+    gpus: int,
     overrides: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Submit a LoRA training job; print its job id. Follow it with `wm status ID`.
 
-    Example: wm submit-train --data data/train.jsonl --base bundled --set max_steps=100
+    \b
+    Examples:
+      wm submit-train --data data/train.jsonl --base bundled --set max_steps=100
+      wm submit-train --data data/train.jsonl --base bundled --gpus 4
     """
     from workers import jobs
     from worldmodel.train.config import build_config, load_yaml, parse_overrides
@@ -170,6 +182,7 @@ def submit_train(
         config=config,
         validation=validation,
         artifacts=artifacts,
+        gpus=gpus,
     )
     _echo_json({"job_id": job_id}) if as_json else click.echo(job_id)
 
@@ -205,6 +218,8 @@ def status(job_id: str, follow: bool | None, as_json: bool) -> None:
         click.echo(f"  {step}: {state}")
     if current["progress"]:
         click.echo("  " + _progress_line(current["progress"]))
+        if current["progress"].get("ranks"):
+            click.echo("  " + _ranks_line(current["progress"]["ranks"]))
 
 
 @wm.command("result")
@@ -299,7 +314,8 @@ def list_workers(timeout: float, as_json: bool) -> None:
         return
     table = Table("worker", "box", "kind", "gpu", "queues", "answers with", "current")
     for item in found:
-        current = ", ".join(f"{a['task']} {a['id'][:12]}" for a in item["active"]) or "-"
+        facts = {c["id"]: c for c in item.get("current", [])}  # what the worker tracks
+        current = ", ".join(_activity(facts.get(a["id"], {}) | a) for a in item["active"]) or "-"
         table.add_row(
             item["name"],
             str(item.get("host", "?")),
@@ -310,6 +326,21 @@ def list_workers(timeout: float, as_json: bool) -> None:
             current,
         )
     console().print(table)
+
+
+def _activity(task: dict[str, Any]) -> str:
+    """One running task in `wm workers`: name and id, and a data-parallel job's ranks."""
+    text = f"{task['task']} {task['id'][:12]}"
+    if task.get("world_size", 1) > 1:
+        gpus = task.get("gpus")
+        where = f"GPUs {','.join(map(str, gpus))}" if gpus else "waiting for GPUs"
+        text += f" ({task['world_size']} ranks, {where})"
+    return text
+
+
+def _ranks_line(ranks: dict[str, Any]) -> str:
+    gpus = ",".join(map(str, ranks.get("gpus") or []))
+    return f"ranks: {ranks.get('world_size')} on {ranks.get('box')}, GPUs {gpus}"
 
 
 def _answers_with(choice: dict[str, Any] | None) -> str:

@@ -1,0 +1,147 @@
+"""`wm submit-train --gpus N` through a real worker: the GPUs claimed, the ranks shown, cancel.
+
+The box's "GPUs" are CPU ranks here (gloo): the worker is told the box has GPUs 0 and 1
+(`WM_BOX_GPUS`, what `wm worker gpu` sets from the GPUs it sees), claims them through the real
+lock files, and launches the real `wm train --gpus 2` (torchrun, two processes).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from harness import WM, wait_for
+from tiny_training import train_config, write_train_file
+
+from workers import jobs
+from workers.gpus import BoxGate, lock_folder
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _ranks_of(job_id: str) -> dict[int, dict[str, str]]:
+    """RANK -> environment of every live training process of the job (found by its argv)."""
+    found: dict[int, dict[str, str]] = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if not any(job_id.encode() in word for word in argv):
+                continue
+            pairs = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone, or not ours
+            continue
+        env = dict(p.decode().split("=", 1) for p in pairs if b"=" in p)
+        if "RANK" in env and "torch.distributed.run" not in " ".join(map(bytes.decode, argv)):
+            found[int(env["RANK"])] = env
+    return found
+
+
+def _processes_of(job_id: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if job_id.encode() in (proc / "cmdline").read_bytes():
+                found.append(proc.name)
+        except OSError:
+            continue
+    return found
+
+
+def test_a_job_asking_for_more_gpus_than_the_box_has_fails_at_once(cluster, tiny_model_dir):
+    cluster.start_worker("gpu", "--gpu", "0", "--queues", "train", box="a", WM_BOX_GPUS="0,1")
+    job_id = jobs.submit_train(
+        cluster.app,
+        data=str(write_train_file(cluster.folder / "train.jsonl")),
+        base=str(tiny_model_dir),
+        config=train_config(max_steps=2, device="cpu"),
+        gpus=3,
+    )
+    with pytest.raises(jobs.JobError, match=r"asks for 3 GPUs of one box, but this box has 2"):
+        jobs.result(cluster.app, job_id, wait=True, timeout_s=30)
+
+
+def test_a_two_gpu_job_claims_both_shows_its_ranks_and_cancel_stops_every_rank(
+    cluster, tiny_model_dir, tmp_path
+):
+    store = tmp_path / "store"
+    worker = cluster.start_worker(
+        "gpu", "--gpu", "0", "--queues", "train", box="a", WM_BOX_GPUS="0,1"
+    )
+    app = cluster.app
+    gate = BoxGate(lock_folder(Path(cluster.env()["WM_HOME"]), "a"))
+    config = tmp_path / "train.yaml"
+    settings = train_config(max_steps=100_000, checkpoint_every=2, device="cpu")
+    config.write_text(json.dumps(settings))
+    submitted = subprocess.run(
+        [
+            *(WM, "submit-train", "--gpus", "2", "--config", str(config), "--json"),
+            *("--data", str(write_train_file(tmp_path / "train.jsonl"))),
+            *("--base", str(tiny_model_dir), "--artifacts", str(store)),
+        ],
+        env=cluster.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = json.loads(submitted.stdout)["job_id"]
+    progress = wait_for(
+        lambda: (
+            (jobs.status(app, job_id)["progress"] or {}).get("loss") is not None
+            and jobs.status(app, job_id)["progress"]
+        ),
+        180,
+        "the ranks' first logged step",
+        interval_s=0.2,
+    )
+    assert progress["ranks"] == {"world_size": 2, "gpus": [0, 1], "box": "a"}
+    ranks = _ranks_of(job_id)
+    assert sorted(ranks) == [0, 1]  # two training processes, one per claimed GPU
+    for env in ranks.values():
+        assert env["CUDA_VISIBLE_DEVICES"] == env["HIP_VISIBLE_DEVICES"] == "0,1"
+    # Both GPUs are claimed: no other claim (nor a generation batch) gets either of them.
+    assert gate.try_claim(1, [0]) is None and gate.try_claim(1, [1]) is None
+    shown = subprocess.run(
+        [WM, "status", job_id, "--no-follow"], env=cluster.env(), capture_output=True, text=True
+    )
+    assert "ranks: 2 on a, GPUs 0,1" in shown.stdout, shown.stdout + shown.stderr
+    [current] = next(w for w in jobs.workers(app) if w["name"] == worker.name)["current"]
+    assert (current["world_size"], current["gpus"]) == (2, [0, 1])
+    listed = subprocess.run(
+        [WM, "workers"], env=cluster.env(COLUMNS="250"), capture_output=True, text=True
+    )
+    assert "(2 ranks, GPUs 0,1)" in listed.stdout, listed.stdout + listed.stderr
+    # A generation worker pinned to GPU 1 waits with its batch while the job holds that GPU.
+    cluster.start_pair(box="a", gpu=("--gpu", "1", "--queues", "generate"))
+    query = jobs.submit_query(app, "What is 2 + 2?")
+    wait_for(lambda: jobs.status(app, query)["steps"]["generate"] == "STARTED", 60, "generate")
+    with pytest.raises(jobs.JobError, match="did not finish"):
+        jobs.result(app, query, wait=True, timeout_s=3)
+
+    assert jobs.cancel(app, job_id)["cancelled"]
+    wait_for(lambda: jobs.status(app, job_id)["state"] == "REVOKED", 120, "the cancel")
+    wait_for(lambda: not _processes_of(job_id), 60, "every rank of the job to end")
+    answer = jobs.result(app, query, wait=True, timeout_s=60)  # GPU 1 is free again
+    assert answer["workers"]["generate"] == "gpu1@a"
+    with gate.claim(2, [0, 1]) as claim:
+        assert claim.gpus == [0, 1]
+    saved = sorted((store / job_id / "checkpoints").glob("step-*/state.json"))
+    assert saved and json.loads(saved[-1].read_text())["world_size"] == 2
+    with pytest.raises(jobs.JobError, match="cancelled at step"):
+        jobs.result(app, job_id)
+
+    # A short job runs to its end on both ranks and returns the run's summary.
+    short = jobs.submit_train(
+        app,
+        data=str(tmp_path / "train.jsonl"),
+        base=str(tiny_model_dir),
+        config=train_config(max_steps=2, device="cpu"),
+        artifacts=str(store),
+        gpus=2,
+    )
+    summary = jobs.result(app, short, wait=True, timeout_s=240)
+    assert summary["world_size"] == 2 and summary["steps"] == 2 and not summary["interrupted"]
+    assert (store / short / "adapter" / "adapter_config.json").is_file()
+    assert summary["worker"] == worker.name

@@ -145,3 +145,43 @@ def test_a_two_gpu_job_claims_both_shows_its_ranks_and_cancel_stops_every_rank(
     assert summary["world_size"] == 2 and summary["steps"] == 2 and not summary["interrupted"]
     assert (store / short / "adapter" / "adapter_config.json").is_file()
     assert summary["worker"] == worker.name
+
+
+def test_the_ranks_of_a_killed_worker_checkpoint_and_end_and_another_worker_resumes(
+    cluster, tiny_model_dir, tmp_path
+):
+    store = tmp_path / "store"
+    worker_a = cluster.start_worker(
+        "gpu", "--gpu", "0", "--queues", "train", box="a", WM_BOX_GPUS="0,1"
+    )
+    app = cluster.app
+    job_id = jobs.submit_train(
+        app,
+        data=str(write_train_file(tmp_path / "train.jsonl")),
+        base=str(tiny_model_dir),
+        config=train_config(max_steps=100_000, checkpoint_every=2, device="cpu"),
+        artifacts=str(store),
+        gpus=2,
+    )
+    checkpoints = store / job_id / "checkpoints"
+    wait_for(lambda: list(checkpoints.glob("step-*/state.json")), 180, "a first checkpoint")
+    assert sorted(_ranks_of(job_id)) == [0, 1]
+    worker_a.kill9()
+    # Not left training unwatched: the ranks save a checkpoint and end, and the GPUs are free.
+    wait_for(lambda: not _processes_of(job_id), 90, "the killed worker's ranks to end")
+    gate = BoxGate(lock_folder(Path(cluster.env()["WM_HOME"]), "a"))
+    with gate.claim(2, [0, 1]):
+        pass
+    last = max(json.loads(p.read_text())["step"] for p in checkpoints.glob("step-*/state.json"))
+    worker_b = cluster.start_worker(
+        "gpu", "--gpu", "0", "--queues", "train", box="b", WM_BOX_GPUS="0,1"
+    )
+    wait_for(
+        lambda: (jobs.status(app, job_id)["progress"] or {}).get("step", 0) > last,
+        180,
+        "worker b to resume the job past the checkpoint",
+    )
+    assert f"resuming from {checkpoints}/step-" in worker_b.log.read_text()
+    assert jobs.cancel(app, job_id)["cancelled"]
+    wait_for(lambda: jobs.status(app, job_id)["state"] == "REVOKED", 120, "the cancel")
+    wait_for(lambda: not _processes_of(job_id), 60, "every rank of the job to end")

@@ -8,12 +8,13 @@ train --config <the job's settings> --gpus N --json`, which re-launches itself t
 GPUs. A box with fewer GPUs than asked fails the job at once, naming the numbers.
 
 The launcher runs in a session of its own and holds the claim's lock files too (`pass_fds`):
-the GPUs stay claimed as long as the ranks run, even if this worker dies first (the job then
-goes back on the queue, and the worker that takes it waits for the claim, then resumes from
-the newest checkpoint). While it runs, this task polls the run's `metrics.jsonl` for the step,
-publishes progress with the ranks (world size, GPUs, box) and checks for cancel, worker stop
-and time limit (`train.Watch`); to stop, it sends the launcher SIGINT, which reaches every rank
-through torchrun as Ctrl-C does: each finishes its step, rank 0 saves a checkpoint, all exit.
+the GPUs stay claimed as long as the ranks run. If this worker dies, the launcher gets SIGINT
+(`PR_SET_PDEATHSIG`, Linux), so the ranks checkpoint and end; the job goes back on the queue,
+and the worker that takes it waits for the claim to end, then resumes from that checkpoint.
+While it runs, this task polls the run's `metrics.jsonl` for the step, publishes progress with
+the ranks (world size, GPUs, box) and checks for cancel, worker stop and time limit
+(`train.Watch`); to stop, it sends the launcher SIGINT, which reaches every rank through
+torchrun as Ctrl-C does: each finishes its step, rank 0 saves a checkpoint, all exit.
 
 This module does not train (see `worldmodel.train`) nor decide what a finished job returns
 (see `tasks.train`).
@@ -47,6 +48,18 @@ POLL_S = 0.5
 """Seconds between two looks at the ranks' progress (and at cancel, stop, time limit)."""
 
 VISIBLE_DEVICES = ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
+
+_ORPHAN_GUARD = """
+import ctypes, os, signal, sys
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(sys.argv[1]):
+        sys.exit(130)  # the worker died before the guard was set
+os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+"""
+"""Runs before the launcher: when the worker thread that started it dies (the worker was
+killed), the launcher gets SIGINT, as from Ctrl-C, so the ranks checkpoint and end, and the
+claim ends with them, instead of training on unwatched and uncancellable (Linux only)."""
 
 
 def train_on_gpus(
@@ -104,7 +117,8 @@ def _run_ranks(job_id: str, layers: dict[str, Any], claim: Any, watch: Any) -> A
         env = dict(os.environ)
         for name in VISIBLE_DEVICES:
             env[name] = ",".join(map(str, claim.gpus))
-        argv = [sys.executable, "-m", "worldmodel", "train", "--config", str(settings_file)]
+        guard = [sys.executable, "-c", _ORPHAN_GUARD, str(os.getpid())]
+        argv = [*guard, "-m", "worldmodel", "train", "--config", str(settings_file)]
         with printed.open("w") as stdout:
             launcher = subprocess.Popen(
                 [*argv, "--gpus", str(gpus), "--json"],

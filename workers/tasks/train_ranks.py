@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from celery.exceptions import Ignore, Reject
 
@@ -97,7 +97,7 @@ def _leave_queue(task: Any, job_id: str) -> bool:
     return revoked or is_cancelled(task.app, job_id) or stopping()
 
 
-def _stop_waiting(task: Any, job_id: str, gpus: int, exc: GpuClaimStopped) -> None:
+def _stop_waiting(task: Any, job_id: str, gpus: int, exc: GpuClaimStopped) -> NoReturn:
     """End a job that gave up waiting for its GPUs: REVOKED if cancelled, else requeued."""
     if stopping():
         raise Reject(f"worker stopping while job {job_id} waited for GPUs", requeue=True) from exc
@@ -107,10 +107,13 @@ def _stop_waiting(task: Any, job_id: str, gpus: int, exc: GpuClaimStopped) -> No
 
 def _run_ranks(job_id: str, layers: dict[str, Any], claim: Any, watch: Any) -> Any:
     """Run `wm train --gpus N` on the claimed GPUs until it ends; its `TrainResult`."""
+    from worldmodel.home import home_path
     from worldmodel.train.trainer import RunAbandoned
 
     gpus = len(claim.gpus)
-    with tempfile.TemporaryDirectory(prefix=f"wm-train-{job_id}-") as folder:
+    # Under the home, not /tmp: a worker killed before it removes the folder leaves it there.
+    launches = home_path("cache", "train-launch")
+    with tempfile.TemporaryDirectory(prefix=f"{job_id}-", dir=launches) as folder:
         settings_file = Path(folder) / "config.json"  # JSON is YAML
         settings_file.write_text(json.dumps(layers))
         printed = Path(folder) / "result.json"

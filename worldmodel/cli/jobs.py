@@ -218,8 +218,6 @@ def status(job_id: str, follow: bool | None, as_json: bool) -> None:
         click.echo(f"  {step}: {state}")
     if current["progress"]:
         click.echo("  " + _progress_line(current["progress"]))
-        if current["progress"].get("ranks"):
-            click.echo("  " + _ranks_line(current["progress"]["ranks"]))
 
 
 @wm.command("result")
@@ -372,11 +370,14 @@ def _print_mapping(value: Any) -> None:
 def _progress_line(progress: dict[str, Any]) -> str:
     total = progress.get("total_steps") or "?"
     eta = progress.get("eta_s")
-    return (
+    line = (
         f"step {progress.get('step')}/{total}  epoch {progress.get('epoch')}  "
         f"loss {progress.get('loss')}  {progress.get('tokens_per_s')} tok/s  "
         f"ETA {'?' if eta is None else f'{eta:.0f} s'}"
     )
+    if progress.get("ranks"):  # a data-parallel job (`submit-train --gpus N`)
+        line += "  " + _ranks_line(progress["ranks"])
+    return line
 
 
 def _follow_training(app: Any, job_id: str, current: dict[str, Any]) -> None:

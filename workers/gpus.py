@@ -28,9 +28,10 @@ import fcntl
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from worldmodel.errors import ConfigError, WorldModelError
 
@@ -39,6 +40,9 @@ BOX_GPUS_ENV = "WM_BOX_GPUS"
 
 RETRY_S = 0.2
 """Seconds between two tries of a claim that found a GPU busy."""
+
+VISIBLE_DEVICES = ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
+"""The variables that choose the GPUs a process sees; a claim sets both to its GPUs."""
 
 
 class GpuClaimStopped(WorldModelError):
@@ -52,6 +56,18 @@ def box_gpus(environ: dict[str, str] | None = None) -> list[int]:
         return sorted({int(part) for part in text.split(",") if part.strip()})
     except ValueError as exc:
         raise ConfigError(f"{BOX_GPUS_ENV}={text!r}: expected GPU indices like 0,1,2,3") from exc
+
+
+def pinning_problem(rocm_env: Mapping[str, Any]) -> str | None:
+    """Why a training config cannot run as a --gpus job: its `rocm_env` picks the GPUs, which
+    the worker's claim decides; None when it does not."""
+    pinned = sorted(set(rocm_env) & set(VISIBLE_DEVICES))
+    if not pinned:
+        return None
+    return (
+        f"rocm_env: {', '.join(pinned)} is set, but a --gpus job runs on the GPUs its worker "
+        "claims; remove it from the job's config"
+    )
 
 
 def lock_folder(home: Path, box: str | None = None) -> Path:

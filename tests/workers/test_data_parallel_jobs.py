@@ -185,3 +185,63 @@ def test_the_ranks_of_a_killed_worker_checkpoint_and_end_and_another_worker_resu
     assert jobs.cancel(app, job_id)["cancelled"]
     wait_for(lambda: jobs.status(app, job_id)["state"] == "REVOKED", 120, "the cancel")
     wait_for(lambda: not _processes_of(job_id), 60, "every rank of the job to end")
+
+
+def test_a_gpus_job_whose_config_picks_its_gpus_is_refused_at_submit(tmp_path):
+    from click.testing import CliRunner
+
+    import worldmodel.cli  # noqa: F401 - registers the commands
+    from worldmodel.cli.group import wm
+
+    config = tmp_path / "mi50x4.yaml"
+    config.write_text(json.dumps({"rocm_env": {"HIP_VISIBLE_DEVICES": "0,1,2,3"}}))
+    data = write_train_file(tmp_path / "train.jsonl")
+    argv = ["submit-train", "--gpus", "2", "--config", str(config), "--data", str(data)]
+    result = CliRunner().invoke(wm, [*argv, "--base", "bundled"])
+    assert result.exit_code == 2, result.output
+    assert "rocm_env: HIP_VISIBLE_DEVICES is set, but a --gpus job runs on the GPUs" in (
+        result.output
+    )
+
+
+def test_a_gpus_job_waits_for_a_single_gpu_training_job_on_one_of_its_gpus(
+    cluster, tiny_model_dir, tmp_path
+):
+    store = tmp_path / "store"
+    data = str(write_train_file(tmp_path / "train.jsonl"))
+    app = cluster.app
+    cluster.start_worker("gpu", "--gpu", "1", "--queues", "train", box="a")
+    single = jobs.submit_train(
+        app,
+        data=data,
+        base=str(tiny_model_dir),
+        config=train_config(max_steps=100_000, checkpoint_every=1_000, device="cpu"),
+        artifacts=str(store),
+    )
+    wait_for(lambda: jobs.status(app, single)["state"] == "PROGRESS", 120, "the single job")
+    gate = BoxGate(lock_folder(Path(cluster.env()["WM_HOME"]), "a"))
+    assert gate.try_claim(1, [1]) is None  # the one-GPU job holds its GPU on the box
+    worker = cluster.start_worker(
+        "gpu", "--gpu", "0", "--queues", "train", box="a", WM_BOX_GPUS="0,1"
+    )
+    pair = jobs.submit_train(
+        app,
+        data=data,
+        base=str(tiny_model_dir),
+        config=train_config(max_steps=2, device="cpu"),
+        artifacts=str(store),
+        gpus=2,
+    )
+
+    def waiting() -> list[dict]:
+        found = next(w for w in jobs.workers(app) if w["name"] == worker.name)["current"]
+        return [c for c in found if c.get("world_size") == 2 and c.get("gpus") is None]
+
+    wait_for(waiting, 60, "the two-GPU job to wait for its GPUs")
+    # It waits, holding no GPU: GPU 0 is free meanwhile, and no rank has started.
+    with gate.claim(1, [0]):
+        pass
+    assert not _ranks_of(pair) and jobs.status(app, pair)["progress"] is None
+    jobs.cancel(app, single)
+    summary = jobs.result(app, pair, wait=True, timeout_s=240)
+    assert summary["world_size"] == 2 and summary["steps"] == 2

@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 
 from celery.exceptions import Ignore, Reject
 
-from workers.gpus import GpuClaimStopped, box_gpus
+from workers.gpus import VISIBLE_DEVICES, GpuClaimStopped, box_gpus, pinning_problem
 from workers.jobs import is_cancelled
 from workers.tasks import mark_revoked
 from workers.tasks.train import last_metrics
@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.5
 """Seconds between two looks at the ranks' progress (and at cancel, stop, time limit)."""
-
-VISIBLE_DEVICES = ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
 
 _ORPHAN_GUARD = """
 import ctypes, os, signal, sys
@@ -66,12 +64,9 @@ def train_on_gpus(
     task: Any, job_id: str, layers: dict[str, Any], config: Any, gpus: int, watch: Any
 ) -> Any:
     """Claim `gpus` GPUs of this box, train the job on them, return its `TrainResult`."""
-    pinned = sorted(set(config.rocm_env) & set(VISIBLE_DEVICES))
-    if pinned:
-        raise ConfigError(
-            f"rocm_env: {', '.join(pinned)} is set, but a --gpus job runs on the GPUs its "
-            "worker claims; remove it from the job's config"
-        )
+    problem = pinning_problem(config.rocm_env)
+    if problem:
+        raise ConfigError(problem)
     track(task.request.id, "wm.train", job=job_id, world_size=gpus, gpus=None)
     try:
         try:

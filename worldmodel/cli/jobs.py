@@ -173,7 +173,15 @@ def submit_train(
             for p in config["extra_train_files"]
         ]
     # Validate here so a typo fails now, not on a worker an hour later.
-    build_config(config | {"model": base, "train_file": data, "validation_file": validation})
+    built = build_config(
+        config | {"model": base, "train_file": data, "validation_file": validation}
+    )
+    if gpus > 1:
+        from workers.gpus import pinning_problem
+
+        problem = pinning_problem(built.rocm_env)
+        if problem:
+            raise click.UsageError(problem)
     app = _app()
     job_id = jobs.submit_train(
         app,

@@ -137,3 +137,21 @@ def test_box_gpus_reads_the_worker_setting() -> None:
     assert box_gpus({}) == []
     with pytest.raises(ConfigError, match="WM_BOX_GPUS"):
         box_gpus({"WM_BOX_GPUS": "0,x"})
+
+
+def test_a_gpu_worker_learns_the_box_gpus_before_it_is_pinned_to_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workers.settings import WorkerSettings
+    from workers.worker import gpu_worker_command
+
+    monkeypatch.delenv("WM_BOX_GPUS", raising=False)
+    monkeypatch.delenv("HIP_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    settings = WorkerSettings(broker_url="redis://:pw@127.0.0.1:6379/0")
+    _, env = gpu_worker_command(settings, gpu=3, host="box")
+    assert env["WM_BOX_GPUS"] == "2,3"
+    assert env["CUDA_VISIBLE_DEVICES"] == env["HIP_VISIBLE_DEVICES"] == "3"
+    monkeypatch.setenv("WM_BOX_GPUS", "0,1,2,3")  # set by the user: kept
+    _, env = gpu_worker_command(settings, gpu=3, host="box")
+    assert env["WM_BOX_GPUS"] == "0,1,2,3"

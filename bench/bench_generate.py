@@ -1,5 +1,6 @@
 """Generation throughput: 8 questions in one batched pass vs one at a time, as a ratio; and
 the cost of the loop guard (`worldmodel.loops`), batched with it vs without, per token.
+With `--breakdown`: where a decode step's time goes (`_steps.py`), at batch 1, 8 and 32.
 
 Greedy decoding, so both ways must produce the same answers; the script checks that and
 reports generated tokens per second for each, plus the ratios. Each way runs `--rounds` times,
@@ -8,6 +9,7 @@ cost is compared per generated token, and the script says whether any answer cha
 
     .venv/bin/python bench/bench_generate.py                        # bundled SmolLM2 base
     .venv/bin/python bench/bench_generate.py --adapter DIR --max-new-tokens 128 --json
+    .venv/bin/python bench/bench_generate.py --breakdown --model DIR    # shares of a step
     python bench/bench_generate.py --device cuda --model DIR          # on a GPU (bf16)
 """
 
@@ -41,6 +43,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each way (medians)")
     add_device_arguments(parser)
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="instead: each decode step's forward / logits processors / detokenise / other "
+        "shares, and tokens/s, at each --batches size",
+    )
+    parser.add_argument("--batches", default="1,8,32", help="batch sizes for --breakdown")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -55,6 +64,10 @@ def main() -> None:
     )
     generator = Generator(args.model, args.adapter, config=config)
     generator.complete(QUESTIONS[:1])  # warm-up, untimed
+    if args.breakdown:
+        sizes = [int(size) for size in args.batches.split(",")]
+        _print_breakdown(generator, args, sizes)
+        return
     report: dict[str, Any] = {
         "model": args.model,
         "device": str(generator.device),
@@ -126,6 +139,45 @@ def main() -> None:
         f"{report['seconds_per_token_with_vs_without_loop_guard']}x; "
         f"answers changed: {report['loop_guard_changed_answers']}"
     )
+
+
+def questions(count: int) -> list[str]:
+    """`count` distinct questions: QUESTIONS, then numbered variants of them."""
+    return [
+        QUESTIONS[i % len(QUESTIONS)] + (f" (question {i + 1})" if i >= len(QUESTIONS) else "")
+        for i in range(count)
+    ]
+
+
+def _print_breakdown(generator: Any, args: argparse.Namespace, sizes: list[int]) -> None:
+    """Per batch size: the median run (by tokens/s) of `--rounds`, its step broken down."""
+    from _steps import PARTS, measure
+
+    report: dict[str, Any] = {
+        "model": args.model,
+        "device": str(generator.device),
+        "dtype": str(generator.model.dtype).removeprefix("torch."),
+        "max_new_tokens": args.max_new_tokens,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "batches": {},
+    }
+    for size in sizes:
+        generator.config.batch_size = size
+        runs = [measure(generator, questions(max(size, 4))) for _ in range(max(args.rounds, 1))]
+        runs.sort(key=lambda run: run["tokens_per_s"])
+        report["batches"][size] = runs[len(runs) // 2]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(
+        f"model {args.model} on {report['device']} ({report['dtype']}); up to "
+        f"{args.max_new_tokens} new tokens; median of {max(args.rounds, 1)} runs; load average "
+        f"{report['load_average_1min']}"
+    )
+    print(f"{'batch':>5} {'tok/s':>8} {'ms/step':>8}  " + "  ".join(f"{p:>17}" for p in PARTS))
+    for size, run in report["batches"].items():
+        shares = "  ".join(f"{run['shares'][p]:>17.1%}" for p in PARTS)
+        print(f"{size:>5} {run['tokens_per_s']:>8.1f} {run['ms_per_step']:>8.2f}  {shares}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def _setup(
     from worldmodel.data.record import read_records
     from worldmodel.model.loading import load_model, resolve_model_dir
     from worldmodel.train.config import DEFAULT_TARGETS
-    from worldmodel.train.trainer import encode_records
+    from worldmodel.train.examples import encode_records
 
     base, tokenizer = load_model(
         resolve_model_dir(model), device=device, dtype=dtype, trainable_adapter=True

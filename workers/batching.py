@@ -23,15 +23,20 @@ batch, which we keep at 1.
 The batcher also owns the GPU gate: training (`tasks.train`) holds it while it trains and
 steps aside after any optimizer step when a batch waits, so generation and training never use
 the device at the same moment, and an interactive batch runs between two training steps
-instead of after the whole run. This module does not load models (`workers.worker`).
+instead of after the whole run. Between processes, a batch also holds this worker's GPU shared
+(`device_lock`, `workers.gpus`), so it waits while a data-parallel training job has claimed that
+GPU. This module does not load models (`workers.worker`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,10 +118,21 @@ class BatchStats:
 class Batcher:
     """Collects questions from many threads and generates them in batches."""
 
-    def __init__(self, completer: Any, *, max_batch: int, max_wait_s: float):
+    def __init__(
+        self,
+        completer: Any,
+        *,
+        max_batch: int,
+        max_wait_s: float,
+        device_lock: Callable[[], AbstractContextManager[None]] | None = None,
+    ):
+        """`device_lock()`: held around every batch besides the gate, e.g. the box-level lock
+        of this worker's GPU (`workers.gpus.BoxGate.shared`), so that a batch waits while a
+        data-parallel training job of another process has claimed the GPU."""
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
         self.completer = completer
+        self.device_lock = device_lock or contextlib.nullcontext
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.gate = GpuGate()
@@ -232,7 +248,7 @@ class Batcher:
     def _complete(self, items: list[_Item], stop_at: str, chosen: dict[str, Any]) -> list[str]:
         """One completer call for `items` (one stop condition, adapter and temperature)."""
         prefixes = [item.prefix for item in items]
-        with self.gate.generation():
+        with self.gate.generation(), self.device_lock():
             texts = self.completer.complete(
                 [item.question for item in items],
                 prefixes if any(prefixes) else None,

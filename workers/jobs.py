@@ -111,8 +111,13 @@ def submit_train(
     config: dict[str, Any] | None = None,
     validation: str | None = None,
     artifacts: str | None = None,
+    gpus: int = 1,
 ) -> str:
-    """Publish one training job; return its id (also its run folder's name in the store)."""
+    """Publish one training job; return its id (also its run folder's name in the store).
+
+    `gpus` > 1: data-parallel on that many GPUs of one box (`tasks.train_ranks`)."""
+    if gpus < 1:
+        raise ConfigError(f"gpus: {gpus}; a training job needs at least 1 GPU")
     settings = _settings(app)
     job_id = uuid.uuid4().hex
     job = {
@@ -123,6 +128,7 @@ def submit_train(
         "base": base,
         "config": config or {},
         "artifacts": artifacts or settings.artifact_url(),
+        "gpus": gpus,
         "submitted_at": time.time(),
     }
     [signature] = step_signatures(app, job, job_steps(job))

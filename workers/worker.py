@@ -3,7 +3,8 @@
 `gpu_worker_command` / `sandbox_worker_command` build the environment and argv of a
 `celery worker` process; `wm worker gpu|sandbox` execs them (so the pid the user sees is the
 worker). Pinning is done in the environment of the new process (`HIP_VISIBLE_DEVICES` and
-`CUDA_VISIBLE_DEVICES` = the GPU index), i.e. before any torch import can happen there.
+`CUDA_VISIBLE_DEVICES` = the GPU index), i.e. before any torch import can happen there; the
+GPUs of the whole box go into `WM_BOX_GPUS` first, for data-parallel jobs (`workers.gpus`).
 
 Both kinds run Celery's thread pool: a generation worker needs its threads to share the one
 model in memory (batching, `workers.batching`), and a sandbox worker's executions are
@@ -29,6 +30,7 @@ import threading
 import time
 from typing import Any
 
+from workers.gpus import BOX_GPUS_ENV, BoxGate, lock_folder
 from workers.routes import GPU_QUEUES, SANDBOX_QUEUES, ordered_queues
 from workers.settings import WorkerSettings
 from worldmodel.errors import ConfigError
@@ -68,6 +70,10 @@ def gpu_worker_command(
     env["WM_WORKER_KIND"] = "gpu"
     env["WM_BOX"] = host or socket.gethostname()
     env["WM_GPU"] = device
+    if BOX_GPUS_ENV not in env:  # the box's GPUs, read before this worker is pinned to one
+        from workers.stack import visible_gpus
+
+        env[BOX_GPUS_ENV] = ",".join(map(str, visible_gpus()))
     chosen = ordered_queues(queues, GPU_QUEUES)
     argv = _celery_argv(
         name=gpu_worker_name(gpu, host),
@@ -131,10 +137,12 @@ def load_completer(settings: WorkerSettings) -> Any:
             module_name, _, factory_name = settings.completer.partition(":")
             factory = getattr(importlib.import_module(module_name), factory_name)
             completer = factory(settings)
+            gpu = own_gpu()
             _warm["batcher"] = Batcher(
                 completer,
                 max_batch=settings.generation.batch_size,
                 max_wait_s=settings.batch_wait_s,
+                device_lock=None if gpu is None else lambda: box_gate().shared(gpu),
             )
             _warm["choice"] = worker_choice(settings)
             _warm["loaded_s"] = round(time.perf_counter() - started, 3)
@@ -159,6 +167,19 @@ def gpu_gate() -> Any | None:
     """The GPU gate of this process's batcher (None when no model is loaded here)."""
     warm = _warm["batcher"]
     return warm.gate if warm is not None else None
+
+
+def own_gpu() -> int | None:
+    """The GPU index this worker is pinned to (`wm worker gpu --gpu N`); None for the CPU."""
+    text = os.environ.get("WM_GPU") or ""
+    return int(text) if text.isdigit() else None
+
+
+def box_gate() -> BoxGate:
+    """This box's GPU lock files (`workers.gpus`), shared by every worker process of the box."""
+    from worldmodel.home import home_path
+
+    return BoxGate(lock_folder(home_path(create=False), os.environ.get("WM_BOX")))
 
 
 def executor(settings: WorkerSettings) -> Any:

@@ -213,7 +213,7 @@ def test_a_plain_pipeline_only_gives_its_candidates(executor) -> None:  # type: 
 
 def test_training_reads_the_stream_after_the_training_file(tmp_path: Path) -> None:
     from worldmodel.train.config import build_config
-    from worldmodel.train.trainer import _read_data
+    from worldmodel.train.examples import read_data
 
     train = _questions(tmp_path)
     stream = tmp_path / "self.jsonl"
@@ -221,7 +221,7 @@ def test_training_reads_the_stream_after_the_training_file(tmp_path: Path) -> No
     config = build_config(
         {"train_file": str(train), "validation_file": None, "extra_train_files": [str(stream)]}
     )
-    records, _ = _read_data(config)
+    records, _ = read_data(config)
     assert [r["id"] for r in records] == ["q-0", "q-1", "q-2", "q-7"]
     with pytest.raises(ConfigError, match="extra_train_files: must be a list of strings"):
         build_config({"extra_train_files": "data/self/train.jsonl"})

@@ -49,7 +49,7 @@ def test_malformed_records_are_rejected(tokenizer, make_record) -> None:
 
 
 def test_too_long_examples_are_dropped_whole_and_counted(tokenizer, make_record) -> None:
-    from worldmodel.train.trainer import encode_records
+    from worldmodel.train.examples import encode_records
 
     long_answer = "<think>x</think>\n<model>\n" + "print(1)\n" * 200 + "</model>\n\nIt is 1."
     records = [make_record("short"), make_record("long", response=long_answer)]
@@ -61,7 +61,7 @@ def test_too_long_examples_are_dropped_whole_and_counted(tokenizer, make_record)
 
 
 def test_plain_share_keeps_a_seeded_share_of_records_plain(tokenizer, make_record) -> None:
-    from worldmodel.train.trainer import encode_records, plain_indices
+    from worldmodel.train.examples import encode_records, plain_indices
 
     assert plain_indices(10, 0.0, seed=0) == frozenset()
     assert plain_indices(10, 1.0, seed=0) == frozenset(range(10))

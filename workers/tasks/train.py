@@ -26,6 +26,7 @@ before that, ETA is unknown (None). This module does not generate or execute.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -39,7 +40,16 @@ from workers.artifacts import ArtifactStore
 from workers.jobs import is_cancelled
 from workers.recovery import holds, unreachable_errors
 from workers.tasks import mark_revoked, stop_if_cancelled
-from workers.worker import begin_training, end_training, gpu_gate, stopping, track, untrack
+from workers.worker import (
+    begin_training,
+    box_gate,
+    end_training,
+    gpu_gate,
+    own_gpu,
+    stopping,
+    track,
+    untrack,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,24 +72,10 @@ def train_job(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         end_training()
 
 
-def _while_redis_answers(call: Any, what: str) -> Any:
-    """`call()`, or None while Redis is unreachable (a restart): a training step never fails
-    the job over its progress report or its cancel check; the next step tries again, and the
-    commit at the end waits for Redis (`workers.recovery.fence`)."""
-    try:
-        return call()
-    except unreachable_errors() as exc:
-        log.warning("training: Redis unreachable, %s skipped at this step: %s", what, exc)
-        return None
-
-
 def _train(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     from dataclasses import asdict
 
-    from celery.worker import state as worker_state
-
     from worldmodel.train.config import build_config
-    from worldmodel.train.trainer import RunAbandoned, train
 
     job_id = job["job_id"]
     store = ArtifactStore(
@@ -99,53 +95,14 @@ def _train(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         progress=False,
     )
     config = build_config(layers)
-    started = deadline = 0.0  # set once the GPU is this job's: its time starts there
-    first_step: list[int] = []
-    stop_reason: list[str] = []
-    gate = gpu_gate()
-    pushed: set[str] = set()
+    gpus = int(job.get("gpus") or 1)
+    watch = Watch(self, job_id, config, store)
+    if gpus > 1:
+        from workers.tasks.train_ranks import train_on_gpus
 
-    def should_stop(step: int) -> bool:
-        if not holds(self.request):
-            # Requeued while this worker was unresponsive (another worker resumed the job):
-            # leave before writing progress or a checkpoint over the new holder's.
-            raise RunAbandoned(f"training job {job_id}: another worker holds it now")
-        if not first_step:
-            first_step.append(step - 1)
-        meta = _progress(run_dir, config, step, first_step[0], started)
-        _while_redis_answers(lambda: self.update_state(state="PROGRESS", meta=meta), "progress")
-        checkpoints = {p.name for p in (run_dir / "checkpoints").glob("step-*")}
-        if store.mirrored and checkpoints - pushed:
-            store.push(job_id)
-            pushed.update(checkpoints)
-        if gate is not None:
-            gate.yield_to_generation()
-        cancelled = _while_redis_answers(lambda: is_cancelled(self.app, job_id), "cancel mark")
-        if self.request.id in worker_state.revoked or cancelled:
-            stop_reason.append("cancelled")
-            return True
-        if stopping():
-            stop_reason.append("worker stopping")
-            return True
-        if time.monotonic() > deadline:
-            stop_reason.append("time limit")
-            return True
-        return False
-
-    track(self.request.id, "wm.train", job=job_id)
-    if gate is not None:
-        gate.acquire_for_training()
-    started = time.monotonic()
-    deadline = started + 0.9 * settings.train_time_limit_s
-    try:
-        result = train(config, should_stop=should_stop, command=f"wm submit-train ({job_id})")
-    except RunAbandoned as exc:
-        log.warning("%s; stopped without saving", exc)
-        raise Ignore() from exc
-    finally:
-        if gate is not None:
-            gate.release_for_training()
-        untrack(self.request.id)
+        result = train_on_gpus(self, job_id, layers, config, gpus, watch)
+    else:
+        result = _train_here(self, job_id, config, watch)
     store.push(job_id, final=not result.interrupted)
     summary = asdict(result) | {
         "job_id": job_id,
@@ -155,12 +112,12 @@ def _train(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         "pulled_checkpoint": pulled,
         "worker": self.request.hostname,
     }
-    if result.interrupted and stop_reason == ["cancelled"]:
+    if result.interrupted and watch.reason == "cancelled":
         mark_revoked(
             self, f"cancelled at step {result.steps}; checkpoint in {store.location(job_id)}"
         )
         raise Ignore()
-    if result.interrupted and stop_reason == ["worker stopping"]:
+    if result.interrupted and watch.reason == "worker stopping":
         # Back on the queue (acks_late: reject + requeue); any worker resumes from the checkpoint.
         raise Reject(f"worker stopping at step {result.steps}; checkpoint saved", requeue=True)
     if result.interrupted:
@@ -171,10 +128,115 @@ def _train(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def _while_redis_answers(call: Any, what: str) -> Any:
+    """`call()`, or None while Redis is unreachable (a restart): a training step never fails
+    the job over its progress report or its cancel check; the next step tries again, and the
+    commit at the end waits for Redis (`workers.recovery.fence`)."""
+    try:
+        return call()
+    except unreachable_errors() as exc:
+        log.warning("training: Redis unreachable, %s skipped at this step: %s", what, exc)
+        return None
+
+
+class Watch:
+    """What a training job checks after every optimizer step, whichever way it trains.
+
+    `check(step)` publishes progress, pushes new checkpoints to a mirrored store and says
+    whether to stop (cancelled, worker stopping, near the time limit: `reason` says which); it
+    raises `RunAbandoned` when this worker no longer holds the job's message. The time limit
+    counts from `start()`, when the job has its GPU(s). `ranks` (world size, GPUs, box) goes
+    into the progress of a data-parallel job.
+    """
+
+    def __init__(self, task: Any, job_id: str, config: Any, store: ArtifactStore):
+        self.task = task
+        self.job_id = job_id
+        self.config = config
+        self.store = store
+        self.run_dir = store.run_dir(job_id)
+        self.started = self.deadline = 0.0
+        self.first_step: int | None = None
+        self.reason: str | None = None
+        self.ranks: dict[str, Any] | None = None
+        self._pushed: set[str] = set()
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self.deadline = self.started + 0.9 * settings.train_time_limit_s
+
+    def check(self, step: int) -> bool:
+        from celery.worker import state as worker_state
+
+        from worldmodel.train.trainer import RunAbandoned
+
+        request = self.task.request
+        if not holds(request):
+            # Requeued while this worker was unresponsive (another worker resumed the job):
+            # leave before writing progress or a checkpoint over the new holder's.
+            raise RunAbandoned(f"training job {self.job_id}: another worker holds it now")
+        if self.first_step is None:
+            self.first_step = step - 1
+        progress = _progress(self.run_dir, self.config, step, self.first_step, self.started)
+        if self.ranks is not None:
+            progress["ranks"] = self.ranks
+        _while_redis_answers(
+            lambda: self.task.update_state(state="PROGRESS", meta=progress), "progress"
+        )
+        checkpoints = {p.name for p in (self.run_dir / "checkpoints").glob("step-*")}
+        if self.store.mirrored and checkpoints - self._pushed:
+            self.store.push(self.job_id)
+            self._pushed.update(checkpoints)
+        cancelled = _while_redis_answers(
+            lambda: is_cancelled(self.task.app, self.job_id), "cancel mark"
+        )
+        if request.id in worker_state.revoked or cancelled:
+            self.reason = "cancelled"
+        elif stopping():
+            self.reason = "worker stopping"
+        elif time.monotonic() > self.deadline:
+            self.reason = "time limit"
+        return self.reason is not None
+
+
+def _train_here(task: Any, job_id: str, config: Any, watch: Watch) -> Any:
+    """Train in this worker process, on its one GPU (or the CPU), sharing it with generation."""
+    from worldmodel.train.trainer import RunAbandoned, train
+
+    gate = gpu_gate()
+    gpu = own_gpu()
+
+    def should_stop(step: int) -> bool:
+        stop = watch.check(step)
+        if gate is not None and not stop:
+            gate.yield_to_generation()
+        return stop
+
+    track(task.request.id, "wm.train", job=job_id)
+    try:
+        # Shared on the box, as generation holds it: a data-parallel job's claim of this GPU
+        # waits for this run, and this run waits for one that holds it.
+        with box_gate().shared(gpu) if gpu is not None else contextlib.nullcontext():
+            if gate is not None:
+                gate.acquire_for_training()
+            watch.start()
+            try:
+                command = f"wm submit-train ({job_id})"
+                return train(config, should_stop=should_stop, command=command)
+            except RunAbandoned as exc:
+                log.warning("%s; stopped without saving", exc)
+                raise Ignore() from exc
+            finally:
+                if gate is not None:
+                    gate.release_for_training()
+    finally:
+        untrack(task.request.id)
+
+
 def _progress(
     run_dir: Path, config: Any, step: int, first_step: int, started: float
 ) -> dict[str, Any]:
-    last = _last_metrics(run_dir / "metrics.jsonl")
+    last = last_metrics(run_dir / "metrics.jsonl")
     total = config.max_steps or _total_from_checkpoint(run_dir)
     done_here = step - first_step
     elapsed = time.monotonic() - started
@@ -192,7 +254,8 @@ def _progress(
     }
 
 
-def _last_metrics(path: Path) -> dict[str, Any]:
+def last_metrics(path: Path) -> dict[str, Any]:
+    """The newest step record (with a loss) of a run's `metrics.jsonl`; {} before the first."""
     if not path.is_file():
         return {}
     for line in reversed(path.read_text().splitlines()):

@@ -127,6 +127,14 @@ def submit_query(
 @click.option("--validation", help="Validation JSONL (default: none).")
 @click.option("--artifacts", help="Artifact store path or fsspec URL (default: workers setting).")
 @click.option(
+    "--gpus",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Train data-parallel on N GPUs of one box (the worker claims them all; a box with "
+    "fewer fails the job at once).",
+)
+@click.option(
     "--set",
     "overrides",
     multiple=True,
@@ -141,12 +149,16 @@ def submit_train(
     config_file: Path | None,
     validation: str | None,
     artifacts: str | None,
+    gpus: int,
     overrides: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Submit a LoRA training job; print its job id. Follow it with `wm status ID`.
 
-    Example: wm submit-train --data data/train.jsonl --base bundled --set max_steps=100
+    \b
+    Examples:
+      wm submit-train --data data/train.jsonl --base bundled --set max_steps=100
+      wm submit-train --data data/train.jsonl --base bundled --gpus 4
     """
     from workers import jobs
     from worldmodel.train.config import build_config, load_yaml, parse_overrides
@@ -161,7 +173,15 @@ def submit_train(
             for p in config["extra_train_files"]
         ]
     # Validate here so a typo fails now, not on a worker an hour later.
-    build_config(config | {"model": base, "train_file": data, "validation_file": validation})
+    built = build_config(
+        config | {"model": base, "train_file": data, "validation_file": validation}
+    )
+    if gpus > 1:
+        from workers.gpus import pinning_problem
+
+        problem = pinning_problem(built.rocm_env)
+        if problem:
+            raise click.UsageError(problem)
     app = _app()
     job_id = jobs.submit_train(
         app,
@@ -170,6 +190,7 @@ def submit_train(
         config=config,
         validation=validation,
         artifacts=artifacts,
+        gpus=gpus,
     )
     _echo_json({"job_id": job_id}) if as_json else click.echo(job_id)
 
@@ -299,7 +320,8 @@ def list_workers(timeout: float, as_json: bool) -> None:
         return
     table = Table("worker", "box", "kind", "gpu", "queues", "answers with", "current")
     for item in found:
-        current = ", ".join(f"{a['task']} {a['id'][:12]}" for a in item["active"]) or "-"
+        facts = {c["id"]: c for c in item.get("current", [])}  # what the worker tracks
+        current = ", ".join(_activity(facts.get(a["id"], {}) | a) for a in item["active"]) or "-"
         table.add_row(
             item["name"],
             str(item.get("host", "?")),
@@ -310,6 +332,21 @@ def list_workers(timeout: float, as_json: bool) -> None:
             current,
         )
     console().print(table)
+
+
+def _activity(task: dict[str, Any]) -> str:
+    """One running task in `wm workers`: name and id, and a data-parallel job's ranks."""
+    text = f"{task['task']} {task['id'][:12]}"
+    if task.get("world_size", 1) > 1:
+        gpus = task.get("gpus")
+        where = f"GPUs {','.join(map(str, gpus))}" if gpus else "waiting for GPUs"
+        text += f" ({task['world_size']} ranks, {where})"
+    return text
+
+
+def _ranks_line(ranks: dict[str, Any]) -> str:
+    gpus = ",".join(map(str, ranks.get("gpus") or []))
+    return f"ranks: {ranks.get('world_size')} on {ranks.get('box')}, GPUs {gpus}"
 
 
 def _answers_with(choice: dict[str, Any] | None) -> str:
@@ -341,11 +378,14 @@ def _print_mapping(value: Any) -> None:
 def _progress_line(progress: dict[str, Any]) -> str:
     total = progress.get("total_steps") or "?"
     eta = progress.get("eta_s")
-    return (
+    line = (
         f"step {progress.get('step')}/{total}  epoch {progress.get('epoch')}  "
         f"loss {progress.get('loss')}  {progress.get('tokens_per_s')} tok/s  "
         f"ETA {'?' if eta is None else f'{eta:.0f} s'}"
     )
+    if progress.get("ranks"):  # a data-parallel job (`submit-train --gpus N`)
+        line += "  " + _ranks_line(progress["ranks"])
+    return line
 
 
 def _follow_training(app: Any, job_id: str, current: dict[str, Any]) -> None:

@@ -19,8 +19,9 @@ plan plus optimizer, schedule and RNG states, so `resume=True` continues bit-for
   metrics, checkpoints and the adapter; a checkpoint resumes only at its world size.
 
 Outputs in the run folder: `adapter/` (final PEFT adapter), `config.json` (resolved config),
-`metrics.json` (summary), `metrics.jsonl`, and `checkpoints/`. Generation is elsewhere
-(`worldmodel.generate`).
+`metrics.json` (summary), `metrics.jsonl`, and `checkpoints/`. Reading and planning the data
+is in `examples`, the LoRA layers in `lora`, where a run resumes in `resume`; generation is
+elsewhere (`worldmodel.generate`).
 """
 
 from __future__ import annotations
@@ -36,24 +37,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worldmodel.data.record import read_records
-from worldmodel.errors import ConfigError, DataError
-from worldmodel.model.loading import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLED
-from worldmodel.model.prompt import end_of_turn
 from worldmodel.train import checkpoint as ckpt
-from worldmodel.train.config import TrainConfig, extended_settings, resume_conflicts
+from worldmodel.train.config import TrainConfig
 from worldmodel.train.distributed import (
     World,
     accumulating,
     data_parallel,
     rank_device,
     rank_passes,
-    step_count,
     step_groups,
     world_from_env,
 )
+from worldmodel.train.examples import load_examples, plan_epochs, read_data
+from worldmodel.train.lora import attach_lora, init_from_adapter
 from worldmodel.train.packing import Batch, epoch_plan, packed_batch, plan_digest
-from worldmodel.train.tokenization import IGNORE_INDEX, Example, encode_record
+from worldmodel.train.resume import restore, resume_point
+from worldmodel.train.tokenization import IGNORE_INDEX, Example
 
 log = logging.getLogger(__name__)
 
@@ -83,50 +82,6 @@ class TrainResult:
     resumed_from: int | None = None
     world_size: int = 1
     """Processes that trained it (data-parallel ranks)."""
-
-
-def encode_records(
-    tokenizer: Any,
-    records: Sequence[dict[str, Any]],
-    *,
-    with_output: bool,
-    max_len: int,
-    source: str,
-    plain_share: float = 0.0,
-    seed: int = 0,
-) -> tuple[list[Example], int]:
-    """Tokenize records; those longer than `max_len` are dropped whole (never cut inside their
-    code) and counted. Returns (examples, dropped).
-
-    With `with_output`, a seeded draw of `plain_share` of the records keeps the plain variant
-    (see `plain_indices`)."""
-    eot = end_of_turn(tokenizer)
-    plain = plain_indices(len(records), plain_share if with_output else 1.0, seed)
-    examples: list[Example] = []
-    dropped = 0
-    for index, record in enumerate(records):
-        try:
-            example = encode_record(tokenizer, record, with_output=index not in plain, eot=eot)
-        except DataError as exc:
-            raise DataError(f"{source}:{record.get('_line', '?')}: {exc}") from exc
-        if len(example) > max_len:
-            dropped += 1
-            continue
-        examples.append(example)
-    if dropped:
-        log.warning(
-            "%s: dropped %d example(s) longer than max_seq_len=%d", source, dropped, max_len
-        )
-    return examples, dropped
-
-
-def plain_indices(count: int, share: float, seed: int) -> frozenset[int]:
-    """Which of `count` records stay in the plain variant: exactly round(share * count) of
-    them, drawn with `seed` (the same records on every run and on resume)."""
-    chosen = round(share * count)
-    if chosen >= count:
-        return frozenset(range(count))
-    return frozenset(random.Random(seed).sample(range(count), chosen))
 
 
 def lr_lambda(total_steps: int, warmup_steps: int) -> Callable[[int], float]:
@@ -240,23 +195,19 @@ def _train(
 ) -> TrainResult:
     """`train` in one process of a world of `world.size`."""
     import torch
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
 
     from worldmodel.model.device import apply_rocm_env, backend_name, resolve_dtype, set_threads
     from worldmodel.model.loading import load_model, resolve_model_dir
 
     # --- load -----------------------------------------------------------------------------
     # The data first: a missing or broken file is reported before a model is converted/loaded.
-    records = _read_data(config)
+    records = read_data(config)
     run_dir = config.run_dir()
     apply_rocm_env(config.rocm_env)
     device = rank_device(config.device, world)
     world.start(device)
     # Only rank 0 reads the run folder (the others may be on other boxes); all get its answer.
-    start_ckpt, saved_state, trainer_state, saved_config = world.from_main(
-        lambda: _resume_point(config, run_dir, world.size)
-    )
+    point = world.from_main(lambda: resume_point(config, run_dir, world.size))
     threads = set_threads(config.threads) if device.type == "cpu" else None
     dtype = resolve_dtype(config.precision, device)
     random.seed(config.seed)
@@ -274,21 +225,21 @@ def _train(
         world.size,
     )
 
-    train_examples, dropped, val_examples = _load_examples(config, tokenizer, records)
+    train_examples, dropped, val_examples = load_examples(config, tokenizer, records)
 
     # --- set up ---------------------------------------------------------------------------
-    model = _attach_lora(model, config)
+    model = attach_lora(model, config)
     # Where the LoRA weights started ({"dir", "sha256"}; None: a fresh LoRA). A resumed run
     # reads it from its checkpoint, where it travels so the final summary still names it.
     started_from = (
-        saved_state.get("started_from")
-        if saved_state is not None
-        else _init_from_adapter(model, config)
+        point.state.get("started_from")
+        if point.state is not None
+        else init_from_adapter(model, config)
     )
     if world.rank:  # other dropout masks on every other rank; rank 0 draws as one process does
         torch.manual_seed(config.seed + world.rank)
     pad_id = int(tokenizer.pad_token_id)
-    plans, total_steps = _plan_epochs(config, [len(e) for e in train_examples], world.size)
+    plans, total_steps = plan_epochs(config, [len(e) for e in train_examples], world.size)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup = int(total_steps * config.warmup_ratio)
@@ -298,45 +249,21 @@ def _train(
     def autocast() -> Any:
         return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
 
-    step, epoch, group_pos = 0, 0, 0
-    best_val: float | None = None
-    bad_epochs = 0
-    val_losses: list[float] = []
     metrics_path = run_dir / "metrics.jsonl"
-    if saved_state is not None and trainer_state is not None and start_ckpt is not None:
-        if world.is_main:  # the other ranks receive these weights when DDP starts
-            weights = load_file(str(start_ckpt / "adapter" / ADAPTER_WEIGHTS))
-            set_peft_model_state_dict(model, weights)
-        optimizer.load_state_dict(trainer_state["optimizer"])
-        scheduler.load_state_dict(trainer_state["scheduler"])
-        if scaler is not None and trainer_state.get("scaler"):
-            scaler.load_state_dict(trainer_state["scaler"])
-        ckpt.restore_rng(
-            trainer_state["rng_by_rank"][world.rank] if world.distributed else trainer_state["rng"]
-        )
-        step, epoch, group_pos = saved_state["step"], saved_state["epoch"], saved_state["group"]
-        best_val, bad_epochs = saved_state["best_val"], saved_state["bad_epochs"]
-        val_losses = list(saved_state["val_losses"])
-        extended = extended_settings(saved_config or {}, config)
-        if step > total_steps:
-            why = ", ".join(extended) or "the training data now"
-            raise ConfigError(
-                f"the checkpoint is at step {step}, but {why} leaves only {total_steps} steps; "
-                "resume with at least as many"
-            )
-        if extended:
-            # Same batches from here on; the rate follows the schedule of the new length.
-            scheduler.last_epoch = step - 1
-            scheduler.step()
-            log.warning(
-                "run length changed (%s): %d steps in all, learning rate now %.3g",
-                "; ".join(extended),
-                total_steps,
-                scheduler.get_last_lr()[0],
-            )
-        if world.is_main:
-            _truncate_metrics(metrics_path, step)
-        log.warning("resuming from %s (step %d)", start_ckpt, step)
+    position = restore(
+        point,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=scaler,
+        world=world,
+        config=config,
+        total_steps=total_steps,
+        metrics_path=metrics_path,
+    )
+    step, epoch, group_pos = position.step, position.epoch, position.group
+    best_val, bad_epochs = position.best_val, position.bad_epochs
+    val_losses = position.val_losses
     if world.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
     trainee = data_parallel(model, world, device)
@@ -353,7 +280,7 @@ def _train(
         epochs_completed=epoch,
         train_examples=len(train_examples),
         dropped_examples=dropped,
-        resumed_from=step if saved_state else None,
+        resumed_from=step if point.state else None,
         world_size=world.size,
     )
 
@@ -513,217 +440,11 @@ def _train(
     return result
 
 
-def _resume_point(
-    config: TrainConfig, run_dir: Path, world_size: int = 1
-) -> tuple[Path | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
-    """(checkpoint, its state, trainer state, config) to resume from, or Nones for a fresh run.
-
-    Refuses to overwrite a run that has checkpoints unless resuming, and refuses to resume with
-    settings that would break continuation (only the run's length may change) or with another
-    number of processes than wrote the checkpoint (`world_size`).
-    """
-    start = ckpt.latest_checkpoint(run_dir)
-    if start is not None and not config.resume:
-        raise ConfigError(
-            f"run folder {run_dir} already has checkpoints; pass --resume to continue it, or "
-            "choose another output_dir/run_name"
-        )
-    if not config.resume:
-        return None, None, None, None
-    if start is None:
-        log.warning("resume: no checkpoint in %s, starting from step 0", run_dir)
-        return None, None, None, None
-    state, trainer_state, saved_config = ckpt.load_checkpoint(start)
-    saved_size = state.get("world_size", 1)  # checkpoints from before data parallelism: 1
-    if saved_size != world_size:
-        raise ConfigError(
-            f"cannot resume {start} with {world_size} process(es): it was written by a run on "
-            f"{saved_size}. Each step's examples are split over the processes, so only "
-            f"{saved_size} continue that run: resume with --gpus {saved_size} (torchrun: "
-            f"{saved_size} processes in all)" + (" or without --gpus" if saved_size == 1 else "")
-        )
-    conflicts = resume_conflicts(saved_config, config)
-    if conflicts:
-        raise ConfigError(
-            "cannot resume bit-for-bit with changed settings:\n  " + "\n  ".join(conflicts)
-        )
-    return start, state, trainer_state, saved_config
-
-
-def _read_data(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(training records, validation records), read and checked before anything is loaded."""
-    train = read_records(config.train_file, config.max_train_examples)
-    for extra in config.extra_train_files:
-        train += read_records(extra)
-    validation = read_records(config.validation_file) if config.validation_file else []
-    return train, validation
-
-
-def _load_examples(
-    config: TrainConfig,
-    tokenizer: Any,
-    records: tuple[list[dict[str, Any]], list[dict[str, Any]]],
-) -> tuple[list[Example], int, list[Example]]:
-    """(training examples, how many were too long, validation examples)."""
-    train_records, validation_records = records
-    train_examples, dropped = encode_records(
-        tokenizer,
-        train_records,
-        with_output=config.with_output,
-        max_len=config.max_seq_len,
-        source=config.train_file,
-        plain_share=config.plain_share,
-        seed=config.seed,
-    )
-    if not train_examples:
-        raise DataError(f"{config.train_file}: every example is longer than max_seq_len")
-    val_examples: list[Example] = []
-    if config.validation_file:
-        val_examples, _ = encode_records(
-            tokenizer,
-            validation_records,
-            with_output=config.with_output,
-            max_len=config.max_seq_len,
-            source=config.validation_file,
-            plain_share=config.plain_share,
-            seed=config.seed,
-        )
-    return train_examples, dropped, val_examples
-
-
-def _attach_lora(model: Any, config: TrainConfig) -> Any:
-    """Freeze the base and wrap it with LoRA adapters (drawn from the run's seed)."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-
-    model.config.use_cache = False
-    if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
-    torch.manual_seed(config.seed)  # LoRA's A matrices are drawn here
-    lora = LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules=list(config.lora_targets),
-        task_type="CAUSAL_LM",
-    )
-    try:
-        return get_peft_model(model, lora)
-    except ValueError as exc:
-        raise ConfigError(f"lora_targets: {exc}") from exc
-
-
-def _init_from_adapter(model: Any, config: TrainConfig) -> dict[str, str] | None:
-    """Load `config.init_adapter`'s weights into the fresh LoRA layers; {dir, sha256} of them.
-
-    The adapter must have the run's rank, alpha and target modules, and fill every LoRA
-    weight: anything else would silently start part of the adapter from scratch.
-    """
-    if config.init_adapter is None:
-        return None
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    from worldmodel.model.bundled import sha256_of
-    from worldmodel.model.defaults import bundled_adapter
-    from worldmodel.model.loading import check_adapter_dir
-
-    if config.init_adapter == BUNDLED:
-        found = bundled_adapter()
-        if found is None:
-            raise ConfigError("init_adapter: this checkout has no bundled adapter")
-        folder = found
-    else:
-        folder = check_adapter_dir(config.init_adapter)
-    saved = json.loads((folder / ADAPTER_CONFIG).read_text())
-    wanted = {
-        "r": config.lora_r,
-        "lora_alpha": config.lora_alpha,
-        "target_modules": sorted(config.lora_targets),
-    }
-    have = {
-        "r": saved.get("r"),
-        "lora_alpha": saved.get("lora_alpha"),
-        "target_modules": sorted(saved.get("target_modules") or []),
-    }
-    differ = [
-        f"{k}: adapter has {have[k]!r}, run has {wanted[k]!r}"
-        for k in wanted
-        if have[k] != wanted[k]
-    ]
-    if differ:
-        raise ConfigError(
-            f"init_adapter {folder} does not fit this run (set the run's LoRA settings to the "
-            "adapter's):\n  " + "\n  ".join(differ)
-        )
-    weights_file = folder / ADAPTER_WEIGHTS
-    if not weights_file.is_file():
-        raise ConfigError(f"init_adapter {folder} has no {ADAPTER_WEIGHTS}")
-    weights = load_file(str(weights_file))
-    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
-    try:
-        loaded = set_peft_model_state_dict(model, weights)
-    except RuntimeError as exc:  # shape mismatch: an adapter for another base model
-        raise ConfigError(
-            f"init_adapter {folder} does not fit model {config.model}: {exc}"
-        ) from exc
-    unexpected = list(getattr(loaded, "unexpected_keys", []) or [])
-    missing = sorted(
-        name for name in getattr(loaded, "missing_keys", []) or [] if name in trainable
-    )
-    if unexpected or missing:
-        raise ConfigError(
-            f"init_adapter {folder} does not fit model {config.model}: "
-            f"{len(unexpected)} of its tensors have no place here, e.g. {unexpected[:2]}; "
-            f"{len(missing)} LoRA weights would stay untrained, e.g. {missing[:2]}"
-        )
-    digest = sha256_of(weights_file)
-    log.warning("LoRA weights start from %s (sha256 %s...)", folder, digest[:12])
-    return {"dir": str(folder), "sha256": digest}
-
-
-def _plan_epochs(
-    config: TrainConfig, lengths: list[int], world_size: int
-) -> tuple[list[list[Any]], int]:
-    """Every epoch's batches (fixed by seed and epoch) and the number of optimizer steps (each
-    takes `grad_accum` batches on each of `world_size` processes)."""
-    plans = [
-        epoch_plan(
-            lengths,
-            seed=config.seed,
-            epoch=epoch,
-            max_len=config.max_seq_len,
-            batch_size=config.batch_size,
-            packing=config.packing,
-        )
-        for epoch in range(config.epochs)
-    ]
-    total_steps = sum(
-        step_count(len(plan), grad_accum=config.grad_accum, world_size=world_size) for plan in plans
-    )
-    if config.max_steps is not None:
-        total_steps = min(total_steps, config.max_steps)
-    return plans, total_steps
-
-
 def _summary(result: TrainResult, resolved: dict[str, Any], command: str | None) -> dict[str, Any]:
     summary = {"result": asdict(result), "model_dir": resolved.get("model_dir"), "command": command}
     if "started_from" in resolved:  # the init_adapter's weights (absent: a fresh LoRA)
         summary["started_from"] = resolved["started_from"]
     return summary
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop metric lines written after the checkpoint we resume from (they will be redone)."""
-    if not path.is_file():
-        return
-    kept = [
-        line
-        for line in path.read_text().splitlines()
-        if line.strip() and json.loads(line).get("step", 0) <= step
-    ]
-    path.write_text("".join(line + "\n" for line in kept))
 
 
 def _progress(enabled: bool) -> Any:

@@ -13,6 +13,14 @@ that matters is useful (non-padding) tokens per second, printed with the ratio.
 On a GPU the model loads in the precision `wm train` would use there (bf16 where supported,
 fp16 otherwise, with autocast), and the clock is read after the GPU has finished each layout.
 
+Model FLOPs utilisation (`bench/_mfu.py`): on a GPU whose peak is known (or with
+`--peak-tflops`), the packed layout's MFU on this one device; for all the GPUs of a
+data-parallel run, read that run's own throughput from its metrics file:
+
+    python bench/bench_train.py --device cuda --model DIR --batch-size 8 --steps 10
+    python bench/bench_train.py --model DIR --metrics RUN/metrics.jsonl --world-size 4 \
+        --seq-len 1024 --peak-tflops 26.5         # `wm train --gpus 4` on MI50s
+
 On a shared machine other processes compete for the cores: the load average is printed with
 the numbers, and the thread comparison should be read with it.
 """
@@ -28,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from _device import add_device_arguments  # bench/_device.py, beside this script
+from _mfu import flops_per_token, mfu, peak_tflops
 
 
 def _setup(
@@ -125,8 +134,18 @@ def main() -> None:
     parser.add_argument(
         "--bf16", action="store_true", help="CPU: also time packed rows with bf16 autocast"
     )
+    parser.add_argument(
+        "--peak-tflops", type=float, default=None, help="the device's peak [its data sheet's]"
+    )
+    parser.add_argument(
+        "--metrics", type=Path, default=None, help="a training run's metrics.jsonl: its MFU"
+    )
+    parser.add_argument("--world-size", type=int, default=1, help="GPUs of that run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.metrics is not None:
+        _run_mfu(args)
+        return
 
     import torch
 
@@ -182,6 +201,14 @@ def main() -> None:
     if device.type == "cuda":
         report["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
     first = args.threads[0]
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    per_token = flops_per_token(base.config, args.seq_len)
+    peak = peak_tflops(report.get("gpu", ""), args.peak_tflops)
+    report["flops_per_token"] = round(per_token)
+    report["peak_tflops"] = peak
+    if peak:
+        computed = report["packed"][first]["computed_tokens_per_s"]
+        report["mfu"] = round(mfu(computed, per_token, peak), 4)
     if args.bf16:
         from worldmodel.model.device import cpu_has_native_bf16
 
@@ -234,6 +261,55 @@ def main() -> None:
     )
     if args.bf16:
         print(f"bf16 vs fp32 (packed): {report['useful_tokens_per_s_ratio_bf16_vs_fp32']}x")
+    if "mfu" in report:
+        print(
+            f"MFU (packed, one device): {100 * report['mfu']:.1f}% of {peak} TFLOPS "
+            f"({report['flops_per_token'] / 1e9:.2f} GFLOPs per token)"
+        )
+    else:
+        print("MFU: unknown peak for this device; pass --peak-tflops")
+
+
+def _run_mfu(args: argparse.Namespace) -> None:
+    """MFU of a finished (or running) training run, from its metrics file, on all its GPUs."""
+    import statistics
+
+    from transformers import AutoConfig
+
+    from worldmodel.model.loading import resolve_model_dir
+
+    records = [json.loads(line) for line in args.metrics.read_text().splitlines() if line]
+    rates = [r["tokens_per_s"] for r in records if r.get("tokens_per_s")][1:]  # after warm-up
+    if not rates:
+        raise SystemExit(f"{args.metrics}: no tokens_per_s after the first record")
+    device_name = ""
+    if args.peak_tflops is None:
+        import torch
+
+        if torch.cuda.is_available():
+            device_name = torch.cuda.get_device_name(0)
+    peak = peak_tflops(device_name, args.peak_tflops)
+    if not peak:
+        raise SystemExit("the GPUs' peak is unknown here: pass --peak-tflops")
+    config = AutoConfig.from_pretrained(resolve_model_dir(args.model))
+    per_token = flops_per_token(config, args.seq_len)
+    rate = statistics.median(rates)  # every rank's tokens, summed by the trainer
+    share = mfu(rate, per_token, peak, args.world_size)
+    report = {
+        "metrics": str(args.metrics),
+        "world_size": args.world_size,
+        "median_tokens_per_s": rate,
+        "flops_per_token": round(per_token),
+        "peak_tflops_per_device": peak,
+        "mfu": round(share, 4),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(
+        f"{args.world_size} device(s): median {rate:.0f} tokens/s over {len(rates)} logged "
+        f"windows; MFU {100 * share:.1f}% of {args.world_size} x {peak} TFLOPS"
+    )
 
 
 if __name__ == "__main__":

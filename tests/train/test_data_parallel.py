@@ -158,3 +158,85 @@ def test_ctrl_c_stops_both_processes_at_the_same_step_with_a_checkpoint(
         (tmp_path / "run" / "checkpoints" / f"step-{step:07d}" / "state.json").read_text()
     )
     assert state["step"] == step and state["world_size"] == 2
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc's children lists)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+def _rank_pid(launcher: int, rank: int) -> int | None:
+    for pid in _descendants(launcher):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"RANK={rank}".encode() in environ and b"LOCAL_RANK=" + str(rank).encode() in environ:
+            return pid
+    return None
+
+
+def test_a_killed_rank_fails_the_run_cleanly_and_it_resumes_from_its_checkpoint(
+    tiny_train_config, tmp_path
+):
+    config = tiny_train_config(tmp_path / "run", **SETTINGS | {"max_steps": 40, "epochs": 100})
+    command, env = _command(config)
+    launcher = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    checkpoints = tmp_path / "run" / "checkpoints"
+    deadline = time.monotonic() + 300
+    while not list(checkpoints.glob("step-*/state.json")):
+        assert launcher.poll() is None and time.monotonic() < deadline, "no checkpoint"
+        time.sleep(0.1)
+    victim = _rank_pid(launcher.pid, 1)
+    assert victim is not None, "rank 1's process was not found"
+    os.kill(victim, signal.SIGKILL)
+    out, err = launcher.communicate(timeout=300)
+    assert launcher.returncode not in (0, None), out
+    last = err.strip().splitlines()[-1]  # the last word is ours: where the run stands
+    assert last.startswith("wm train: a training process failed") and "--resume" in last
+    assert not (tmp_path / "run" / "adapter").exists()  # nothing half-written
+    saved = sorted(int(p.name.split("-")[1]) for p in checkpoints.glob("step-*"))
+    assert saved and all((checkpoints / f"step-{s:07d}" / "state.json").is_file() for s in saved)
+    resumed = tiny_train_config(
+        tmp_path / "run", **SETTINGS | {"max_steps": 40, "epochs": 100}, resume=True
+    )
+    assert f"step-{saved[-1]:07d}" in last
+    result = _two_processes(resumed, "--resume")
+    assert result["resumed_from"] == saved[-1] and result["steps"] == 40
+
+
+def test_the_adapter_of_a_two_process_run_answers_through_wm_query(
+    tiny_train_config, tiny_model_dir, tmp_path
+):
+    from worldmodel.generate import GenerationConfig, Generator
+
+    config = tiny_train_config(tmp_path / "run", **SETTINGS)
+    _two_processes(config)
+    adapter = tmp_path / "run" / "adapter"
+    question = "What is 2 + 2?"
+    command = [sys.executable, "-m", "worldmodel", "query", question, "--model"]
+    command += [str(tiny_model_dir), "--adapter", str(adapter), "--sandbox", "process"]
+    command += ["--max-new-tokens", "16", "--mode", "plain", "--json"]
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: the tiny model's answer fails
+    answer = json.loads(done.stdout)
+    # The text is the one this adapter writes (not the base model's).
+    mine = Generator(tiny_model_dir, adapter, config=GenerationConfig(max_new_tokens=16))
+    base = Generator(tiny_model_dir, config=GenerationConfig(max_new_tokens=16))
+    assert answer["generated"] == mine.complete([question])[0]
+    assert answer["generated"] != base.complete([question])[0]

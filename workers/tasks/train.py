@@ -50,6 +50,7 @@ from workers.worker import (
     track,
     untrack,
 )
+from worldmodel.train.resume import last_metrics
 
 log = logging.getLogger(__name__)
 
@@ -252,18 +253,6 @@ def _progress(
         "eta_s": eta,
         "elapsed_s": round(elapsed, 1),
     }
-
-
-def last_metrics(path: Path) -> dict[str, Any]:
-    """The newest step record (with a loss) of a run's `metrics.jsonl`; {} before the first."""
-    if not path.is_file():
-        return {}
-    for line in reversed(path.read_text().splitlines()):
-        if line.strip():
-            record = json.loads(line)
-            if "loss" in record:
-                return record
-    return {}
 
 
 def _total_from_checkpoint(run_dir: Path) -> int | None:

@@ -38,9 +38,9 @@ from celery.exceptions import Ignore, Reject
 from workers.gpus import VISIBLE_DEVICES, GpuClaimStopped, box_gpus, pinning_problem
 from workers.jobs import is_cancelled
 from workers.tasks import mark_revoked
-from workers.tasks.train import last_metrics
 from workers.worker import box_gate, stopping, track, untrack
 from worldmodel.errors import ConfigError
+from worldmodel.train.resume import last_metrics
 
 log = logging.getLogger(__name__)
 

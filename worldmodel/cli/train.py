@@ -125,7 +125,12 @@ def train(
     layers.append(named)
     config = build_config(*layers)
     if gpus is not None and gpus > 1 and "LOCAL_RANK" not in os.environ:
-        sys.exit(_relaunch(gpus))
+        code = _relaunch(gpus)
+        if code not in (0, 130):
+            from worldmodel.train.resume import after_failed_ranks
+
+            click.echo(after_failed_ranks(config, code), err=True)
+        sys.exit(code)
     if gpus is not None and "LOCAL_WORLD_SIZE" in os.environ:
         started = int(os.environ["LOCAL_WORLD_SIZE"])
         if started != gpus:

@@ -86,6 +86,35 @@ def resume_point(config: TrainConfig, run_dir: Path, world_size: int = 1) -> Res
     return ResumePoint(start, state, trainer_state, saved_config)
 
 
+def after_failed_ranks(config: TrainConfig, exit_code: int) -> str:
+    """What a user reads after a data-parallel run whose processes failed (one was killed, ran
+    out of memory, lost its GPU): where the run stands and how to go on."""
+    from worldmodel.train.checkpoint import latest_checkpoint
+
+    run_dir = Path(config.output_dir)
+    last = latest_checkpoint(run_dir)
+    where = (
+        f"its last checkpoint is {last} and nothing was written after it; fix the cause (the "
+        "report above names the rank that failed first) and run the same command with --resume"
+        if last is not None
+        else "it had written no checkpoint yet; fix the cause (the report above names the "
+        "rank that failed first) and run the same command again"
+    )
+    return f"wm train: a training process failed (exit {exit_code}) in {run_dir}: {where}"
+
+
+def last_metrics(path: Path) -> dict[str, Any]:
+    """The newest step record (with a loss) of a run's `metrics.jsonl`; {} before the first."""
+    if not path.is_file():
+        return {}
+    for line in reversed(path.read_text().splitlines()):
+        if line.strip():
+            record = json.loads(line)
+            if "loss" in record:
+                return record
+    return {}
+
+
 def truncate_metrics(path: Path, step: int) -> None:
     """Drop metric lines written after the checkpoint we resume from (they will be redone)."""
     if not path.is_file():

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from stack_harness import REPO
+from stack_harness import REPO, free_port
 
 from workers.stack import _secrets, visible_gpus, workers_ready
 from workers.supervisor import is_alive, spawn
@@ -125,3 +125,34 @@ def test_private_files_never_follow_a_planted_link(tmp_path: Path) -> None:
     (folder / "other").symlink_to(victim)
     write_private(folder / "other", "new")
     assert victim.read_text() == "untouched" and (folder / "other").read_text() == "new"
+
+
+def test_the_durable_setting_reaches_redis_and_a_running_redis_is_not_changed_behind_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import stack
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    monkeypatch.setenv("WM_HOME", str(tmp_path / "home"))
+    folder = stack.stack_folder()
+    secret = _secrets(folder)
+    plan = stack._plan(
+        folder, {}, dict(os.environ), secret, port=free_port(), fport=1, bind=stack.LOOPBACK,
+        fsync=stack.DURABLE_FSYNC,
+    )  # fmt: skip
+    assert [name for name, *_ in plan] == ["redis", "flower"]
+    conf = (folder / "redis.conf").read_text()
+    assert "\nappendfsync always\n" in conf
+    # A Redis that runs with fsync everysec: `up --durable` refuses to pretend it changed it.
+    redis = spawn("redis", "redis", [sys.executable, "-c", "import time; time.sleep(60)"],
+                  os.environ, folder)  # fmt: skip
+    try:
+        stack.save_state(
+            folder,
+            {"processes": [redis], "config": {"redis_port": 6399, "fsync": stack.DEFAULT_FSYNC}},
+        )
+        with pytest.raises(ConfigError, match="appendfsync everysec; `wm stack down`"):
+            stack.up(durable=True, wait=False)
+    finally:
+        os.kill(redis.pid, 9)

@@ -16,8 +16,8 @@ committed twice, nothing is left taken (unacked) or queued, and every training j
 all its steps, one of them resumed from its checkpoint. The table printed (run with `-s`) has
 jobs accepted, refused, finished, duplicated and lost, and p50/p99 latency.
 
-Bounded: 300 queries, 3 short training jobs, 6 chaos events, about 3 minutes on 2 cores; it
-talks to loopback only.
+Bounded: 300 queries (more while the last events wait for work), 3 short training jobs, 6
+chaos events, about 3 minutes on 2 cores; it talks to loopback only.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class Soak:
         self.refused = 0
         self.unknown: list[str] = []
         self.events: list[str] = []
+        self.chaos_done = threading.Event()
 
     def start(self, kind: str, *args: str, wait: bool = True) -> Any:
         with self.lock:
@@ -73,8 +74,9 @@ class Soak:
         return self.cluster.start_worker(kind, *args, box=box, wait=wait)
 
     def submit_all(self, rng: random.Random) -> None:
-        """Queries at a steady pace; one refused while Redis is down is retried (a new job)."""
-        for _ in range(QUERIES):
+        """Queries at a steady pace, at least `QUERIES` and until the chaos ends (so every
+        event meets work); one refused while Redis is down is retried (a new job)."""
+        while len(self.accepted) < QUERIES or not self.chaos_done.is_set():
             a, b = rng.randrange(1, 99), rng.randrange(1, 99)
             question = f"What is {a} {rng.choice('+-*')} {b}?"
             while True:
@@ -111,11 +113,11 @@ def _chaos(soak: Soak, rng: random.Random, train_ids: list[str], store: Path) ->
     cluster = soak.cluster
 
     def kill_gen() -> None:
-        wait_for(lambda: _busy(cluster, soak.gen[0], "wm.generate"), 30, "a generation")
+        wait_for(lambda: _busy(cluster, soak.gen[0], "wm.generate"), 60, "a generation")
         soak.kill_and_replace(soak.gen, "gpu", *GEN)
 
     def kill_sandbox() -> None:
-        wait_for(lambda: _busy(cluster, soak.sandbox[0], "wm.sandbox"), 30, "a sandbox step")
+        wait_for(lambda: _busy(cluster, soak.sandbox[0], "wm.sandbox"), 60, "a sandbox step")
         soak.kill_and_replace(soak.sandbox, "sandbox", "--pool-size", "2")
 
     def kill_train() -> None:
@@ -130,8 +132,10 @@ def _chaos(soak: Soak, rng: random.Random, train_ids: list[str], store: Path) ->
         soak.kill_and_replace(soak.train, "gpu", "--queues", "train")
 
     def freeze_gen() -> None:
-        frozen = soak.gen[-1]
-        wait_for(lambda: _busy(cluster, frozen, "wm.generate"), 60, "a generation to freeze")
+        def busy() -> Any:
+            return next((w for w in soak.gen if _busy(cluster, w, "wm.generate")), None)
+
+        frozen = wait_for(busy, 60, "a generation to freeze")
         os.kill(frozen.pid, signal.SIGSTOP)
         time.sleep(2.5 * TTL_S)  # past its heartbeat: its jobs are taken over
         os.kill(frozen.pid, signal.SIGCONT)
@@ -180,6 +184,7 @@ def test_chaos_soak_loses_nothing_and_commits_each_step_once(cluster, tiny_model
     try:
         _chaos(soak, rng, train_ids, store)
     finally:
+        soak.chaos_done.set()
         submitter.join(timeout=600)
     for worker in [*soak.gen, *soak.sandbox, *soak.train]:
         cluster.wait_ready(worker)
@@ -218,7 +223,7 @@ def test_chaos_soak_loses_nothing_and_commits_each_step_once(cluster, tiny_model
     print("\nchaos soak, seed", SEED, "\n" + "\n".join(f"  {k:34} {v}" for k, v in table))
     print("events:\n" + "\n".join(f"  {e}" for e in soak.events))
 
-    assert len(soak.events) == 6 and len(soak.accepted) == QUERIES
+    assert len(soak.events) == 6 and len(soak.accepted) >= QUERIES
     assert not wrong and not duplicated and not lost, (wrong, duplicated[:5], lost[:5])
     assert not soak.unknown, soak.unknown
     assert all(t["steps"] == TRAIN_STEPS and not t["interrupted"] for t in trained.values())

@@ -34,15 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from worldmodel.errors import ConfigError, WorldModelError
+from worldmodel.model.device import VISIBLE_DEVICES
 
 BOX_GPUS_ENV = "WM_BOX_GPUS"
 """Comma-separated GPU indices of this box (set by `wm worker gpu` before it pins a worker)."""
 
 RETRY_S = 0.2
 """Seconds between two tries of a claim that found a GPU busy."""
-
-VISIBLE_DEVICES = ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
-"""The variables that choose the GPUs a process sees; a claim sets both to its GPUs."""
 
 
 class GpuClaimStopped(WorldModelError):

@@ -309,8 +309,6 @@ def holds(request: Any) -> bool:
     False only when Redis answers that another worker holds it, or that it was requeued; an
     unreachable Redis answers True (the commit `fence` decides in the end).
     """
-    import redis
-
     tag = (getattr(request, "properties", None) or {}).get("delivery_tag")
     if tag is None:
         return True
@@ -320,7 +318,7 @@ def holds(request: Any) -> bool:
         pipe.hget(OWNERS_KEY, tag)
         pipe.hexists(UNACKED_KEY, tag)
         holder, taken = pipe.execute()
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
+    except unreachable_errors() as exc:
         log.warning("could not check the holder of %s, going on: %s", tag, exc)
         return True
     return holder.decode() == owner if holder is not None else bool(taken)

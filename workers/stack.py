@@ -57,6 +57,7 @@ from workers.supervisor import (
 )
 from worldmodel.errors import ConfigError
 from worldmodel.home import home_path
+from worldmodel.model.device import VISIBLE_DEVICES
 
 __all__ = ["Proc", "StackError", "down", "render_redis_conf", "status", "up", "write_redis_conf"]
 
@@ -211,7 +212,7 @@ def _secrets(folder: Path) -> dict[str, str]:
 
 def visible_gpus() -> list[int]:
     """GPU indices this box offers: the *_VISIBLE_DEVICES list if set, else what is installed."""
-    for var in ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES"):
+    for var in VISIBLE_DEVICES:
         if var in os.environ:
             text = os.environ[var].strip()
             try:
@@ -316,13 +317,11 @@ def up(
     port = redis_port or config.get("redis_port", 6379)
     fport = flower_port or config.get("flower_port", 5555)
     bind = bind or config.get("bind", LOOPBACK)
-    fsync = config.get("fsync", DEFAULT_FSYNC)
-    if durable is not None:
-        fsync = DURABLE_FSYNC if durable else DEFAULT_FSYNC
-    if "redis" in running and fsync != config.get("fsync", DEFAULT_FSYNC):
+    last_fsync = config.get("fsync", DEFAULT_FSYNC)
+    fsync = last_fsync if durable is None else (DURABLE_FSYNC if durable else DEFAULT_FSYNC)
+    if "redis" in running and fsync != last_fsync:
         raise ConfigError(
-            f"redis already runs with appendfsync {config.get('fsync', DEFAULT_FSYNC)}; "
-            "`wm stack down` to change it"
+            f"redis already runs with appendfsync {last_fsync}; `wm stack down` to change it"
         )
     if LOOPBACK not in bind.replace(",", " ").split():
         raise ConfigError(f"bind: {bind!r} must include {LOOPBACK} (the stack connects there)")

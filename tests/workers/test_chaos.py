@@ -38,6 +38,7 @@ from tiny_training import train_config, write_train_file
 
 from workers import jobs
 from workers.chain import query_task_ids
+from workers.stack import DURABLE_FSYNC
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -163,7 +164,7 @@ def _chaos(soak: Soak, rng: random.Random, train_ids: list[str], store: Path) ->
 def test_chaos_soak_loses_nothing_and_commits_each_step_once(cluster, tiny_model_dir, tmp_path):
     rng = random.Random(SEED)
     cluster.settings |= {"WM_BATCH_SIZE": "8", "WM_TEST_DELAY_S": "0.05"}
-    cluster.redis.fsync = "always"  # the durable setting: a kill -9 of Redis loses no write
+    cluster.redis.fsync = DURABLE_FSYNC  # the durable setting: a kill -9 of Redis loses no write
     cluster.redis.restart()
     soak = Soak(cluster)
     store = tmp_path / "store"

@@ -18,6 +18,7 @@ from harness import WM, wait_for
 from tiny_training import train_config, write_train_file
 
 from workers import jobs
+from workers.stack import DURABLE_FSYNC
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -259,7 +260,7 @@ def test_a_training_job_lives_through_a_redis_outage(cluster, tiny_model, train_
     # Redis is down for a few seconds while the job trains: its progress report and cancel
     # check at each step cannot reach Redis. The job must go on (or be handed back and
     # resumed), never end as failed: an accepted job is not the outage's to fail.
-    cluster.redis.fsync = "always"
+    cluster.redis.fsync = DURABLE_FSYNC
     cluster.redis.restart()
     cluster.start_worker("gpu", "--queues", "train", box="a")
     app = cluster.app

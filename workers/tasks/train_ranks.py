@@ -35,11 +35,12 @@ from typing import Any, NoReturn
 
 from celery.exceptions import Ignore, Reject
 
-from workers.gpus import VISIBLE_DEVICES, GpuClaimStopped, box_gpus, pinning_problem
+from workers.gpus import GpuClaimStopped, box_gpus, pinning_problem
 from workers.jobs import is_cancelled
 from workers.tasks import mark_revoked
 from workers.worker import box_gate, stopping, track, untrack
 from worldmodel.errors import ConfigError
+from worldmodel.model.device import VISIBLE_DEVICES
 from worldmodel.train.resume import last_metrics
 
 log = logging.getLogger(__name__)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROCM_ENV_KEYS = ("HSA_OVERRIDE_GFX_VERSION", "PYTORCH_ROCM_ARCH", "HIP_VISIBLE_DEVICES")
+VISIBLE_DEVICES = ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
+"""The variables that choose the GPUs a process sees, in the order they are read (ROCm's first)."""
 """The environment variables `apply_rocm_env` accepts. For an MI50: gfx906, i.e.
 HSA_OVERRIDE_GFX_VERSION=9.0.6, PYTORCH_ROCM_ARCH=gfx906, HIP_VISIBLE_DEVICES=0."""
 

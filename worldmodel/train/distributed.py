@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from worldmodel.errors import ConfigError
+from worldmodel.model.device import VISIBLE_DEVICES
 
 if TYPE_CHECKING:
     import torch
@@ -281,11 +282,7 @@ def rank_device(requested: str, world: World) -> torch.device:
         return device
     count = torch.cuda.device_count()
     if world.local_rank >= count:
-        visible = {
-            name: os.environ[name]
-            for name in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES")
-            if name in os.environ
-        }
+        visible = {name: os.environ[name] for name in VISIBLE_DEVICES if name in os.environ}
         raise ConfigError(
             f"process {world.local_rank} of {world.local_size} on this box needs a GPU of its "
             f"own, but torch sees {count} (visible: {visible or 'all'}); start as many "
